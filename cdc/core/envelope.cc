@@ -1,0 +1,281 @@
+#include "cdc/core/envelope.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "cdc/core/base64.h"
+
+namespace deltabridge {
+
+namespace {
+
+constexpr int64_t kMaxExactJsonInt = int64_t{1} << 53;
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  size_t n;
+  uint32_t min;
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  uint32_t cp = c & (0xFF >> (n + 1));
+  for (size_t k = 1; k < n; ++k) {
+    auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+void AppendKeyed(std::string* out, std::string_view key) {
+  AppendJsonString(out, key);
+  out->push_back(':');
+}
+
+void AppendDouble(std::string* out, double d) {
+  if (std::isnan(d)) {
+    out->append("\"NaN\"");
+  } else if (std::isinf(d)) {
+    out->append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+  } else {
+    // Shortest text that reads back as the same double.
+    fmt::format_to(std::back_inserter(*out), "{}", d);
+  }
+}
+
+Value ValueFromJson(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::null: return Value::Null();
+    case nlohmann::json::value_t::boolean: return Value::Bool(j.get<bool>(), "");
+    case nlohmann::json::value_t::number_integer: return Value::Int(j.get<int64_t>(), "");
+    case nlohmann::json::value_t::number_unsigned: {
+      uint64_t u = j.get<uint64_t>();
+      if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::Int(static_cast<int64_t>(u), "");
+      return Value::UInt(u, "");
+    }
+    case nlohmann::json::value_t::number_float: return Value::Float(j.get<double>(), "");
+    case nlohmann::json::value_t::string:
+      return Value::Textual(Value::Kind::kText, j.get<std::string>(), "");
+    default: return Value::Textual(Value::Kind::kOther, j.dump(), "");
+  }
+}
+
+// Parses "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" into microseconds; false when malformed.
+bool ParseUtcMicros(std::string_view s, int64_t* out) {
+  std::tm tm{};
+  int us = 0;
+  char frac[8] = {0};
+  if (s.size() < 20 || s.back() != 'Z') return false;
+  std::string str(s);
+  int n = std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
+  if (n != 6) return false;
+  if (str.size() > 20 && str[19] == '.') {
+    size_t k = 20, d = 0;
+    while (k < str.size() - 1 && d < 6) frac[d++] = str[k++];
+    while (d < 6) frac[d++] = '0';
+    us = std::atoi(frac);
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  *out = static_cast<int64_t>(timegm(&tm)) * 1000000 + us;
+  return true;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      // Fast path: copy a run of plain ASCII.
+      size_t j = i + 1;
+      while (j < s.size()) {
+        auto cj = static_cast<unsigned char>(s[j]);
+        if (cj < 0x20 || cj == '"' || cj == '\\' || cj >= 0x80) break;
+        ++j;
+      }
+      out->append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
+    switch (c) {
+      case '"': out->append("\\\""); ++i; continue;
+      case '\\': out->append("\\\\"); ++i; continue;
+      case '\n': out->append("\\n"); ++i; continue;
+      case '\r': out->append("\\r"); ++i; continue;
+      case '\t': out->append("\\t"); ++i; continue;
+      case '\b': out->append("\\b"); ++i; continue;
+      case '\f': out->append("\\f"); ++i; continue;
+      default: break;
+    }
+    if (c < 0x20) {
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 15]);
+      ++i;
+      continue;
+    }
+    size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) {
+      out->append("\xEF\xBF\xBD");  // U+FFFD
+      ++i;
+    } else {
+      out->append(s.data() + i, n);
+      i += n;
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJsonValue(std::string* out, const Value& v) {
+  using K = Value::Kind;
+  switch (v.kind) {
+    case K::kNull: out->append("null"); return;
+    case K::kBool: out->append(v.b ? "true" : "false"); return;
+    case K::kInt:
+      if (v.i <= kMaxExactJsonInt && v.i >= -kMaxExactJsonInt) {
+        fmt::format_to(std::back_inserter(*out), "{}", v.i);
+      } else {
+        fmt::format_to(std::back_inserter(*out), "\"{}\"", v.i);
+      }
+      return;
+    case K::kUInt:
+      if (v.u <= static_cast<uint64_t>(kMaxExactJsonInt)) {
+        fmt::format_to(std::back_inserter(*out), "{}", v.u);
+      } else {
+        fmt::format_to(std::back_inserter(*out), "\"{}\"", v.u);
+      }
+      return;
+    case K::kFloat: AppendDouble(out, v.d); return;
+    case K::kBinary: AppendJsonString(out, Base64Encode(v.text)); return;
+    default: AppendJsonString(out, v.text); return;
+  }
+}
+
+std::string FormatUtcMicros(int64_t us) {
+  int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+  int64_t frac = us - secs * 1000000;
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+std::string EncodeEnvelope(const Delta& delta) {
+  const Change& c = delta.change;
+  std::string out;
+  out.reserve(256);
+  fmt::format_to(std::back_inserter(out), "{{\"seq\":{},\"bridge\":", delta.seq);
+  AppendJsonString(&out, delta.bridge);
+  out.append(",\"source\":");
+  AppendJsonString(&out, c.source);
+  out.append(",\"table\":");
+  AppendJsonString(&out, c.table);
+  out.append(",\"op\":\"").append(OpName(c.op)).append("\",\"key\":{");
+  bool first = true;
+  for (const auto& [name, value] : c.key) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendKeyed(&out, name);
+    AppendJsonValue(&out, value);
+  }
+  out.append("},\"changes\":{");
+  first = true;
+  for (const ColumnChange& cc : c.changes) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendKeyed(&out, cc.name);
+    out.push_back('{');
+    if (cc.old_value) {
+      out.append("\"old\":");
+      AppendJsonValue(&out, *cc.old_value);
+    }
+    if (cc.new_value) {
+      if (cc.old_value) out.push_back(',');
+      out.append("\"new\":");
+      AppendJsonValue(&out, *cc.new_value);
+    }
+    out.push_back('}');
+  }
+  out.append("},\"ts\":\"").append(FormatUtcMicros(c.commit_time_us)).append("\",\"pos\":");
+  AppendJsonString(&out, c.pos);
+  out.append(",\"tx\":{\"id\":");
+  AppendJsonString(&out, c.tx_id);
+  out.append(c.tx_last ? ",\"last\":true}}" : ",\"last\":false}}");
+  return out;
+}
+
+Result<Delta> DecodeEnvelope(std::string_view body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("body is not a JSON object");
+  try {
+    Delta d;
+    d.seq = j.at("seq").get<uint64_t>();
+    d.bridge = j.at("bridge").get<std::string>();
+    Change& c = d.change;
+    c.source = j.at("source").get<std::string>();
+    c.table = j.at("table").get<std::string>();
+    if (!ParseOp(j.at("op").get<std::string>(), &c.op)) {
+      return Status::Corruption("unknown op " + j.at("op").dump());
+    }
+    for (const auto& [k, v] : j.at("key").items()) c.key.emplace_back(k, ValueFromJson(v));
+    for (const auto& [k, v] : j.at("changes").items()) {
+      ColumnChange cc;
+      cc.name = k;
+      if (!v.is_object()) return Status::Corruption("change of " + k + " is not an object");
+      if (v.contains("old")) cc.old_value = ValueFromJson(v["old"]);
+      if (v.contains("new")) cc.new_value = ValueFromJson(v["new"]);
+      c.changes.push_back(std::move(cc));
+    }
+    if (j.contains("ts") && !ParseUtcMicros(j["ts"].get<std::string>(), &c.commit_time_us)) {
+      return Status::Corruption("bad ts " + j["ts"].dump());
+    }
+    if (j.contains("pos")) c.pos = j["pos"].get<std::string>();
+    if (j.contains("tx")) {
+      c.tx_id = j["tx"].at("id").get<std::string>();
+      c.tx_last = j["tx"].at("last").get<bool>();
+    }
+    return d;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("envelope: ") + e.what());
+  }
+}
+
+std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us) {
+  std::string out = fmt::format("{{\"seq\":{},\"bridge\":", newest_seq);
+  AppendJsonString(&out, bridge);
+  out.append(",\"ts\":\"").append(FormatUtcMicros(now_us)).append("\"}");
+  return out;
+}
+
+Result<uint64_t> DecodeHeartbeatSeq(std::string_view body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("seq") ||
+      !j["seq"].is_number_unsigned()) {
+    return Status::Corruption("heartbeat body has no seq");
+  }
+  return j["seq"].get<uint64_t>();
+}
+
+}  // namespace deltabridge

@@ -1,0 +1,40 @@
+// The JSON envelope of contract section 3: one delta as the body frame of a
+// ZeroMQ message, and the heartbeat body.
+//
+// Encoding is hand-written (it runs once per delta on the hot path and must
+// format values exactly as the contract says); decoding uses nlohmann::json,
+// since subscribers parse far fewer bytes per second than the bridge writes.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cdc/core/change.h"
+#include "cdc/core/status.h"
+
+namespace deltabridge {
+
+// {"seq":...,"bridge":...,"source":...,"table":...,"op":...,"key":{...},
+//  "changes":{...},"ts":...,"pos":...,"tx":{"id":...,"last":...}}
+std::string EncodeEnvelope(const Delta& delta);
+
+// Parses a body produced by EncodeEnvelope (or by any writer of the contract).
+// Values come back loosely typed: JSON numbers as kInt/kUInt/kFloat, strings as
+// kText, true/false as kBool, null as kNull; sql_type is left empty.
+Result<Delta> DecodeEnvelope(std::string_view body);
+
+// {"seq": N, "bridge": "...", "ts": "..."} published once a second on <bridge>._heartbeat.
+std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us);
+// The newest seq in a heartbeat body.
+Result<uint64_t> DecodeHeartbeatSeq(std::string_view body);
+
+// Appends `value` in its contract JSON form.
+void AppendJsonValue(std::string* out, const Value& value);
+// Appends a JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD.
+void AppendJsonString(std::string* out, std::string_view text);
+// "2026-11-27T10:00:00.123456Z"
+std::string FormatUtcMicros(int64_t us_since_epoch);
+
+}  // namespace deltabridge
