@@ -59,20 +59,25 @@ void AppendDouble(std::string* out, double d) {
   }
 }
 
-Value ValueFromJson(const nlohmann::json& j) {
+Value ValueFromJson(const nlohmann::ordered_json& j) {
   switch (j.type()) {
-    case nlohmann::json::value_t::null: return Value::Null();
-    case nlohmann::json::value_t::boolean: return Value::Bool(j.get<bool>(), "");
-    case nlohmann::json::value_t::number_integer: return Value::Int(j.get<int64_t>(), "");
-    case nlohmann::json::value_t::number_unsigned: {
+    case nlohmann::ordered_json::value_t::null:
+      return Value::Null();
+    case nlohmann::ordered_json::value_t::boolean:
+      return Value::Bool(j.get<bool>(), "");
+    case nlohmann::ordered_json::value_t::number_integer:
+      return Value::Int(j.get<int64_t>(), "");
+    case nlohmann::ordered_json::value_t::number_unsigned: {
       uint64_t u = j.get<uint64_t>();
       if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::Int(static_cast<int64_t>(u), "");
       return Value::UInt(u, "");
     }
-    case nlohmann::json::value_t::number_float: return Value::Float(j.get<double>(), "");
-    case nlohmann::json::value_t::string:
+    case nlohmann::ordered_json::value_t::number_float:
+      return Value::Float(j.get<double>(), "");
+    case nlohmann::ordered_json::value_t::string:
       return Value::Textual(Value::Kind::kText, j.get<std::string>(), "");
-    default: return Value::Textual(Value::Kind::kOther, j.dump(), "");
+    default:
+      return Value::Textual(Value::Kind::kOther, j.dump(), "");
   }
 }
 
@@ -119,14 +124,36 @@ void AppendJsonString(std::string* out, std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out->append("\\\""); ++i; continue;
-      case '\\': out->append("\\\\"); ++i; continue;
-      case '\n': out->append("\\n"); ++i; continue;
-      case '\r': out->append("\\r"); ++i; continue;
-      case '\t': out->append("\\t"); ++i; continue;
-      case '\b': out->append("\\b"); ++i; continue;
-      case '\f': out->append("\\f"); ++i; continue;
-      default: break;
+      case '"':
+        out->append("\\\"");
+        ++i;
+        continue;
+      case '\\':
+        out->append("\\\\");
+        ++i;
+        continue;
+      case '\n':
+        out->append("\\n");
+        ++i;
+        continue;
+      case '\r':
+        out->append("\\r");
+        ++i;
+        continue;
+      case '\t':
+        out->append("\\t");
+        ++i;
+        continue;
+      case '\b':
+        out->append("\\b");
+        ++i;
+        continue;
+      case '\f':
+        out->append("\\f");
+        ++i;
+        continue;
+      default:
+        break;
     }
     if (c < 0x20) {
       out->append("\\u00");
@@ -150,8 +177,12 @@ void AppendJsonString(std::string* out, std::string_view s) {
 void AppendJsonValue(std::string* out, const Value& v) {
   using K = Value::Kind;
   switch (v.kind) {
-    case K::kNull: out->append("null"); return;
-    case K::kBool: out->append(v.b ? "true" : "false"); return;
+    case K::kNull:
+      out->append("null");
+      return;
+    case K::kBool:
+      out->append(v.b ? "true" : "false");
+      return;
     case K::kInt:
       if (v.i <= kMaxExactJsonInt && v.i >= -kMaxExactJsonInt) {
         fmt::format_to(std::back_inserter(*out), "{}", v.i);
@@ -166,9 +197,15 @@ void AppendJsonValue(std::string* out, const Value& v) {
         fmt::format_to(std::back_inserter(*out), "\"{}\"", v.u);
       }
       return;
-    case K::kFloat: AppendDouble(out, v.d); return;
-    case K::kBinary: AppendJsonString(out, Base64Encode(v.text)); return;
-    default: AppendJsonString(out, v.text); return;
+    case K::kFloat:
+      AppendDouble(out, v.d);
+      return;
+    case K::kBinary:
+      AppendJsonString(out, Base64Encode(v.text));
+      return;
+    default:
+      AppendJsonString(out, v.text);
+      return;
   }
 }
 
@@ -227,7 +264,9 @@ std::string EncodeEnvelope(const Delta& delta) {
 }
 
 Result<Delta> DecodeEnvelope(std::string_view body) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // ordered_json keeps the columns in the order the source sent them.
+  nlohmann::ordered_json j =
+      nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("body is not a JSON object");
   try {
     Delta d;
@@ -271,8 +310,7 @@ std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_
 
 Result<uint64_t> DecodeHeartbeatSeq(std::string_view body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("seq") ||
-      !j["seq"].is_number_unsigned()) {
+  if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned()) {
     return Status::Corruption("heartbeat body has no seq");
   }
   return j["seq"].get<uint64_t>();

@@ -5,14 +5,22 @@ namespace deltabridge {
 namespace {
 const char* CodeName(Status::Code code) {
   switch (code) {
-    case Status::Code::kOk: return "ok";
-    case Status::Code::kInvalidArgument: return "invalid argument";
-    case Status::Code::kCorruption: return "corruption";
-    case Status::Code::kIoError: return "I/O error";
-    case Status::Code::kNotFound: return "not found";
-    case Status::Code::kUnavailable: return "unavailable";
-    case Status::Code::kFailedPrecondition: return "failed precondition";
-    case Status::Code::kAborted: return "aborted";
+    case Status::Code::kOk:
+      return "ok";
+    case Status::Code::kInvalidArgument:
+      return "invalid argument";
+    case Status::Code::kCorruption:
+      return "corruption";
+    case Status::Code::kIoError:
+      return "I/O error";
+    case Status::Code::kNotFound:
+      return "not found";
+    case Status::Code::kUnavailable:
+      return "unavailable";
+    case Status::Code::kFailedPrecondition:
+      return "failed precondition";
+    case Status::Code::kAborted:
+      return "aborted";
   }
   return "unknown";
 }

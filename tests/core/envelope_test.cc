@@ -1,0 +1,155 @@
+// Envelope encoding of every value kind of contract section 3, and decoding back.
+#include "cdc/core/envelope.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace deltabridge {
+namespace {
+
+std::string Json(const Value& v) {
+  std::string out;
+  AppendJsonValue(&out, v);
+  return out;
+}
+
+TEST(EnvelopeValueTest, NullBoolAndIntegers) {
+  EXPECT_EQ(Json(Value::Null("int4")), "null");
+  EXPECT_EQ(Json(Value::Bool(true)), "true");
+  EXPECT_EQ(Json(Value::Bool(false)), "false");
+  EXPECT_EQ(Json(Value::Int(0)), "0");
+  EXPECT_EQ(Json(Value::Int(-42)), "-42");
+  // |v| <= 2^53 stays a number; beyond it becomes a string of digits.
+  EXPECT_EQ(Json(Value::Int(9007199254740992)), "9007199254740992");
+  EXPECT_EQ(Json(Value::Int(-9007199254740992)), "-9007199254740992");
+  EXPECT_EQ(Json(Value::Int(9007199254740993)), "\"9007199254740993\"");
+  EXPECT_EQ(Json(Value::Int(std::numeric_limits<int64_t>::min())), "\"-9223372036854775808\"");
+  EXPECT_EQ(Json(Value::UInt(18446744073709551615u)), "\"18446744073709551615\"");
+  EXPECT_EQ(Json(Value::UInt(7)), "7");
+}
+
+TEST(EnvelopeValueTest, Floats) {
+  EXPECT_EQ(Json(Value::Float(1.5)), "1.5");
+  EXPECT_EQ(Json(Value::Float(0.1)), "0.1");
+  EXPECT_EQ(Json(Value::Float(std::nan(""))), "\"NaN\"");
+  EXPECT_EQ(Json(Value::Float(std::numeric_limits<double>::infinity())), "\"Infinity\"");
+  EXPECT_EQ(Json(Value::Float(-std::numeric_limits<double>::infinity())), "\"-Infinity\"");
+  // Shortest form that reads back exactly.
+  double d = 1.0 / 3.0;
+  std::string text = Json(Value::Float(d));
+  EXPECT_EQ(std::stod(text), d);
+  EXPECT_EQ(nlohmann::json::parse(Json(Value::Float(1e300))).get<double>(), 1e300);
+}
+
+TEST(EnvelopeValueTest, TextualKinds) {
+  using K = Value::Kind;
+  EXPECT_EQ(Json(Value::Textual(K::kDecimal, "12345678901234567890.000000001", "numeric")),
+            "\"12345678901234567890.000000001\"");
+  EXPECT_EQ(Json(Value::Textual(K::kText, "a \"q\" \\ \n\t\x01", "text")),
+            "\"a \\\"q\\\" \\\\ \\n\\t\\u0001\"");
+  EXPECT_EQ(Json(Value::Textual(K::kText, "caf\xC3\xA9 \xF0\x9F\x9A\x80", "text")),
+            "\"caf\xC3\xA9 \xF0\x9F\x9A\x80\"");
+  // Invalid UTF-8 never produces invalid JSON.
+  EXPECT_EQ(Json(Value::Textual(K::kText,
+                                "a\xFF"
+                                "b",
+                                "text")),
+            "\"a\xEF\xBF\xBD"
+            "b\"");
+  EXPECT_EQ(Json(Value::Textual(K::kBinary, std::string("\x00\xFF\x10", 3), "bytea")), "\"AP8Q\"");
+  EXPECT_EQ(Json(Value::Textual(K::kDate, "2026-11-27", "date")), "\"2026-11-27\"");
+  EXPECT_EQ(Json(Value::Textual(K::kTime, "10:00:00.5", "time")), "\"10:00:00.5\"");
+  EXPECT_EQ(Json(Value::Textual(K::kTimestamp, "2026-11-27T10:00:00", "timestamp")),
+            "\"2026-11-27T10:00:00\"");
+  EXPECT_EQ(Json(Value::Textual(K::kTimestampTz, "2026-11-27T10:00:00.123456Z", "timestamptz")),
+            "\"2026-11-27T10:00:00.123456Z\"");
+  EXPECT_EQ(Json(Value::Textual(K::kJson, "{\"a\": [1, 2]}", "jsonb")), "\"{\\\"a\\\": [1, 2]}\"");
+  EXPECT_EQ(Json(Value::Textual(K::kOther, "{1,2,3}", "_int4")), "\"{1,2,3}\"");
+}
+
+Delta SampleDelta() {
+  Delta d;
+  d.seq = 1042;
+  d.bridge = "parks";
+  d.change.source = "scheduling";
+  d.change.table = "public.tour_slots";
+  d.change.op = Op::kUpdate;
+  d.change.key = {{"id", Value::Int(42, "int4")}};
+  d.change.changes.push_back({"status", Value::Textual(Value::Kind::kText, "open", "text"),
+                              Value::Textual(Value::Kind::kText, "booked", "text")});
+  d.change.changes.push_back({"seats", std::nullopt, Value::Null("int4")});
+  d.change.commit_time_us = 1795773600123456;  // 2026-11-27T10:00:00.123456Z
+  d.change.pos = "0/16B3748";
+  d.change.tx_id = "731";
+  d.change.tx_last = true;
+  return d;
+}
+
+TEST(EnvelopeTest, EncodesTheContractExample) {
+  std::string body = EncodeEnvelope(SampleDelta());
+  EXPECT_EQ(body,
+            "{\"seq\":1042,\"bridge\":\"parks\",\"source\":\"scheduling\",\"table\":\"public.tour_"
+            "slots\",\"op\":\"update\",\"key\":{\"id\":42},\"changes\":{\"status\":{\"old\":"
+            "\"open\",\"new\":\"booked\"},\"seats\":{\"new\":null}},\"ts\":\"2026-11-27T10:00:00."
+            "123456Z\",\"pos\":\"0/16B3748\",\"tx\":{\"id\":\"731\",\"last\":true}}");
+  // It is valid JSON.
+  EXPECT_NO_THROW(nlohmann::json::parse(body));
+}
+
+TEST(EnvelopeTest, RoundTrips) {
+  Delta in = SampleDelta();
+  Result<Delta> out = DecodeEnvelope(EncodeEnvelope(in));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->seq, 1042u);
+  EXPECT_EQ(out->bridge, "parks");
+  EXPECT_EQ(out->change.table, "public.tour_slots");
+  EXPECT_EQ(out->change.op, Op::kUpdate);
+  ASSERT_EQ(out->change.key.size(), 1u);
+  EXPECT_EQ(out->change.key[0].second.i, 42);
+  ASSERT_EQ(out->change.changes.size(), 2u);
+  EXPECT_EQ(out->change.changes[0].old_value->text, "open");
+  EXPECT_EQ(out->change.changes[0].new_value->text, "booked");
+  EXPECT_FALSE(out->change.changes[1].old_value.has_value());
+  EXPECT_TRUE(out->change.changes[1].new_value->is_null());
+  EXPECT_EQ(out->change.commit_time_us, in.change.commit_time_us);
+  EXPECT_TRUE(out->change.tx_last);
+}
+
+TEST(EnvelopeTest, DecodeRejectsMalformedBodies) {
+  EXPECT_TRUE(DecodeEnvelope("").status().IsCorruption());
+  EXPECT_TRUE(DecodeEnvelope("[1,2]").status().IsCorruption());
+  EXPECT_TRUE(DecodeEnvelope("{\"seq\":1}").status().IsCorruption());
+  EXPECT_TRUE(DecodeEnvelope("{\"seq\":\"x\",\"bridge\":\"b\"}").status().IsCorruption());
+  std::string body = EncodeEnvelope(SampleDelta());
+  for (size_t n = 0; n < body.size(); ++n) {
+    EXPECT_FALSE(DecodeEnvelope(body.substr(0, n)).ok()) << n;
+  }
+}
+
+TEST(EnvelopeTest, Heartbeat) {
+  std::string hb = EncodeHeartbeat("parks", 77, 0);
+  EXPECT_EQ(hb, "{\"seq\":77,\"bridge\":\"parks\",\"ts\":\"1970-01-01T00:00:00.000000Z\"}");
+  Result<uint64_t> seq = DecodeHeartbeatSeq(hb);
+  ASSERT_TRUE(seq.ok());
+  EXPECT_EQ(*seq, 77u);
+  EXPECT_FALSE(DecodeHeartbeatSeq("{}").ok());
+  EXPECT_FALSE(DecodeHeartbeatSeq("garbage").ok());
+}
+
+TEST(EnvelopeTest, FormatUtcMicros) {
+  EXPECT_EQ(FormatUtcMicros(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatUtcMicros(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatUtcMicros(1795773600123456), "2026-11-27T10:00:00.123456Z");
+}
+
+TEST(TopicTest, Names) {
+  EXPECT_EQ(MakeTopic("parks", "scheduling", "public.tour_slots"),
+            "parks.scheduling.public.tour_slots");
+  EXPECT_EQ(HeartbeatTopic("parks"), "parks._heartbeat");
+}
+
+}  // namespace
+}  // namespace deltabridge
