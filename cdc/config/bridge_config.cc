@@ -1,0 +1,667 @@
+#include "cdc/config/bridge_config.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <span>
+#include <utility>
+
+#include "cdc/config/conninfo.h"
+#include "cdc/config/glob.h"
+#include "cdc/config/message_text.h"
+#include "cdc/config/yaml_reader.h"
+
+namespace deltabridge {
+
+namespace {
+
+constexpr size_t kMaxSlotNameLength = 63;  // PostgreSQL NAMEDATALEN - 1
+
+constexpr std::array<std::string_view, 2> kTopKeys = {"bridge", "sources"};
+constexpr std::array<std::string_view, 6> kBridgeKeys = {"name",   "state_dir", "publish",
+                                                         "replay", "metrics",   "retention"};
+constexpr std::array<std::string_view, 2> kRetentionKeys = {"max_bytes", "max_age"};
+constexpr std::array<std::string_view, 8> kPostgresKeys = {
+    "name", "type", "dsn", "slot", "publication", "tables", "exclude_columns", "snapshot"};
+constexpr std::array<std::string_view, 11> kMysqlKeys = {
+    "name",     "type",          "host",      "port",   "user",
+    "password", "password_file", "server_id", "tables", "exclude_columns",
+    "snapshot"};
+constexpr std::array<std::string_view, 5> kOdbcKeys = {"name", "type", "dsn", "poll_interval",
+                                                       "tables"};
+constexpr std::array<std::string_view, 5> kOdbcTableKeys = {
+    "name", "key", "mode", "timestamp_column", "incrementing_column"};
+
+constexpr std::array<std::string_view, 3> kSourceTypeNames = {"postgres", "mysql", "odbc"};
+constexpr std::array<std::string_view, 2> kSnapshotNames = {"initial", "never"};
+constexpr std::array<std::string_view, 4> kPollModeNames = {"diff", "timestamp", "incrementing",
+                                                            "timestamp+incrementing"};
+
+constexpr std::string_view kNameRule = "a name matching [a-z0-9_-]+";
+
+// Where a value was found, to point a later cross-check at it.
+struct Site {
+  YAML::Mark mark = YAML::Mark::null_mark();
+  std::string path;
+};
+
+// Every key some source type takes, for a source whose type is unknown.
+std::vector<std::string_view> AnySourceKeys() {
+  std::vector<std::string_view> keys;
+  for (auto list : {std::span<const std::string_view>(kPostgresKeys),
+                    std::span<const std::string_view>(kMysqlKeys),
+                    std::span<const std::string_view>(kOdbcKeys)}) {
+    for (std::string_view key : list) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
+bool IsNameChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+
+bool ContainsSpaceOrControl(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+// "a.b" has 2 parts; every part non-empty and without spaces.
+bool IsDottedPattern(std::string_view text, size_t parts) {
+  if (text.empty() || ContainsSpaceOrControl(text)) return false;
+  size_t count = 1;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == '.') {
+      if (i == start) return false;
+      if (i < text.size()) ++count;
+      start = i + 1;
+    }
+  }
+  return count == parts;
+}
+
+std::optional<uint16_t> ParsePort(std::string_view text) {
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < 1 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(value);
+}
+
+// Says which other source types take `key`, for an unknown key of a source.
+std::string OtherTypesHint(std::string_view key) {
+  std::vector<std::string_view> types;
+  if (std::find(kPostgresKeys.begin(), kPostgresKeys.end(), key) != kPostgresKeys.end()) {
+    types.push_back("postgres");
+  }
+  if (std::find(kMysqlKeys.begin(), kMysqlKeys.end(), key) != kMysqlKeys.end()) {
+    types.push_back("mysql");
+  }
+  if (std::find(kOdbcKeys.begin(), kOdbcKeys.end(), key) != kOdbcKeys.end()) {
+    types.push_back("odbc");
+  }
+  if (types.empty()) return "";
+  std::string hint = std::string(key) + " is for " + std::string(types[0]);
+  if (types.size() > 1) hint += " and " + std::string(types[1]);
+  return hint + " sources";
+}
+
+// A required name ([a-z0-9_-]+); `site` is where it was found.
+std::optional<std::string> ReadName(const MapReader& map, ConfigErrors* errors,
+                                    Site* site = nullptr) {
+  std::optional<ConfigNode> node = map.Require("name");
+  if (!node) return std::nullopt;
+  if (!node->node.IsScalar() || !IsValidName(node->node.Scalar())) {
+    ExpectError(*node, kNameRule, errors);
+    return std::nullopt;
+  }
+  if (site != nullptr) *site = {node->mark, node->path};
+  return node->node.Scalar();
+}
+
+std::optional<std::string> ReadEndpoint(const MapReader& map, std::string_view key,
+                                        ConfigErrors* errors) {
+  std::optional<ConfigNode> node = map.Require(key);
+  if (!node) return std::nullopt;
+  if (!node->node.IsScalar()) {
+    ExpectError(*node, "a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH", errors);
+    return std::nullopt;
+  }
+  if (std::optional<std::string> expected = CheckZmqEndpoint(node->node.Scalar())) {
+    ExpectError(*node, *expected, errors);
+    return std::nullopt;
+  }
+  return node->node.Scalar();
+}
+
+// A non-empty list of dotted patterns with `parts` parts, without duplicates.
+// What a list of dotted names holds.
+enum class NameList {
+  kTables,   // at least one; '*' and '?' allowed
+  kColumns,  // may be empty; no wildcards (the sources look columns up by exact name)
+};
+
+std::vector<std::string> ReadPatterns(const ConfigNode& at, size_t parts, std::string_view shape,
+                                      NameList kind, ConfigErrors* errors) {
+  std::vector<std::string> patterns;
+  std::optional<std::vector<ConfigNode>> items = ReadList(at, errors);
+  if (!items) return patterns;
+  if (items->empty() && kind == NameList::kTables) {
+    errors->Add(at.mark, at.path,
+                "expected at least one pattern \"" + std::string(shape) + "\", got an empty list");
+  }
+  std::vector<std::pair<std::string, std::string>> seen;  // pattern, path
+  for (const ConfigNode& item : *items) {
+    if (!item.node.IsScalar() || !IsDottedPattern(item.node.Scalar(), parts)) {
+      ExpectError(item, "a pattern \"" + std::string(shape) + "\"", errors);
+      continue;
+    }
+    if (kind == NameList::kColumns && HasGlobChars(item.node.Scalar())) {
+      ExpectError(item, "a column \"" + std::string(shape) + "\" without * or ?", errors);
+      continue;
+    }
+    const std::string& pattern = item.node.Scalar();
+    auto it = std::find_if(seen.begin(), seen.end(),
+                           [&](const auto& entry) { return entry.first == pattern; });
+    if (it != seen.end()) {
+      errors->Add(item.mark, item.path,
+                  "duplicate pattern " + QuoteForMessage(pattern) + "; first at " + it->second);
+      continue;
+    }
+    seen.emplace_back(pattern, item.path);
+    patterns.push_back(pattern);
+  }
+  return patterns;
+}
+
+SnapshotMode ReadSnapshot(const MapReader& map, ConfigErrors* errors) {
+  if (std::optional<ConfigNode> node = map.Get("snapshot")) {
+    if (std::optional<size_t> index = ReadEnum(*node, kSnapshotNames, errors)) {
+      return *index == 0 ? SnapshotMode::kInitial : SnapshotMode::kNever;
+    }
+  }
+  return SnapshotMode::kInitial;
+}
+
+// A slot or publication name: explicit and checked, or the default when both
+// the bridge and the source name are valid (else "" and no further error).
+std::string ReadSlotName(const MapReader& map, std::string_view key, std::string_view what,
+                         const std::string& bridge_name, const std::string& source_name,
+                         ConfigErrors* errors) {
+  if (std::optional<ConfigNode> node = map.Get(key)) {
+    if (!node->node.IsScalar() || !IsValidSlotName(node->node.Scalar())) {
+      ExpectError(*node, std::string(what) + " matching [a-z0-9_]{1,63}", errors);
+      return "";
+    }
+    return node->node.Scalar();
+  }
+  if (bridge_name.empty() || source_name.empty()) return "";
+  std::string name = DefaultSlotName(bridge_name, source_name);
+  if (name.size() > kMaxSlotNameLength) {
+    errors->Add(map.node().mark, ChildPath(map.node().path, key),
+                "the default " + QuoteForMessage(name) + " is longer than " +
+                    std::to_string(kMaxSlotNameLength) + " characters; set " + std::string(key) +
+                    " explicitly");
+    return "";
+  }
+  return name;
+}
+
+PostgresSourceConfig ReadPostgres(const MapReader& map, const std::string& bridge_name,
+                                  const std::string& source_name, ConfigErrors* errors) {
+  map.RejectUnknownKeys(kPostgresKeys, OtherTypesHint);
+  PostgresSourceConfig pg;
+  if (std::optional<ConfigNode> node = map.Require("dsn")) {
+    if (std::optional<std::string> dsn = ReadNonEmptyString(*node, errors)) {
+      // The dsn may hold a password: say what is wrong without echoing it.
+      if (std::optional<std::string> problem = CheckConninfoSyntax(*dsn)) {
+        errors->Add(node->mark, node->path,
+                    "expected a libpq conninfo (\"host=... dbname=...\") or a postgresql:// "
+                    "URI; " +
+                        *problem);
+      } else {
+        pg.dsn = std::move(*dsn);
+      }
+    }
+  }
+  pg.slot = ReadSlotName(map, "slot", "a slot name", bridge_name, source_name, errors);
+  pg.publication =
+      ReadSlotName(map, "publication", "a publication name", bridge_name, source_name, errors);
+  if (std::optional<ConfigNode> node = map.Require("tables")) {
+    pg.tables = ReadPatterns(*node, 2, "schema.table", NameList::kTables, errors);
+  }
+  if (std::optional<ConfigNode> node = map.Get("exclude_columns")) {
+    pg.exclude_columns = ReadPatterns(*node, 3, "schema.table.column", NameList::kColumns, errors);
+  }
+  pg.snapshot = ReadSnapshot(map, errors);
+  return pg;
+}
+
+std::string StripTrailingLineBreaks(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+MysqlSourceConfig ReadMysql(const MapReader& map, ConfigErrors* errors, Site* server_id_site) {
+  map.RejectUnknownKeys(kMysqlKeys, OtherTypesHint);
+  MysqlSourceConfig my;
+  if (std::optional<ConfigNode> node = map.Require("host")) {
+    if (auto host = ReadNonEmptyString(*node, errors)) my.host = std::move(*host);
+  }
+  if (std::optional<ConfigNode> node = map.Get("port")) {
+    if (auto port = ReadUnsigned(*node, 1, 65535, "a port number", errors)) {
+      my.port = static_cast<uint16_t>(*port);
+    }
+  }
+  if (std::optional<ConfigNode> node = map.Require("user")) {
+    if (auto user = ReadNonEmptyString(*node, errors)) my.user = std::move(*user);
+  }
+  // The password never reaches a message: ReadString does not echo values,
+  // and the file's contents are never quoted.
+  std::optional<ConfigNode> password = map.Get("password");
+  std::optional<ConfigNode> password_file = map.Get("password_file");
+  if (password && password_file) {
+    errors->Add(map.KeyMark("password_file"), password_file->path,
+                "expected either password or password_file, got both");
+  } else if (password) {
+    if (auto text = ReadString(*password, errors)) my.password = std::move(*text);
+  } else if (password_file) {
+    if (auto path = ReadNonEmptyString(*password_file, errors)) {
+      std::string contents;
+      if (std::optional<std::string> reason = ReadWholeFile(*path, &contents)) {
+        errors->Add(password_file->mark, password_file->path,
+                    "cannot read " + QuoteForMessage(*path) + ": " + *reason);
+      } else {
+        my.password = StripTrailingLineBreaks(std::move(contents));
+        my.password_file = std::move(*path);
+        if (my.password.empty()) {
+          errors->Add(password_file->mark, password_file->path,
+                      "expected a file holding the password, got the empty file " +
+                          QuoteForMessage(my.password_file));
+        }
+      }
+    }
+  }
+  if (std::optional<ConfigNode> node = map.Require("server_id")) {
+    if (auto id = ReadUnsigned(*node, 1, 4294967295u, "a server id", errors)) {
+      my.server_id = static_cast<uint32_t>(*id);
+      *server_id_site = {node->mark, node->path};
+    }
+  }
+  if (std::optional<ConfigNode> node = map.Require("tables")) {
+    my.tables = ReadPatterns(*node, 2, "database.table", NameList::kTables, errors);
+  }
+  if (std::optional<ConfigNode> node = map.Get("exclude_columns")) {
+    my.exclude_columns =
+        ReadPatterns(*node, 3, "database.table.column", NameList::kColumns, errors);
+  }
+  my.snapshot = ReadSnapshot(map, errors);
+  return my;
+}
+
+// A non-empty list of distinct, non-empty column names.
+std::vector<std::string> ReadColumnList(const ConfigNode& at, ConfigErrors* errors) {
+  std::vector<std::string> columns;
+  std::optional<std::vector<ConfigNode>> items = ReadList(at, errors);
+  if (!items) return columns;
+  if (items->empty()) {
+    errors->Add(at.mark, at.path, "expected at least one column, got an empty list");
+  }
+  for (const ConfigNode& item : *items) {
+    std::optional<std::string> column = ReadNonEmptyString(item, errors);
+    if (!column) continue;
+    if (std::find(columns.begin(), columns.end(), *column) != columns.end()) {
+      errors->Add(item.mark, item.path, "duplicate column " + QuoteForMessage(*column));
+      continue;
+    }
+    columns.push_back(std::move(*column));
+  }
+  return columns;
+}
+
+OdbcTableConfig ReadOdbcTable(const ConfigNode& at, ConfigErrors* errors, Site* name_site) {
+  OdbcTableConfig table;
+  MapReader map(at, errors);
+  if (!map.valid()) return table;
+  map.RejectUnknownKeys(kOdbcTableKeys);
+  if (std::optional<ConfigNode> node = map.Require("name")) {
+    if (auto name = ReadNonEmptyString(*node, errors)) {
+      table.name = std::move(*name);
+      *name_site = {node->mark, node->path};
+    }
+  }
+  if (std::optional<ConfigNode> node = map.Require("key")) {
+    table.key = ReadColumnList(*node, errors);
+  }
+  std::optional<ConfigNode> mode_node = map.Require("mode");
+  std::optional<size_t> mode;
+  if (mode_node) mode = ReadEnum(*mode_node, kPollModeNames, errors);
+  if (!mode) return table;  // the column keys depend on the mode
+  table.mode = static_cast<PollMode>(*mode);
+  auto read_column = [&](std::string_view key, bool used, std::string_view modes,
+                         std::string* out) {
+    if (used) {
+      if (std::optional<ConfigNode> node = map.Require(key)) {
+        if (auto column = ReadNonEmptyString(*node, errors)) *out = std::move(*column);
+      }
+    } else if (map.Has(key)) {
+      errors->Add(map.KeyMark(key), ChildPath(at.path, key),
+                  "only used with mode " + std::string(modes) + ", got mode " +
+                      std::string(PollModeName(table.mode)));
+    }
+  };
+  read_column("timestamp_column", PollModeUsesTimestamp(table.mode),
+              "timestamp or timestamp+incrementing", &table.timestamp_column);
+  read_column("incrementing_column", PollModeUsesIncrementing(table.mode),
+              "incrementing or timestamp+incrementing", &table.incrementing_column);
+  return table;
+}
+
+OdbcSourceConfig ReadOdbc(const MapReader& map, ConfigErrors* errors) {
+  map.RejectUnknownKeys(kOdbcKeys, OtherTypesHint);
+  OdbcSourceConfig odbc;
+  if (std::optional<ConfigNode> node = map.Require("dsn")) {
+    // Never echoed: an ODBC connection string may hold PWD=.
+    if (auto dsn = ReadNonEmptyString(*node, errors)) odbc.dsn = std::move(*dsn);
+  }
+  if (std::optional<ConfigNode> node = map.Get("poll_interval")) {
+    if (auto interval = ReadDuration(*node, errors)) {
+      if (interval->count() <= 0) {
+        ExpectError(*node, "a duration above 0", errors);
+      } else {
+        odbc.poll_interval = *interval;
+      }
+    }
+  }
+  std::optional<ConfigNode> tables_node = map.Require("tables");
+  if (!tables_node) return odbc;
+  std::optional<std::vector<ConfigNode>> items = ReadList(*tables_node, errors);
+  if (!items) return odbc;
+  if (items->empty()) {
+    errors->Add(tables_node->mark, tables_node->path,
+                "expected at least one table, got an empty list");
+  }
+  std::vector<std::pair<std::string, std::string>> seen;  // name, path
+  for (const ConfigNode& item : *items) {
+    Site name_site;
+    OdbcTableConfig table = ReadOdbcTable(item, errors, &name_site);
+    if (table.name.empty()) continue;
+    auto it = std::find_if(seen.begin(), seen.end(),
+                           [&](const auto& entry) { return entry.first == table.name; });
+    if (it != seen.end()) {
+      errors->Add(name_site.mark, name_site.path,
+                  "duplicate table " + QuoteForMessage(table.name) + "; first at " + it->second);
+      continue;
+    }
+    seen.emplace_back(table.name, item.path);
+    odbc.tables.push_back(std::move(table));
+  }
+  return odbc;
+}
+
+// A source as read, with where its name and server_id were found.
+struct ReadSourceResult {
+  SourceConfig config;
+  Site name_site;
+  Site server_id_site;
+};
+
+// One entry of `sources`; nullopt when it is too broken to continue with.
+std::optional<ReadSourceResult> ReadSource(const ConfigNode& at, const std::string& bridge_name,
+                                           ConfigErrors* errors) {
+  MapReader map(at, errors);
+  if (!map.valid()) return std::nullopt;
+  ReadSourceResult result;
+  SourceConfig& source = result.config;
+  std::optional<std::string> name = ReadName(map, errors, &result.name_site);
+  std::optional<size_t> type;
+  if (std::optional<ConfigNode> node = map.Require("type")) {
+    type = ReadEnum(*node, kSourceTypeNames, errors);
+  }
+  if (!type) {
+    // Without a type only keys no source takes can be flagged.
+    map.RejectUnknownKeys(AnySourceKeys());
+    return std::nullopt;
+  }
+  source.name = name.value_or("");
+  source.type = static_cast<SourceType>(*type);
+  switch (source.type) {
+    case SourceType::kPostgres:
+      source.settings = ReadPostgres(map, bridge_name, source.name, errors);
+      break;
+    case SourceType::kMysql:
+      source.settings = ReadMysql(map, errors, &result.server_id_site);
+      break;
+    case SourceType::kOdbc:
+      source.settings = ReadOdbc(map, errors);
+      break;
+  }
+  return result;
+}
+
+void ReadBridgeSection(const ConfigNode& at, BridgeConfig* config, ConfigErrors* errors) {
+  MapReader map(at, errors);
+  if (!map.valid()) return;
+  map.RejectUnknownKeys(kBridgeKeys);
+  config->name = ReadName(map, errors).value_or("");
+  if (std::optional<ConfigNode> node = map.Require("state_dir")) {
+    if (auto dir = ReadNonEmptyString(*node, errors)) config->state_dir = std::move(*dir);
+  }
+  config->publish = ReadEndpoint(map, "publish", errors).value_or("");
+  std::optional<std::string> replay = ReadEndpoint(map, "replay", errors);
+  if (replay && !config->publish.empty() && *replay == config->publish) {
+    ExpectError(*map.Get("replay"), "an endpoint different from publish", errors);
+  } else {
+    config->replay = replay.value_or("");
+  }
+  if (std::optional<ConfigNode> node = map.Get("metrics")) {
+    std::optional<HostPort> address;
+    if (node->node.IsScalar()) address = ParseHostPort(node->node.Scalar());
+    if (!address) {
+      ExpectError(*node, "HOST:PORT with a port 1..65535", errors);
+    } else {
+      config->metrics = std::move(*address);
+    }
+  }
+  if (std::optional<ConfigNode> node = map.Get("retention")) {
+    MapReader retention_map(*node, errors);
+    if (retention_map.valid()) {
+      retention_map.RejectUnknownKeys(kRetentionKeys);
+      RetentionConfig retention;
+      if (std::optional<ConfigNode> bytes = retention_map.Get("max_bytes")) {
+        if (auto size = ReadSize(*bytes, errors)) {
+          if (*size == 0) {
+            ExpectError(*bytes, "a size above 0", errors);
+          } else {
+            retention.max_bytes = *size;
+          }
+        }
+      }
+      if (std::optional<ConfigNode> age = retention_map.Get("max_age")) {
+        if (auto duration = ReadDuration(*age, errors)) {
+          if (duration->count() <= 0) {
+            ExpectError(*age, "a duration above 0", errors);
+          } else {
+            retention.max_age = *duration;
+          }
+        }
+      }
+      if (!retention_map.Has("max_bytes") && !retention_map.Has("max_age")) {
+        errors->Add(node->mark, node->path, "expected at least one of max_bytes, max_age");
+      }
+      config->retention = retention;
+    }
+  }
+}
+
+void ReadSources(const ConfigNode& at, const std::string& bridge_name,
+                 std::vector<SourceConfig>* sources, ConfigErrors* errors) {
+  std::optional<std::vector<ConfigNode>> items = ReadList(at, errors);
+  if (!items) return;
+  if (items->empty()) {
+    errors->Add(at.mark, at.path, "expected at least one source, got an empty list");
+    return;
+  }
+  std::vector<ReadSourceResult> read;
+  for (const ConfigNode& item : *items) {
+    std::optional<ReadSourceResult> source = ReadSource(item, bridge_name, errors);
+    if (!source) continue;
+    const std::string& name = source->config.name;
+    auto same_name = std::find_if(read.begin(), read.end(), [&](const ReadSourceResult& other) {
+      return !name.empty() && other.config.name == name;
+    });
+    if (same_name != read.end()) {
+      errors->Add(source->name_site.mark, source->name_site.path,
+                  "duplicate source name " + QuoteForMessage(name) + "; first used by " +
+                      same_name->name_site.path);
+      continue;
+    }
+    // Two sources reading one MySQL server under one server_id would take
+    // turns being disconnected by it.
+    if (const MysqlSourceConfig* my = source->config.mysql(); my != nullptr && my->server_id != 0) {
+      auto same_id = std::find_if(read.begin(), read.end(), [&](const ReadSourceResult& other) {
+        const MysqlSourceConfig* them = other.config.mysql();
+        return them != nullptr && them->server_id == my->server_id && them->host == my->host &&
+               them->port == my->port;
+      });
+      if (same_id != read.end()) {
+        errors->Add(source->server_id_site.mark, source->server_id_site.path,
+                    "expected a server_id not used by another source reading " + my->host + ":" +
+                        std::to_string(my->port) + ", got " + std::to_string(my->server_id) +
+                        " as " + same_id->server_id_site.path + " has");
+      }
+    }
+    read.push_back(std::move(*source));
+  }
+  for (ReadSourceResult& source : read) sources->push_back(std::move(source.config));
+}
+
+}  // namespace
+
+std::string_view SourceTypeName(SourceType type) {
+  return kSourceTypeNames[static_cast<size_t>(type)];
+}
+
+std::string_view SnapshotModeName(SnapshotMode mode) {
+  return kSnapshotNames[static_cast<size_t>(mode)];
+}
+
+std::string_view PollModeName(PollMode mode) { return kPollModeNames[static_cast<size_t>(mode)]; }
+
+bool PollModeUsesTimestamp(PollMode mode) {
+  return mode == PollMode::kTimestamp || mode == PollMode::kTimestampIncrementing;
+}
+
+bool PollModeUsesIncrementing(PollMode mode) {
+  return mode == PollMode::kIncrementing || mode == PollMode::kTimestampIncrementing;
+}
+
+std::string HostPort::ToString() const {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+bool IsValidName(std::string_view name) {
+  return !name.empty() &&
+         std::all_of(name.begin(), name.end(), [](char c) { return IsNameChar(c) || c == '-'; });
+}
+
+bool IsValidSlotName(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxSlotNameLength &&
+         std::all_of(name.begin(), name.end(), IsNameChar);
+}
+
+std::optional<HostPort> ParseHostPort(std::string_view text) {
+  if (ContainsSpaceOrControl(text)) return std::nullopt;
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return std::nullopt;  // bare IPv6
+  }
+  std::optional<uint16_t> number = ParsePort(port);
+  if (host.empty() || !number) return std::nullopt;
+  return HostPort{std::string(host), *number};
+}
+
+std::optional<std::string> CheckZmqEndpoint(std::string_view endpoint) {
+  constexpr std::string_view kTcp = "tcp://";
+  constexpr std::string_view kIpc = "ipc://";
+  if (endpoint.starts_with(kTcp)) {
+    if (!ParseHostPort(endpoint.substr(kTcp.size()))) {
+      return "a tcp:// endpoint with HOST:PORT and a port 1..65535";
+    }
+    return std::nullopt;
+  }
+  if (endpoint.starts_with(kIpc)) {
+    if (endpoint.size() == kIpc.size()) return "an ipc:// endpoint with a path";
+    return std::nullopt;
+  }
+  return "a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH";
+}
+
+std::string DefaultSlotName(std::string_view bridge, std::string_view source) {
+  std::string name = "deltabridge_" + std::string(bridge) + "_" + std::string(source);
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+Result<BridgeConfig> ParseBridgeConfig(std::string_view yaml_text,
+                                       const std::string& path_for_messages) {
+  ConfigErrors errors(path_for_messages);
+  BridgeConfig config;
+  try {
+    std::optional<ConfigNode> document = ParseYamlDocument(yaml_text, &errors);
+    if (!document) return errors.ToStatus();
+    if (document->node.IsNull()) {
+      errors.Add(document->mark, "",
+                 "expected a mapping with keys bridge and sources, got an empty document");
+      return errors.ToStatus();
+    }
+    if (!document->node.IsMap()) {
+      ExpectError(*document, "a mapping with keys bridge and sources", &errors);
+      return errors.ToStatus();
+    }
+    MapReader top(*document, &errors);
+    if (top.Has("sink") && !top.Has("bridge")) {
+      errors.Add(top.KeyMark("sink"), "sink",
+                 "this is a sink file (deltabridge sink); a bridge file has top-level keys bridge "
+                 "and sources");
+      return errors.ToStatus();
+    }
+    top.RejectUnknownKeys(kTopKeys);
+    if (std::optional<ConfigNode> bridge = top.Require("bridge")) {
+      ReadBridgeSection(*bridge, &config, &errors);
+    }
+    if (std::optional<ConfigNode> sources = top.Require("sources")) {
+      ReadSources(*sources, config.name, &config.sources, &errors);
+    }
+  } catch (const YAML::Exception& e) {
+    // Not expected: the readers check node kinds before converting.
+    errors.Add(e.mark, "", "invalid YAML: " + e.msg);
+  }
+  if (!errors.empty()) return errors.ToStatus();
+  return config;
+}
+
+Result<BridgeConfig> LoadBridgeConfig(const std::string& path) {
+  Result<std::string> text = ReadConfigFile(path);
+  if (!text.ok()) return text.status();
+  return ParseBridgeConfig(*text, path);
+}
+
+}  // namespace deltabridge
