@@ -1,0 +1,205 @@
+#include "cdc/bridge/bridge.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "cdc/bridge/journal_replay_source.h"
+#include "cdc/bridge/journal_writer.h"
+#include "cdc/config/conninfo.h"
+#include "cdc/journal/journal.h"
+#include "cdc/pg/pg_source.h"
+#include "cdc/publish/publisher.h"
+#include "cdc/publish/replay_server.h"
+
+namespace deltabridge {
+
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct Bridge::Impl {
+  BridgeConfig config;
+  Options options;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> sources_done{false};  // every source thread has returned
+  std::mutex mu;
+  std::condition_variable cv;
+  Status fatal;  // first fatal source error; guarded by mu
+
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<JournalWriter> writer;
+  std::unique_ptr<Publisher> publisher;
+  std::unique_ptr<JournalReplaySource> replay_source;
+  std::unique_ptr<ReplayServer> replay;
+
+  void Fail(const Status& s) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (fatal.ok()) fatal = s;
+    }
+    stop = true;
+    cv.notify_all();
+    if (writer) writer->WakeAll();
+  }
+
+  // Publishes every committed delta in order, and a heartbeat each second.
+  void PublishLoop() {
+    uint64_t published = journal->committed_seq();
+    auto last_heartbeat = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    std::vector<JournalEntry> batch;
+    ReadOptions ro;
+    ro.max_entries = 1000;
+    ro.max_bytes = 4 << 20;
+    for (;;) {
+      // After the sources stopped, one last pass publishes their final commits.
+      const bool last_pass = sources_done.load();
+      uint64_t committed = writer->WaitForCommitted(published, std::chrono::milliseconds(200));
+      while (published < committed) {
+        batch.clear();
+        uint64_t next = 0;
+        Status s = journal->Read(published + 1, ro, &batch, &next);
+        if (!s.ok()) {
+          Fail(s.WithContext("publisher reading the journal"));
+          return;
+        }
+        for (const JournalEntry& e : batch) {
+          Status ps = publisher->Publish(e.topic, e.body);
+          if (!ps.ok()) spdlog::warn("publish seq {}: {}", e.seq, ps.message());
+          published = e.seq;
+        }
+        if (batch.empty()) break;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_heartbeat >= std::chrono::seconds(1)) {
+        Status hs = publisher->PublishHeartbeat(config.name, published);
+        if (!hs.ok()) spdlog::warn("heartbeat: {}", hs.message());
+        last_heartbeat = now;
+      }
+      if (last_pass) return;
+    }
+  }
+
+  void RetentionLoop() {
+    if (!config.retention) return;
+    auto next = std::chrono::steady_clock::now();
+    while (!stop.load()) {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_until(l, next, [&] { return stop.load(); });
+      l.unlock();
+      if (stop.load()) return;
+      std::optional<int64_t> age;
+      if (config.retention->max_age) age = config.retention->max_age->count();
+      Status s = journal->ApplyRetention(config.retention->max_bytes, age, NowMicros());
+      if (!s.ok()) spdlog::warn("journal retention: {}", s.message());
+      next = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    }
+  }
+};
+
+Bridge::Bridge(BridgeConfig config, Options options) : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+  impl_->options = std::move(options);
+}
+
+Bridge::~Bridge() = default;
+
+void Bridge::Stop() {
+  impl_->stop = true;
+  impl_->cv.notify_all();
+  if (impl_->writer) impl_->writer->WakeAll();
+}
+
+Status Bridge::Run() {
+  Impl& im = *impl_;
+  const BridgeConfig& cfg = im.config;
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.state_dir, ec);
+  if (ec) return Status::IoError("cannot create state_dir " + cfg.state_dir + ": " + ec.message());
+
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(cfg.state_dir + "/journal");
+  if (!journal.ok()) return journal.status();
+  im.journal = std::move(*journal);
+  im.writer = std::make_unique<JournalWriter>(cfg.name, im.journal.get());
+
+  // Explicit re-snapshot: forget the source's position and snapshot state (an
+  // empty value means none; see PgSource).
+  for (const std::string& name : im.options.resnapshot) {
+    auto sink = im.writer->SinkFor(name);
+    DB_RETURN_IF_ERROR(sink->BeginTx());
+    sink->SetState("snapshot_done", "");
+    DB_RETURN_IF_ERROR(sink->EndTx(""));
+    DB_RETURN_IF_ERROR(sink->Flush());
+    spdlog::warn("source {}: position forgotten on request; it takes a new initial snapshot", name);
+  }
+
+  Result<std::unique_ptr<Publisher>> pub = Publisher::Bind(cfg.publish);
+  if (!pub.ok()) return pub.status();
+  im.publisher = std::move(*pub);
+  im.replay_source = std::make_unique<JournalReplaySource>(im.journal.get());
+  im.replay = std::make_unique<ReplayServer>(*im.replay_source);
+  DB_RETURN_IF_ERROR(im.replay->Start(cfg.replay));
+  spdlog::info("bridge {}: journal seq {}..{}, publishing on {}, replay on {}", cfg.name,
+               im.journal->first_seq(), im.journal->committed_seq(), cfg.publish, cfg.replay);
+
+  std::vector<std::unique_ptr<ChangeSink>> sinks;
+  std::vector<std::unique_ptr<PgSource>> pg_sources;
+  std::vector<std::thread> threads;
+  for (const SourceConfig& sc : cfg.sources) {
+    if (sc.type != SourceType::kPostgres) {
+      return Status::InvalidArgument("source \"" + sc.name + "\": type " +
+                                     std::string(SourceTypeName(sc.type)) +
+                                     " is not supported by this build yet");
+    }
+  }
+  for (const SourceConfig& sc : cfg.sources) {
+    const PostgresSourceConfig& pc = *sc.postgres();
+    PgSource::Options o;
+    o.bridge = cfg.name;
+    o.name = sc.name;
+    o.dsn = pc.dsn;
+    o.slot = pc.slot;
+    o.publication = pc.publication;
+    o.tables = pc.tables;
+    o.exclude_columns = pc.exclude_columns;
+    o.initial_snapshot = pc.snapshot == SnapshotMode::kInitial;
+    sinks.push_back(im.writer->SinkFor(sc.name));
+    pg_sources.push_back(std::make_unique<PgSource>(std::move(o), sinks.back().get()));
+  }
+
+  std::thread publisher_thread([&im] { im.PublishLoop(); });
+  std::thread retention_thread([&im] { im.RetentionLoop(); });
+  for (auto& src : pg_sources) {
+    PgSource* s = src.get();
+    threads.emplace_back([&im, s] {
+      Status st = s->Run(im.stop);
+      if (!st.ok()) im.Fail(st.WithContext("source " + s->options().name));
+    });
+  }
+
+  {
+    std::unique_lock<std::mutex> l(im.mu);
+    im.cv.wait(l, [&] { return im.stop.load(); });
+  }
+  spdlog::info("bridge {}: stopping", cfg.name);
+  for (auto& t : threads) t.join();
+  im.sources_done = true;
+  im.writer->WakeAll();
+  publisher_thread.join();
+  retention_thread.join();
+  im.replay->Stop();
+  std::lock_guard<std::mutex> l(im.mu);
+  spdlog::info("bridge {}: stopped at seq {}", cfg.name, im.journal->committed_seq());
+  return im.fatal;
+}
+
+}  // namespace deltabridge

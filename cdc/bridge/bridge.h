@@ -1,0 +1,45 @@
+// Bridge: one running `deltabridge run BRIDGE.yaml`.
+//
+// Owns the journal, the publisher (PUB socket), the replay server, and one
+// thread per source. Sources write through the JournalWriter; a publishing
+// thread sends every newly committed delta (read back from the journal, so a
+// transaction is published only once wholly journaled) and a heartbeat once
+// a second; retention runs once a minute.
+//
+// Threads: Run() blocks the caller until Stop() (from a signal watcher) or a
+// source fails fatally. Stop() is thread-safe and async-signal-unsafe (call it
+// from a normal thread).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cdc/config/bridge_config.h"
+#include "cdc/core/status.h"
+
+namespace deltabridge {
+
+class Bridge {
+ public:
+  struct Options {
+    // Sources whose position and snapshot state are forgotten before start,
+    // so they take a new initial snapshot (--resnapshot).
+    std::vector<std::string> resnapshot;
+  };
+
+  Bridge(BridgeConfig config, Options options);
+  ~Bridge();
+
+  // Runs until Stop() or a fatal source error. Returns ok after a clean stop.
+  Status Run();
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace deltabridge

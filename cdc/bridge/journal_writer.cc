@@ -1,0 +1,212 @@
+#include "cdc/bridge/journal_writer.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "cdc/core/envelope.h"
+
+namespace deltabridge {
+
+namespace {
+
+constexpr std::string_view kSeqPrefix = "{\"seq\":";
+constexpr std::string_view kLastFalse = ",\"last\":false}}";
+constexpr std::string_view kLastTrue = ",\"last\":true}}";
+
+// Replaces the leading {"seq":N, of an encoded body with the given seq.
+std::string WithSeq(std::string_view body, uint64_t seq) {
+  size_t comma = body.find(',');
+  std::string out = fmt::format("{{\"seq\":{}", seq);
+  out.append(body.substr(comma));
+  return out;
+}
+
+// Turns an encoded body's tx.last false into true (the body ends with it).
+void MarkLast(std::string* body) {
+  if (body->size() >= kLastFalse.size() &&
+      std::string_view(*body).substr(body->size() - kLastFalse.size()) == kLastFalse) {
+    body->resize(body->size() - kLastFalse.size());
+    body->append(kLastTrue);
+  }
+}
+
+constexpr std::string_view kTsField = ",\"ts\":\"";
+
+// Spool records: topic, NUL, the body encoded with seq 0 and cut before its
+// "ts" field; what follows "changes" (ts, pos, tx) is known only at commit.
+std::string SpoolRecord(const std::string& bridge, const Change& change) {
+  Delta d;
+  d.seq = 0;
+  d.bridge = bridge;
+  d.change = change;
+  std::string body = EncodeEnvelope(d);
+  body.resize(body.rfind(kTsField));
+  std::string rec = MakeTopic(bridge, change.source, change.table);
+  rec.push_back('\0');
+  rec.append(body);
+  return rec;
+}
+
+// The tail of a body after "changes": ,"ts":"...","pos":...,"tx":{"id":...,"last":false}}
+std::string BodyTail(int64_t commit_time_us, const std::string& pos, const std::string& tx_id) {
+  std::string tail = ",\"ts\":\"";
+  tail.append(FormatUtcMicros(commit_time_us)).append("\",\"pos\":");
+  AppendJsonString(&tail, pos);
+  tail.append(",\"tx\":{\"id\":");
+  AppendJsonString(&tail, tx_id);
+  tail.append(kLastFalse);
+  return tail;
+}
+
+}  // namespace
+
+class SourceSink final : public ChangeSink {
+ public:
+  SourceSink(JournalWriter* writer, std::string source)
+      : writer_(writer), source_(std::move(source)) {}
+
+  ~SourceSink() override {
+    // A transaction left open (source stopped mid-transaction) is not ended:
+    // its appended entries stay pending and are discarded on the next open.
+  }
+
+  Status BeginTx() override {
+    if (lock_.owns_lock()) return Status::InvalidArgument("BeginTx inside an open transaction");
+    lock_ = std::unique_lock<std::mutex>(writer_->write_mu_);
+    return Status::Ok();
+  }
+
+  Status Add(Change change) override {
+    if (!lock_.owns_lock()) return Status::InvalidArgument("Add outside a transaction");
+    DB_RETURN_IF_ERROR(WriteHeld(false));
+    change.tx_last = false;
+    Delta d;
+    d.seq = writer_->journal_->next_seq();
+    d.bridge = writer_->bridge_;
+    d.change = std::move(change);
+    held_topic_ = MakeTopic(d.bridge, d.change.source, d.change.table);
+    held_body_ = EncodeEnvelope(d);
+    held_seq_ = d.seq;
+    has_held_ = true;
+    return Status::Ok();
+  }
+
+  Status EndTx(const std::string& position) override {
+    if (!lock_.owns_lock()) return Status::InvalidArgument("EndTx outside a transaction");
+    Status s = WriteHeld(true);
+    if (s.ok()) {
+      writer_->journal_->SetPosition(source_, position);
+      for (auto& [k, v] : staged_state_) writer_->journal_->SetMeta(StateKey(k), v);
+      staged_state_.clear();
+      writer_->journal_->MarkTxEnd();
+      ++unflushed_;
+    }
+    lock_.unlock();
+    return s;
+  }
+
+  void AbortTx() override {
+    if (!lock_.owns_lock()) return;
+    has_held_ = false;
+    staged_state_.clear();
+    // Entries appended since the last transaction end are never made visible.
+    writer_->journal_->Rollback();
+    lock_.unlock();
+  }
+
+  Status Flush() override {
+    std::unique_lock<std::mutex> lock(writer_->write_mu_, std::defer_lock);
+    if (!lock_.owns_lock()) lock.lock();
+    Status s = writer_->journal_->Commit();
+    if (!s.ok()) return s;
+    unflushed_ = 0;
+    { std::lock_guard<std::mutex> n(writer_->notify_mu_); }
+    writer_->committed_cv_.notify_all();
+    return Status::Ok();
+  }
+
+  size_t unflushed() const override { return unflushed_ + (has_held_ ? 1 : 0); }
+
+  std::optional<std::string> DurablePosition() const override {
+    auto r = writer_->journal_->GetPosition(source_);
+    if (!r.ok()) return std::nullopt;
+    return *r;
+  }
+
+  std::optional<std::string> GetState(const std::string& key) const override {
+    auto r = writer_->journal_->GetMeta(StateKey(key));
+    if (!r.ok()) return std::nullopt;
+    return *r;
+  }
+
+  void SetState(const std::string& key, const std::string& value) override {
+    staged_state_.emplace_back(key, value);
+  }
+
+  Status SpoolAppend(uint32_t xid, uint32_t subxid, const Change& change) override {
+    return writer_->journal_->SpoolAppend(xid, subxid, SpoolRecord(writer_->bridge_, change));
+  }
+
+  Status SpoolDiscard(uint32_t xid, std::optional<uint32_t> subxid) override {
+    return writer_->journal_->SpoolDiscard(xid, subxid);
+  }
+
+  Status SpoolClear() override { return writer_->journal_->SpoolClear(); }
+
+  Status SpoolDrainInto(uint32_t xid, int64_t commit_time_us, const std::string& pos,
+                        const std::string& tx_id) override {
+    if (!lock_.owns_lock()) return Status::InvalidArgument("SpoolDrainInto outside a transaction");
+    const std::string tail = BodyTail(commit_time_us, pos, tx_id);
+    return writer_->journal_->SpoolDrain(xid, [this, &tail](std::string_view rec) -> Status {
+      size_t nul = rec.find('\0');
+      if (nul == std::string_view::npos || rec.substr(nul + 1, kSeqPrefix.size()) != kSeqPrefix) {
+        return Status::Corruption("malformed spool record");
+      }
+      DB_RETURN_IF_ERROR(WriteHeld(false));
+      held_seq_ = writer_->journal_->next_seq();
+      held_topic_ = std::string(rec.substr(0, nul));
+      held_body_ = WithSeq(rec.substr(nul + 1), held_seq_);
+      held_body_.append(tail);
+      has_held_ = true;
+      return Status::Ok();
+    });
+  }
+
+ private:
+  std::string StateKey(const std::string& key) const { return "source/" + source_ + "/" + key; }
+
+  Status WriteHeld(bool last) {
+    if (!has_held_) return Status::Ok();
+    if (last) MarkLast(&held_body_);
+    has_held_ = false;
+    return writer_->journal_->Append(held_seq_, held_topic_, held_body_);
+  }
+
+  JournalWriter* writer_;  // borrowed
+  const std::string source_;
+  std::unique_lock<std::mutex> lock_;  // owns writer_->write_mu_ between BeginTx and EndTx
+  bool has_held_ = false;              // the newest delta, not yet appended
+  uint64_t held_seq_ = 0;
+  std::string held_topic_;
+  std::string held_body_;
+  size_t unflushed_ = 0;
+  std::vector<std::pair<std::string, std::string>> staged_state_;
+};
+
+std::unique_ptr<ChangeSink> JournalWriter::SinkFor(const std::string& source) {
+  return std::make_unique<SourceSink>(this, source);
+}
+
+uint64_t JournalWriter::WaitForCommitted(uint64_t after, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(notify_mu_);
+  committed_cv_.wait_for(lock, timeout, [&] { return journal_->committed_seq() > after; });
+  return journal_->committed_seq();
+}
+
+void JournalWriter::WakeAll() {
+  { std::lock_guard<std::mutex> n(notify_mu_); }
+  committed_cv_.notify_all();
+}
+
+}  // namespace deltabridge

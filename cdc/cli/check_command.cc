@@ -1,0 +1,65 @@
+#include <cstdio>
+
+#include "cdc/cli/commands.h"
+#include "cdc/config/bridge_config.h"
+#include "cdc/config/config_kind.h"
+#include "cdc/core/check_report.h"
+#include "cdc/pg/pg_check.h"
+
+namespace deltabridge {
+
+namespace {
+
+void Print(const CheckReport& report) {
+  for (const CheckLine& l : report.lines()) {
+    switch (l.level) {
+      case CheckLine::Level::kOk:
+        std::printf("ok    %s\n", l.what.c_str());
+        break;
+      case CheckLine::Level::kFail:
+        std::printf("FAIL  %s\n      fix: %s\n", l.what.c_str(), l.fix.c_str());
+        break;
+      case CheckLine::Level::kNote:
+        std::printf("note  %s\n      %s\n", l.what.c_str(), l.fix.c_str());
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+int CheckCommand(const std::string& file) {
+  Result<ConfigKind> kind = DetectConfigKind(file);
+  if (!kind.ok()) {
+    std::fprintf(stderr, "%s\n", kind.status().message().c_str());
+    return kExitUsage;
+  }
+  if (*kind != ConfigKind::kBridge) {
+    std::fprintf(stderr, "%s: checking sink files is not supported by this build yet\n",
+                 file.c_str());
+    return kExitUsage;
+  }
+  Result<BridgeConfig> cfg = LoadBridgeConfig(file);
+  if (!cfg.ok()) {
+    std::printf("FAIL  %s\n", cfg.status().message().c_str());
+    return kExitUsage;
+  }
+  CheckReport report;
+  report.Ok(file + ": configuration valid (" + std::to_string(cfg->sources.size()) + " source(s))");
+  for (const SourceConfig& s : cfg->sources) {
+    switch (s.type) {
+      case SourceType::kPostgres:
+        CheckPgSource(s, &report);
+        break;
+      default:
+        report.Fail("source " + s.name + ": type " + std::string(SourceTypeName(s.type)) +
+                        " is not supported by this build yet",
+                    "remove the source or use a build that supports it");
+    }
+  }
+  Print(report);
+  std::fflush(stdout);
+  return report.passed() ? kExitOk : kExitFailure;
+}
+
+}  // namespace deltabridge

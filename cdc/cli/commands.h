@@ -1,0 +1,30 @@
+// The subcommands of the deltabridge binary (contract section 1). Each
+// returns the process exit code: 0 success, 1 runtime failure, 2 usage or
+// configuration error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace deltabridge {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int RunCommand(const std::string& bridge_file, const std::vector<std::string>& resnapshot);
+
+struct TailArgs {
+  std::string endpoint;
+  std::vector<std::string> topics;
+  std::string replay;
+  std::optional<uint64_t> from;
+  std::optional<uint64_t> count;
+};
+int TailCommand(const TailArgs& args);
+
+int CheckCommand(const std::string& file);
+
+}  // namespace deltabridge

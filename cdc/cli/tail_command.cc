@@ -1,0 +1,53 @@
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "cdc/cli/commands.h"
+#include "sinks/subscriber.h"
+
+namespace deltabridge {
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+}  // namespace
+
+int TailCommand(const TailArgs& args) {
+  if (args.from && args.replay.empty()) {
+    std::fprintf(stderr, "tail: --from needs --replay ENDPOINT\n");
+    return kExitUsage;
+  }
+  if (!args.replay.empty() && !args.from) {
+    std::fprintf(stderr, "tail: --replay needs --from SEQ\n");
+    return kExitUsage;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  SubscriberOptions o;
+  o.publish_endpoint = args.endpoint;
+  o.replay_endpoint = args.replay;
+  o.from_seq = args.from;
+  o.topic_prefixes = args.topics;
+  Subscriber sub(o);
+  uint64_t printed = 0;
+  Status s = sub.Run(
+      [&](std::string_view, std::string_view body, uint64_t) -> Status {
+        std::fwrite(body.data(), 1, body.size(), stdout);
+        std::fputc('\n', stdout);
+        if (std::fflush(stdout) != 0) return Status::IoError("stdout closed");
+        ++printed;
+        if (args.count && printed >= *args.count) return Status::Aborted("count reached");
+        return Status::Ok();
+      },
+      g_stop);
+  if (s.ok() || s.code() == Status::Code::kAborted) return kExitOk;
+  if (s.code() == Status::Code::kIoError && s.message() == "stdout closed") return kExitOk;
+  std::fprintf(stderr, "tail: %s\n", s.message().c_str());
+  return kExitFailure;
+}
+
+}  // namespace deltabridge

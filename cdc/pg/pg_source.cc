@@ -1,0 +1,234 @@
+#include "cdc/pg/pg_source.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+#include <unordered_set>
+
+#include "cdc/config/glob.h"
+#include "cdc/core/lsn.h"
+#include "cdc/pg/pg_catalog.h"
+#include "cdc/pg/pg_change_builder.h"
+#include "cdc/pg/pg_connection.h"
+#include "cdc/pg/pg_replication_stream.h"
+#include "cdc/pg/pg_snapshot.h"
+#include "cdc/pg/pgoutput_decoder.h"
+
+namespace deltabridge {
+
+namespace {
+
+constexpr const char* kSnapshotDoneKey = "snapshot_done";
+
+// Sleeps up to `d`, returning early when `stop` is set.
+void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (!stop.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::string SlotGoneHelp(const PgSource::Options& o) {
+  return "replication slot \"" + o.slot + "\" of source \"" + o.name +
+         "\" no longer exists on the server, but the journal holds a position for it: the "
+         "changes made since that position cannot be streamed any more. The bridge never skips "
+         "them or re-snapshots on its own. To go on, take a new initial snapshot of this source "
+         "explicitly: `deltabridge run BRIDGE.yaml --resnapshot " +
+         o.name +
+         "` (the journal keeps its numbering; subscribers receive the source's tables again as "
+         "op snapshot).";
+}
+
+}  // namespace
+
+// One connected attempt: the two connections and everything tied to them.
+class PgSource::Session {
+ public:
+  Session(PgSource* src, const std::atomic<bool>& stop) : src_(src), o_(src->opt_), stop_(stop) {}
+
+  Status Run() {
+    Result<PgConn> sql = PgConn::Connect(o_.dsn, false, "deltabridge " + o_.name);
+    if (!sql.ok()) return sql.status();
+    sql_ = std::move(*sql);
+    catalog_ = std::make_unique<PgCatalog>(&sql_);
+
+    Result<std::vector<PgTableRef>> tables = catalog_->ResolveTables(o_.tables);
+    if (!tables.ok()) return tables.status();
+    if (tables->empty()) {
+      return Status::FailedPrecondition("source \"" + o_.name +
+                                        "\": no table matches the configured tables patterns");
+    }
+    DB_RETURN_IF_ERROR(catalog_->EnsurePublication(o_.publication, *tables));
+
+    Result<PgSlotInfo> slot = catalog_->GetSlot(o_.slot);
+    if (!slot.ok()) return slot.status();
+
+    // An empty position or state means none (Bridge --resnapshot clears them so).
+    std::optional<std::string> position = src_->sink_->DurablePosition();
+    if (position && position->empty()) position.reset();
+    std::optional<std::string> done = src_->sink_->GetState(kSnapshotDoneKey);
+    bool snapshot_done = done.has_value() && !done->empty();
+
+    Result<PgConn> repl = PgConn::Connect(o_.dsn, true, "deltabridge " + o_.name);
+    if (!repl.ok()) return repl.status();
+    repl_ = std::move(*repl);
+
+    Lsn start;
+    if (position.has_value()) {
+      std::optional<Lsn> p = Lsn::Parse(*position);
+      if (!p) return Status::Corruption("journal position of source " + o_.name + " is not an LSN");
+      if (!slot->exists) return Status::FailedPrecondition(SlotGoneHelp(o_));
+      start = *p;
+    } else {
+      // Nothing journaled yet for this source.
+      if (slot->exists && o_.initial_snapshot && !snapshot_done) {
+        // Either an earlier run stopped during the snapshot, or --resnapshot.
+        spdlog::warn(
+            "source {}: slot \"{}\" exists but no initial snapshot was completed (an earlier run "
+            "stopped during it); dropping the slot and taking the snapshot again",
+            o_.name, o_.slot);
+        DB_RETURN_IF_ERROR(catalog_->DropSlot(o_.slot));
+        slot->exists = false;
+      }
+      if (!slot->exists) {
+        Result<PgCreatedSlot> created = CreateSlot(repl_, o_.slot, o_.initial_snapshot);
+        if (!created.ok()) return created.status();
+        spdlog::info("source {}: created replication slot \"{}\" at {}", o_.name, o_.slot,
+                     created->consistent_point.ToString());
+        start = created->consistent_point;
+        if (o_.initial_snapshot) {
+          PgSnapshot snap(&sql_, src_->sink_,
+                          PgSnapshot::Options{o_.name, o_.slot, o_.snapshot_chunk_rows,
+                                              o_.exclude_columns, o_.progress_on_tty});
+          Status s = snap.Run(created->snapshot_name, *tables, created->consistent_point,
+                              [this] { return stop_.load(); });
+          if (!s.ok()) return s;
+          src_->counters_.snapshot_rows += snap.rows();
+        } else {
+          DB_RETURN_IF_ERROR(src_->sink_->BeginTx());
+          src_->sink_->SetState(kSnapshotDoneKey, "skipped");
+          DB_RETURN_IF_ERROR(src_->sink_->EndTx(start.ToString()));
+          DB_RETURN_IF_ERROR(src_->sink_->Flush());
+        }
+      } else {
+        // Slot exists, no snapshot wanted (or done): stream from the slot's own position.
+        start = slot->confirmed_flush;
+      }
+    }
+    return Stream(start);
+  }
+
+ private:
+  Status Stream(Lsn start) {
+    DB_RETURN_IF_ERROR(src_->sink_->SpoolClear());
+    PgChangeBuilder::Options bo;
+    bo.source = o_.name;
+    bo.include_table = [this](const std::string& schema, const std::string& table) {
+      return MatchesAny(o_.tables, schema + "." + table);
+    };
+    for (const auto& c : o_.exclude_columns) bo.exclude_columns.insert(c);
+    bo.primary_key = [this](uint32_t oid) { return catalog_->PrimaryKey(oid); };
+    PgChangeBuilder builder(std::move(bo), src_->sink_);
+    builder.set_resume_after(start);
+
+    PgReplicationStream stream(&repl_);
+    DB_RETURN_IF_ERROR(stream.Start(o_.slot, start, o_.publication, 2, /*streaming=*/true));
+    spdlog::info("source {}: streaming from slot \"{}\" at {}", o_.name, o_.slot, start.ToString());
+    src_->counters_.confirmed_lsn = start.value;
+
+    PgOutputDecoder decoder;
+    Lsn durable = start;
+    auto last_flush = std::chrono::steady_clock::now();
+    uint64_t last_changes = 0;
+
+    auto flush = [&]() -> Status {
+      if (src_->sink_->unflushed() > 0) DB_RETURN_IF_ERROR(src_->sink_->Flush());
+      last_flush = std::chrono::steady_clock::now();
+      if (builder.last_end_lsn() > durable) durable = builder.last_end_lsn();
+      // Idle: nothing open, nothing unflushed: let the slot follow the WAL end.
+      if (!builder.in_transaction() && src_->sink_->unflushed() == 0 &&
+          stream.server_wal_end() > durable) {
+        durable = stream.server_wal_end();
+      }
+      stream.SetFlushed(durable);
+      src_->counters_.confirmed_lsn = stream.flushed().value;
+      src_->counters_.server_wal_end = stream.server_wal_end().value;
+      return Status::Ok();
+    };
+
+    while (!stop_.load()) {
+      Result<PgReplicationStream::Message> m = stream.Read(std::chrono::milliseconds(100));
+      if (!m.ok()) {
+        if (builder.in_transaction()) src_->sink_->AbortTx();
+        return m.status().WithContext("source " + o_.name + " at " + durable.ToString());
+      }
+      if (m->kind == PgReplicationStream::Message::Kind::kData) {
+        Status s = decoder.Decode(m->data, &builder);
+        if (!s.ok()) {
+          if (builder.in_transaction()) src_->sink_->AbortTx();
+          return s.WithContext("source " + o_.name + ": pgoutput message at " +
+                               m->wal_start.ToString());
+        }
+        auto& st = builder.stats();
+        src_->counters_.changes += st.changes - last_changes;
+        last_changes = st.changes;
+        src_->counters_.transactions = st.transactions;
+        if (src_->sink_->unflushed() < o_.flush_max_changes &&
+            std::chrono::steady_clock::now() - last_flush < o_.flush_interval) {
+          continue;
+        }
+      }
+      // Nothing more buffered (timeout), or enough to commit a group.
+      DB_RETURN_IF_ERROR(flush());
+      DB_RETURN_IF_ERROR(stream.MaybeSendFeedback(o_.feedback_interval));
+    }
+    // Stop requested: a transaction still open is re-read on the next start.
+    if (builder.in_transaction()) src_->sink_->AbortTx();
+    DB_RETURN_IF_ERROR(flush());
+    Status s = stream.Finish();
+    spdlog::info("source {}: stopped at {}", o_.name, stream.flushed().ToString());
+    return s;
+  }
+
+  static bool MatchesAny(const std::vector<std::string>& patterns, const std::string& name) {
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](const std::string& p) { return GlobMatch(p, name); });
+  }
+
+  PgSource* src_;
+  const Options& o_;
+  const std::atomic<bool>& stop_;
+  PgConn sql_;
+  PgConn repl_;
+  std::unique_ptr<PgCatalog> catalog_;
+};
+
+PgSource::PgSource(Options options, ChangeSink* sink) : opt_(std::move(options)), sink_(sink) {}
+
+Status PgSource::Run(const std::atomic<bool>& stop) {
+  std::chrono::milliseconds backoff(500);
+  while (!stop.load()) {
+    auto started = std::chrono::steady_clock::now();
+    Session session(this, stop);
+    Status s = session.Run();
+    if (stop.load() && (s.ok() || s.IsUnavailable())) return Status::Ok();
+    if (s.ok()) return s;
+    if (!s.IsUnavailable()) {
+      spdlog::error("source {}: {}", opt_.name, s.message());
+      return s;
+    }
+    // A session that ran a while resets the backoff.
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
+      backoff = std::chrono::milliseconds(500);
+    }
+    ++counters_.reconnects;
+    spdlog::warn("source {}: {}; reconnecting in {} ms", opt_.name, s.message(), backoff.count());
+    SleepUnlessStopped(backoff, stop);
+    backoff = std::min(backoff * 2, opt_.max_backoff);
+  }
+  return Status::Ok();
+}
+
+}  // namespace deltabridge

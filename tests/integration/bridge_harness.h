@@ -1,0 +1,86 @@
+// Test harness for end-to-end tests: a real `deltabridge run` process over a
+// TestPostgres database, and an in-process subscriber that collects deltas.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sinks/subscriber.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_postgres.h"
+
+namespace deltabridge::test {
+
+using Json = nlohmann::ordered_json;
+
+// Path of the deltabridge binary under test (set by CMake).
+std::string DeltabridgeBin();
+
+// Waits until `pred` holds or `timeout` passes; returns pred().
+bool WaitUntil(const std::function<bool()>& pred,
+               std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// One bridge: its directory, its config file, and the running process.
+class BridgeUnderTest {
+ public:
+  // `sources_yaml` is the text of the `sources:` list (indented by 2).
+  BridgeUnderTest(const std::string& name, const std::string& sources_yaml);
+  ~BridgeUnderTest();
+
+  const std::string& config_path() const { return config_path_; }
+  const std::string& publish() const { return publish_; }
+  const std::string& replay() const { return replay_; }
+  std::string log() const;  // the process's output so far
+
+  void Start(const std::vector<std::string>& extra_args = {});
+  // SIGTERM and wait for a clean exit (asserts exit code 0).
+  void Stop();
+  void Kill9();
+  bool running();
+  // Waits for the process to exit by itself; returns its exit code (-1 on timeout).
+  int WaitExit(std::chrono::milliseconds timeout);
+
+ private:
+  std::unique_ptr<TempDir> dir_;
+  std::string config_path_, publish_, replay_, log_path_;
+  std::unique_ptr<Child> child_;
+  int starts_ = 0;
+};
+
+// Collects every delta (parsed) a Subscriber delivers, on its own thread.
+class Collector {
+ public:
+  // With `replay` it follows the Clone pattern from `from` (gap-free).
+  Collector(const std::string& publish, const std::string& replay, uint64_t from = 1);
+  ~Collector();
+
+  // Waits until at least n deltas arrived; false on timeout.
+  bool WaitCount(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(90));
+  std::vector<Json> deltas();
+  size_t size();
+  Status status();
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Json> deltas_;
+  Status status_;
+  std::unique_ptr<Subscriber> sub_;
+  std::thread thread_;
+};
+
+// Asserts the deltas' seqs are consecutive from their first one.
+void ExpectGapFree(const std::vector<Json>& deltas);
+
+}  // namespace deltabridge::test

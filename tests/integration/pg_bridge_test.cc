@@ -1,0 +1,469 @@
+// End-to-end tests of the PostgreSQL source: a real PostgreSQL 15 started by
+// the test, a real `deltabridge run` process, and a real ZeroMQ subscriber.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "tests/integration/bridge_harness.h"
+
+namespace deltabridge::test {
+namespace {
+
+class PgBridgeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    TestPostgres::Options o;
+    // Small enough that a transaction of a few thousand rows is streamed
+    // (protocol v2) while it is still in progress.
+    o.extra_config = {"logical_decoding_work_mem = 64kB", "wal_sender_timeout = 10s"};
+    pg_ = new TestPostgres(o);
+    Status s = pg_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << pg_->LogTail();
+  }
+  static void TearDownTestSuite() {
+    delete pg_;
+    pg_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(pg_, nullptr);
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    db_ = "t_" + std::string(info->name());
+    for (char& c : db_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ASSERT_TRUE(pg_->CreateDatabase(db_).ok());
+  }
+
+  void Sql(const std::string& sql) {
+    Status s = pg_->Exec(sql, db_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  std::string Value(const std::string& sql) {
+    Result<std::string> r = pg_->QueryValue(sql, db_);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : "";
+  }
+
+  std::string Source(const std::string& tables = "[\"public.*\"]", const std::string& extra = "") {
+    return "  - name: src\n    type: postgres\n    dsn: \"" + pg_->Conninfo(db_) +
+           "\"\n    tables: " + tables + "\n" + extra;
+  }
+
+  static TestPostgres* pg_;
+  std::string db_;
+};
+
+TestPostgres* PgBridgeTest::pg_ = nullptr;
+
+std::vector<Json> Of(const std::vector<Json>& all, const std::string& op) {
+  std::vector<Json> out;
+  for (const auto& d : all) {
+    if (d["op"] == op) out.push_back(d);
+  }
+  return out;
+}
+
+TEST_F(PgBridgeTest, SnapshotThenStream) {
+  Sql("CREATE TABLE tour_slots (id int PRIMARY KEY, status text, seats int)");
+  Sql("INSERT INTO tour_slots SELECT g, 'open', 0 FROM generate_series(1, 25) g");
+  BridgeUnderTest bridge("parks", Source());
+  bridge.Start();
+  Collector col(bridge.publish(), bridge.replay());
+  ASSERT_TRUE(col.WaitCount(25)) << col.size();
+  Sql("UPDATE tour_slots SET status = 'booked', seats = 4 WHERE id = 7");
+  Sql("DELETE FROM tour_slots WHERE id = 8");
+  Sql("INSERT INTO tour_slots VALUES (26, 'open', 1)");
+  ASSERT_TRUE(col.WaitCount(28));
+  auto all = col.deltas();
+  ExpectGapFree(all);
+  EXPECT_EQ(all[0]["seq"], 1);
+  auto snaps = Of(all, "snapshot");
+  ASSERT_EQ(snaps.size(), 25u);
+  EXPECT_EQ(snaps[0]["bridge"], "parks");
+  EXPECT_EQ(snaps[0]["source"], "src");
+  EXPECT_EQ(snaps[0]["table"], "public.tour_slots");
+  EXPECT_EQ(snaps[0]["changes"]["status"]["new"], "open");
+  EXPECT_TRUE(snaps.back()["tx"]["last"].get<bool>());
+  EXPECT_FALSE(snaps.front()["tx"]["last"].get<bool>());
+  const Json& up = all[25];
+  EXPECT_EQ(up["op"], "update");
+  EXPECT_EQ(up["key"], Json::parse(R"({"id":7})"));
+  // Without a before-image every column comes as new.
+  EXPECT_EQ(up["changes"]["status"], Json::parse(R"({"new":"booked"})"));
+  EXPECT_EQ(up["changes"]["seats"], Json::parse(R"({"new":4})"));
+  const Json& del = all[26];
+  EXPECT_EQ(del["op"], "delete");
+  EXPECT_EQ(del["key"], Json::parse(R"({"id":8})"));
+  EXPECT_EQ(del["changes"], Json::parse(R"({"id":{"old":8}})"));
+  EXPECT_EQ(all[27]["op"], "insert");
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, EveryTypeAndFieldLevelUpdates) {
+  Sql("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
+  Sql(R"(CREATE TABLE t (
+      id int8 PRIMARY KEY, a int2, b int4, c int8, n numeric, f4 float4, f8 float8,
+      bo bool, tx text, vc varchar(10), ch char(3), by bytea, d date, ti time, tz timetz,
+      ts timestamp, tstz timestamptz, iv interval, u uuid, j json, jb jsonb, arr int4[],
+      tarr text[], m mood, ip inet))");
+  Sql("ALTER TABLE t REPLICA IDENTITY FULL");
+  BridgeUnderTest bridge("b", Source());
+  bridge.Start();
+  Collector col(bridge.publish(), bridge.replay());
+  Sql(R"(INSERT INTO t VALUES (
+      9007199254740993, -32768, 2147483647, -9223372036854775808,
+      '123456789012345678901234567890.123456789012345678901234567890', 'NaN', '-Infinity',
+      true, 'caf' || chr(233) || ' "q"', 'varchar', 'ab', '\x00ff10', '2026-11-27',
+      '10:00:00.5', '10:00:00+02', '2026-11-27 10:00:00.123456', '2026-11-27 12:00:00+02',
+      '1 year 2 mons 3 days 04:05:06', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      '{"a": [1, 2]}', '{"b": true}', '{1,2,3}', '{"x y",NULL}', 'happy', '192.168.0.1/24'))");
+  ASSERT_TRUE(col.WaitCount(1));
+  Json ins = col.deltas()[0];
+  const Json& c = ins["changes"];
+  EXPECT_EQ(ins["key"]["id"], "9007199254740993");
+  EXPECT_EQ(c["a"]["new"], -32768);
+  EXPECT_EQ(c["b"]["new"], 2147483647);
+  EXPECT_EQ(c["c"]["new"], "-9223372036854775808");
+  EXPECT_EQ(c["n"]["new"], "123456789012345678901234567890.123456789012345678901234567890");
+  EXPECT_EQ(c["f4"]["new"], "NaN");
+  EXPECT_EQ(c["f8"]["new"], "-Infinity");
+  EXPECT_EQ(c["bo"]["new"], true);
+  EXPECT_EQ(c["tx"]["new"], "caf\xC3\xA9 \"q\"");
+  EXPECT_EQ(c["vc"]["new"], "varchar");
+  EXPECT_EQ(c["ch"]["new"], "ab ");
+  EXPECT_EQ(c["by"]["new"], "AP8Q");
+  EXPECT_EQ(c["d"]["new"], "2026-11-27");
+  EXPECT_EQ(c["ti"]["new"], "10:00:00.5");
+  EXPECT_EQ(c["tz"]["new"], "10:00:00+02");
+  EXPECT_EQ(c["ts"]["new"], "2026-11-27T10:00:00.123456");
+  EXPECT_EQ(c["tstz"]["new"], "2026-11-27T10:00:00Z");
+  EXPECT_EQ(c["iv"]["new"], "1 year 2 mons 3 days 04:05:06");
+  EXPECT_EQ(c["u"]["new"], "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  EXPECT_EQ(c["j"]["new"], "{\"a\": [1, 2]}");
+  EXPECT_EQ(c["jb"]["new"], "{\"b\": true}");
+  EXPECT_EQ(c["arr"]["new"], "{1,2,3}");
+  EXPECT_EQ(c["tarr"]["new"], "{\"x y\",NULL}");
+  EXPECT_EQ(c["m"]["new"], "happy");
+  EXPECT_EQ(c["ip"]["new"], "192.168.0.1/24");
+
+  // Field level: only what changed, old and new (REPLICA IDENTITY FULL).
+  Sql("UPDATE t SET b = 1, f4 = 1.5, m = 'sad', tx = tx");
+  ASSERT_TRUE(col.WaitCount(2));
+  Json up = col.deltas()[1];
+  EXPECT_EQ(up["op"], "update");
+  EXPECT_EQ(up["changes"], Json::parse(R"({"b":{"old":2147483647,"new":1},
+      "f4":{"old":"NaN","new":1.5},"m":{"old":"happy","new":"sad"}})"));
+  Sql("UPDATE t SET n = NULL, f8 = 'Infinity'");
+  ASSERT_TRUE(col.WaitCount(3));
+  EXPECT_EQ(col.deltas()[2]["changes"], Json::parse(R"({
+      "n":{"old":"123456789012345678901234567890.123456789012345678901234567890","new":null},
+      "f8":{"old":"-Infinity","new":"Infinity"}})"));
+  // A key-changing update names the old key and carries the new one.
+  Sql("UPDATE t SET id = 5");
+  ASSERT_TRUE(col.WaitCount(4));
+  Json kc = col.deltas()[3];
+  EXPECT_EQ(kc["key"]["id"], "9007199254740993");
+  EXPECT_EQ(kc["changes"]["id"]["new"], 5);
+  Sql("DELETE FROM t");
+  ASSERT_TRUE(col.WaitCount(5));
+  Json del = col.deltas()[4];
+  EXPECT_EQ(del["op"], "delete");
+  EXPECT_EQ(del["changes"]["id"]["old"], 5);
+  EXPECT_EQ(del["changes"]["m"]["old"], "sad");
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, UnchangedToastIsLeftOut) {
+  Sql("CREATE TABLE docs (id int PRIMARY KEY, body text, note text)");
+  // Incompressible and large: stored out of line (TOAST).
+  Sql("INSERT INTO docs SELECT 1, string_agg(md5(g::text), '') FROM generate_series(1, 400) g");
+  BridgeUnderTest bridge("b", Source("[\"public.docs\"]", "    snapshot: never\n"));
+  bridge.Start();
+  Collector col(bridge.publish(), bridge.replay());
+  // Wait for the stream to start: a marker change.
+  Sql("UPDATE docs SET note = 'first'");
+  ASSERT_TRUE(col.WaitCount(1));
+  Json up = col.deltas()[0];
+  EXPECT_EQ(up["changes"]["note"]["new"], "first");
+  EXPECT_FALSE(up["changes"].contains("body")) << up.dump();
+  Sql("ALTER TABLE docs REPLICA IDENTITY FULL");
+  Sql("UPDATE docs SET note = 'second'");
+  ASSERT_TRUE(col.WaitCount(2));
+  up = col.deltas()[1];
+  EXPECT_EQ(up["changes"], Json::parse(R"({"note":{"old":"first","new":"second"}})"));
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, TransactionGroupingAndAlterTable) {
+  Sql("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  BridgeUnderTest bridge("b", Source("[\"public.a\"]"));
+  bridge.Start();
+  Collector col(bridge.publish(), bridge.replay());
+  Sql("BEGIN; INSERT INTO a VALUES (1, 'x'); INSERT INTO a VALUES (2, 'y'); "
+      "UPDATE a SET v = 'z' WHERE id = 1; COMMIT");
+  ASSERT_TRUE(col.WaitCount(3));
+  auto all = col.deltas();
+  ExpectGapFree(all);
+  EXPECT_EQ(all[0]["tx"]["id"], all[2]["tx"]["id"]);
+  EXPECT_FALSE(all[0]["tx"]["last"].get<bool>());
+  EXPECT_FALSE(all[1]["tx"]["last"].get<bool>());
+  EXPECT_TRUE(all[2]["tx"]["last"].get<bool>());
+  Sql("ALTER TABLE a ADD COLUMN seats int DEFAULT 3");
+  Sql("INSERT INTO a VALUES (3, 'w', 9)");
+  Sql("ALTER TABLE a DROP COLUMN v");
+  Sql("ALTER TABLE a RENAME COLUMN seats TO places");
+  Sql("INSERT INTO a VALUES (4, 1)");
+  ASSERT_TRUE(col.WaitCount(5));
+  all = col.deltas();
+  EXPECT_EQ(all[3]["changes"],
+            Json::parse(R"({"id":{"new":3},"v":{"new":"w"},"seats":{"new":9}})"));
+  EXPECT_EQ(all[4]["changes"], Json::parse(R"({"id":{"new":4},"places":{"new":1}})"));
+  EXPECT_NE(all[3]["tx"]["id"], all[4]["tx"]["id"]);
+  Sql("TRUNCATE a");
+  ASSERT_TRUE(col.WaitCount(6));
+  EXPECT_EQ(col.deltas()[5]["op"], "truncate");
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, ExcludedColumnsAndTablePatterns) {
+  Sql("CREATE TABLE rangers (id int PRIMARY KEY, name text, ssn text)");
+  Sql("CREATE TABLE other (id int PRIMARY KEY)");
+  BridgeUnderTest bridge(
+      "b", Source("[\"public.ranger*\"]", "    exclude_columns: [public.rangers.ssn]\n"));
+  bridge.Start();
+  Collector col(bridge.publish(), bridge.replay());
+  Sql("INSERT INTO other VALUES (1)");
+  Sql("INSERT INTO rangers VALUES (1, 'Ann', '123-45-6789')");
+  ASSERT_TRUE(col.WaitCount(1));
+  Json d = col.deltas()[0];
+  EXPECT_EQ(d["table"], "public.rangers");
+  EXPECT_EQ(d["changes"], Json::parse(R"({"id":{"new":1},"name":{"new":"Ann"}})"));
+  EXPECT_EQ(d["seq"], 1);
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, LargeTransactionIsStreamedAndGroupedAndAbortsVanish) {
+  Sql("CREATE TABLE big (id int PRIMARY KEY, pad text)");
+  BridgeUnderTest bridge("b", Source("[\"public.big\"]"));
+  bridge.Start();
+  Collector col(bridge.publish(), bridge.replay());
+  // A streamed transaction that aborts, and one that aborts a subtransaction.
+  Sql("BEGIN; INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, 5000) g; "
+      "ROLLBACK");
+  Sql("BEGIN; INSERT INTO big SELECT g, 'keep' FROM generate_series(1, 3000) g; SAVEPOINT s; "
+      "INSERT INTO big SELECT g, 'drop' FROM generate_series(3001, 6000) g; ROLLBACK TO s; "
+      "INSERT INTO big SELECT g, 'keep' FROM generate_series(6001, 9000) g; COMMIT");
+  ASSERT_TRUE(col.WaitCount(6000)) << col.size();
+  Sql("INSERT INTO big VALUES (0, 'after')");
+  ASSERT_TRUE(col.WaitCount(6001));
+  auto all = col.deltas();
+  ASSERT_EQ(all.size(), 6001u);
+  ExpectGapFree(all);
+  std::set<int> ids;
+  for (size_t i = 0; i < 6000; ++i) {
+    EXPECT_EQ(all[i]["changes"]["pad"]["new"], "keep");
+    EXPECT_EQ(all[i]["tx"]["id"], all[0]["tx"]["id"]);
+    EXPECT_EQ(all[i]["tx"]["last"].get<bool>(), i == 5999);
+    ids.insert(all[i]["key"]["id"].get<int>());
+  }
+  EXPECT_EQ(ids.size(), 6000u);
+  EXPECT_EQ(all[6000]["changes"]["pad"]["new"], "after");
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, RestartResumesExactly) {
+  Sql("CREATE TABLE r (id int PRIMARY KEY)");
+  BridgeUnderTest bridge("b", Source("[\"public.r\"]"));
+  bridge.Start();
+  {
+    Collector col(bridge.publish(), bridge.replay());
+    Sql("INSERT INTO r VALUES (1)");
+    ASSERT_TRUE(col.WaitCount(1));
+  }
+  bridge.Stop();
+  Sql("INSERT INTO r VALUES (2)");
+  Sql("INSERT INTO r VALUES (3)");
+  bridge.Start();
+  Collector col(bridge.publish(), bridge.replay(), 1);
+  Sql("INSERT INTO r VALUES (4)");
+  ASSERT_TRUE(col.WaitCount(4));
+  auto all = col.deltas();
+  ASSERT_EQ(all.size(), 4u);
+  ExpectGapFree(all);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1);
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, ServerRestartUnderTheBridge) {
+  Sql("CREATE TABLE s (id int PRIMARY KEY)");
+  BridgeUnderTest bridge("b", Source("[\"public.s\"]"));
+  bridge.Start();
+  Collector col(bridge.publish(), bridge.replay());
+  Sql("INSERT INTO s VALUES (1)");
+  ASSERT_TRUE(col.WaitCount(1));
+  ASSERT_TRUE(pg_->StopImmediate().ok());
+  ASSERT_TRUE(pg_->Start().ok()) << pg_->LogTail();
+  Sql("INSERT INTO s VALUES (2)");
+  ASSERT_TRUE(pg_->Restart().ok()) << pg_->LogTail();
+  Sql("INSERT INTO s VALUES (3)");
+  ASSERT_TRUE(col.WaitCount(3)) << col.size();
+  auto all = col.deltas();
+  ASSERT_EQ(all.size(), 3u);
+  ExpectGapFree(all);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1);
+  EXPECT_TRUE(bridge.running());
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
+  Sql("CREATE TABLE k (id int PRIMARY KEY, v int)");
+  BridgeUnderTest bridge("b", Source("[\"public.k\"]"));
+  bridge.Start();
+  // A writer commits transactions of 1..5 rows as fast as it can.
+  std::atomic<bool> stop{false};
+  std::atomic<int> next_id{1};
+  std::thread writer([&] {
+    std::mt19937 rng(42);
+    while (!stop.load()) {
+      int n = 1 + static_cast<int>(rng() % 5);
+      std::string sql = "BEGIN;";
+      for (int i = 0; i < n; ++i) {
+        sql += "INSERT INTO k VALUES (" + std::to_string(next_id++) + ", 0);";
+      }
+      sql += "UPDATE k SET v = v + 1 WHERE id = " + std::to_string(next_id - 1) + "; COMMIT";
+      if (!pg_->Exec(sql, db_).ok()) break;
+    }
+  });
+  std::mt19937 rng(7);
+  for (int round = 0; round < 4; ++round) {
+    int wait_ms = 300 + static_cast<int>(rng() % 700);
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));  // a random moment
+    bridge.Kill9();
+    bridge.Start();
+  }
+  stop = true;
+  writer.join();
+  int rows = next_id.load() - 1;
+  // Everything written must arrive exactly once, in commit order, gap-free.
+  Collector col(bridge.publish(), bridge.replay(), 1);
+  ASSERT_TRUE(col.WaitCount(static_cast<size_t>(rows) * 2, std::chrono::seconds(120)))
+      << col.size() << " of " << rows * 2;
+  // Let anything extra show up before counting.
+  Sql("INSERT INTO k VALUES (-1, 0)");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto d = col.deltas();
+    return !d.empty() && d.back()["key"]["id"] == -1;
+  }));
+  auto all = col.deltas();
+  ExpectGapFree(all);
+  EXPECT_EQ(all[0]["seq"], 1);
+  std::map<int, int> inserts, updates;
+  for (const auto& d : all) {
+    int id = d["key"]["id"].get<int>();
+    if (d["op"] == "insert") ++inserts[id];
+    if (d["op"] == "update") ++updates[id];
+  }
+  EXPECT_EQ(inserts.size(), static_cast<size_t>(rows) + 1);
+  for (const auto& [id, n] : inserts) ASSERT_EQ(n, 1) << "insert of id " << id;
+  for (const auto& [id, n] : updates) ASSERT_EQ(n, 1) << "update of id " << id;
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, DroppedSlotStopsLoudly) {
+  Sql("CREATE TABLE d (id int PRIMARY KEY)");
+  BridgeUnderTest bridge("b", Source("[\"public.d\"]"));
+  bridge.Start();
+  {
+    Collector col(bridge.publish(), bridge.replay());
+    Sql("INSERT INTO d VALUES (1)");
+    ASSERT_TRUE(col.WaitCount(1));
+  }
+  bridge.Stop();
+  Sql("SELECT pg_drop_replication_slot('deltabridge_b_src')");
+  bridge.Start();
+  EXPECT_EQ(bridge.WaitExit(std::chrono::seconds(60)), 1);
+  EXPECT_NE(bridge.log().find("--resnapshot src"), std::string::npos) << bridge.log();
+  // The explicit recovery takes a new snapshot and goes on numbering.
+  bridge.Start({"--resnapshot", "src"});
+  Collector col(bridge.publish(), bridge.replay(), 1);
+  ASSERT_TRUE(col.WaitCount(2));
+  auto all = col.deltas();
+  ExpectGapFree(all);
+  EXPECT_EQ(all[1]["op"], "snapshot");
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, CheckReportsEachPrerequisite) {
+  Sql("CREATE TABLE good (id int PRIMARY KEY)");
+  Sql("CREATE TABLE nokey (v int)");
+  BridgeUnderTest ok_bridge("b", Source("[\"public.good\"]"));
+  Result<RunResult> r =
+      RunCommand({DeltabridgeBin(), "check", ok_bridge.config_path()}, std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.exit_code, 0) << r->output;
+  EXPECT_NE(r->output.find("ok    source src: wal_level is logical"), std::string::npos)
+      << r->output;
+  EXPECT_NE(r->output.find("REPLICA IDENTITY FULL"), std::string::npos) << r->output;
+  BridgeUnderTest bad_bridge("b", Source("[\"public.nokey\", \"public.missing\"]"));
+  r = RunCommand({DeltabridgeBin(), "check", bad_bridge.config_path()}, std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.exit_code, 1) << r->output;
+  EXPECT_NE(r->output.find("FAIL  source src: table public.nokey has no primary key"),
+            std::string::npos)
+      << r->output;
+  EXPECT_NE(r->output.find("\"public.missing\" matches no table"), std::string::npos) << r->output;
+}
+
+TEST_F(PgBridgeTest, ConfigErrorsExitTwoWithLocation) {
+  BridgeUnderTest bridge("b", "  - name: src\n    type: pgsql\n    dsn: x\n    tables: [a.b]\n");
+  Result<RunResult> r =
+      RunCommand({DeltabridgeBin(), "run", bridge.config_path()}, std::chrono::seconds(30));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.exit_code, 2) << r->output;
+  EXPECT_NE(r->output.find("bridge.yaml:8:11: sources[0].type: expected one of postgres, mysql, "
+                           "odbc, got \"pgsql\""),
+            std::string::npos)
+      << r->output;
+}
+
+TEST_F(PgBridgeTest, TailReplaysThenFollowsWithCount) {
+  Sql("CREATE TABLE tl (id int PRIMARY KEY)");
+  Sql("INSERT INTO tl SELECT generate_series(1, 5)");
+  BridgeUnderTest bridge("b", Source("[\"public.tl\"]"));
+  bridge.Start();
+  {
+    Collector col(bridge.publish(), bridge.replay());
+    ASSERT_TRUE(col.WaitCount(5));
+  }
+  std::atomic<bool> done{false};
+  std::thread more([&] {
+    // Keep committing until tail has what it needs.
+    for (int i = 6; !done.load() && i < 200; ++i) {
+      pg_->Exec("INSERT INTO tl VALUES (" + std::to_string(i) + ")", db_).ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  Result<RunResult> r = RunCommand({DeltabridgeBin(), "tail", bridge.publish(), "--replay",
+                                    bridge.replay(), "--from", "3", "--count", "8"},
+                                   std::chrono::seconds(60));
+  done = true;
+  more.join();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status.exit_code, 0) << r->output;
+  std::vector<Json> lines;
+  std::stringstream ss(r->output);
+  std::string line;
+  while (std::getline(ss, line)) {
+    if (!line.empty() && line[0] == '{') lines.push_back(Json::parse(line));
+  }
+  ASSERT_EQ(lines.size(), 8u) << r->output;
+  EXPECT_EQ(lines[0]["seq"], 3);
+  ExpectGapFree(lines);
+  bridge.Stop();
+}
+
+}  // namespace
+}  // namespace deltabridge::test
