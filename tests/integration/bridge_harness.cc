@@ -60,6 +60,12 @@ void BridgeUnderTest::Start(const std::vector<std::string>& extra_args) {
   log_path_ = po.output_path;
 }
 
+void BridgeUnderTest::StartStreaming(const std::vector<std::string>& extra_args) {
+  Start(extra_args);
+  ASSERT_TRUE(WaitUntil([&] { return log().find("streaming from slot") != std::string::npos; }))
+      << log();
+}
+
 void BridgeUnderTest::Stop() {
   ASSERT_TRUE(child_);
   ASSERT_TRUE(child_->Kill(SIGTERM).ok());

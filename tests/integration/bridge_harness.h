@@ -43,6 +43,9 @@ class BridgeUnderTest {
   std::string log() const;  // the process's output so far
 
   void Start(const std::vector<std::string>& extra_args = {});
+  // Start() and wait until the source streams (its log says so), so that
+  // changes made afterwards are streamed rather than snapshotted or missed.
+  void StartStreaming(const std::vector<std::string>& extra_args = {});
   // SIGTERM and wait for a clean exit (asserts exit code 0).
   void Stop();
   void Kill9();

@@ -48,8 +48,19 @@ class PgBridgeTest : public ::testing::Test {
   }
 
   std::string Source(const std::string& tables = "[\"public.*\"]", const std::string& extra = "") {
+    // Slots live per server: each test's database gets its own slot.
     return "  - name: src\n    type: postgres\n    dsn: \"" + pg_->Conninfo(db_) +
-           "\"\n    tables: " + tables + "\n" + extra;
+           "\"\n    slot: " + slot() + "\n    tables: " + tables + "\n" + extra;
+  }
+  std::string slot() const { return db_ + "_slot"; }
+
+  void TearDown() override {
+    // Bridges are stopped by now; their slots must not hold WAL for the next tests.
+    pg_->Exec(
+           "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+           "WHERE slot_name = '" +
+           slot() + "' AND NOT active")
+        .ok();
   }
 
   static TestPostgres* pg_;
@@ -111,7 +122,7 @@ TEST_F(PgBridgeTest, EveryTypeAndFieldLevelUpdates) {
       tarr text[], m mood, ip inet))");
   Sql("ALTER TABLE t REPLICA IDENTITY FULL");
   BridgeUnderTest bridge("b", Source());
-  bridge.Start();
+  bridge.StartStreaming();
   Collector col(bridge.publish(), bridge.replay());
   Sql(R"(INSERT INTO t VALUES (
       9007199254740993, -32768, 2147483647, -9223372036854775808,
@@ -181,7 +192,7 @@ TEST_F(PgBridgeTest, UnchangedToastIsLeftOut) {
   // Incompressible and large: stored out of line (TOAST).
   Sql("INSERT INTO docs SELECT 1, string_agg(md5(g::text), '') FROM generate_series(1, 400) g");
   BridgeUnderTest bridge("b", Source("[\"public.docs\"]", "    snapshot: never\n"));
-  bridge.Start();
+  bridge.StartStreaming();
   Collector col(bridge.publish(), bridge.replay());
   // Wait for the stream to start: a marker change.
   Sql("UPDATE docs SET note = 'first'");
@@ -200,7 +211,7 @@ TEST_F(PgBridgeTest, UnchangedToastIsLeftOut) {
 TEST_F(PgBridgeTest, TransactionGroupingAndAlterTable) {
   Sql("CREATE TABLE a (id int PRIMARY KEY, v text)");
   BridgeUnderTest bridge("b", Source("[\"public.a\"]"));
-  bridge.Start();
+  bridge.StartStreaming();
   Collector col(bridge.publish(), bridge.replay());
   Sql("BEGIN; INSERT INTO a VALUES (1, 'x'); INSERT INTO a VALUES (2, 'y'); "
       "UPDATE a SET v = 'z' WHERE id = 1; COMMIT");
@@ -233,7 +244,7 @@ TEST_F(PgBridgeTest, ExcludedColumnsAndTablePatterns) {
   Sql("CREATE TABLE other (id int PRIMARY KEY)");
   BridgeUnderTest bridge(
       "b", Source("[\"public.ranger*\"]", "    exclude_columns: [public.rangers.ssn]\n"));
-  bridge.Start();
+  bridge.StartStreaming();
   Collector col(bridge.publish(), bridge.replay());
   Sql("INSERT INTO other VALUES (1)");
   Sql("INSERT INTO rangers VALUES (1, 'Ann', '123-45-6789')");
@@ -248,7 +259,7 @@ TEST_F(PgBridgeTest, ExcludedColumnsAndTablePatterns) {
 TEST_F(PgBridgeTest, LargeTransactionIsStreamedAndGroupedAndAbortsVanish) {
   Sql("CREATE TABLE big (id int PRIMARY KEY, pad text)");
   BridgeUnderTest bridge("b", Source("[\"public.big\"]"));
-  bridge.Start();
+  bridge.StartStreaming();
   Collector col(bridge.publish(), bridge.replay());
   // A streamed transaction that aborts, and one that aborts a subtransaction.
   Sql("BEGIN; INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, 5000) g; "
@@ -277,7 +288,7 @@ TEST_F(PgBridgeTest, LargeTransactionIsStreamedAndGroupedAndAbortsVanish) {
 TEST_F(PgBridgeTest, RestartResumesExactly) {
   Sql("CREATE TABLE r (id int PRIMARY KEY)");
   BridgeUnderTest bridge("b", Source("[\"public.r\"]"));
-  bridge.Start();
+  bridge.StartStreaming();
   {
     Collector col(bridge.publish(), bridge.replay());
     Sql("INSERT INTO r VALUES (1)");
@@ -300,7 +311,7 @@ TEST_F(PgBridgeTest, RestartResumesExactly) {
 TEST_F(PgBridgeTest, ServerRestartUnderTheBridge) {
   Sql("CREATE TABLE s (id int PRIMARY KEY)");
   BridgeUnderTest bridge("b", Source("[\"public.s\"]"));
-  bridge.Start();
+  bridge.StartStreaming();
   Collector col(bridge.publish(), bridge.replay());
   Sql("INSERT INTO s VALUES (1)");
   ASSERT_TRUE(col.WaitCount(1));
@@ -321,10 +332,11 @@ TEST_F(PgBridgeTest, ServerRestartUnderTheBridge) {
 TEST_F(PgBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
   Sql("CREATE TABLE k (id int PRIMARY KEY, v int)");
   BridgeUnderTest bridge("b", Source("[\"public.k\"]"));
-  bridge.Start();
+  bridge.StartStreaming();
   // A writer commits transactions of 1..5 rows as fast as it can.
   std::atomic<bool> stop{false};
   std::atomic<int> next_id{1};
+  std::atomic<int> transactions{0};
   std::thread writer([&] {
     std::mt19937 rng(42);
     while (!stop.load()) {
@@ -335,6 +347,7 @@ TEST_F(PgBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
       }
       sql += "UPDATE k SET v = v + 1 WHERE id = " + std::to_string(next_id - 1) + "; COMMIT";
       if (!pg_->Exec(sql, db_).ok()) break;
+      ++transactions;
     }
   });
   std::mt19937 rng(7);
@@ -347,10 +360,12 @@ TEST_F(PgBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
   stop = true;
   writer.join();
   int rows = next_id.load() - 1;
+  // Each transaction: its inserts and one update of its last row.
+  size_t expected = static_cast<size_t>(rows + transactions.load());
   // Everything written must arrive exactly once, in commit order, gap-free.
   Collector col(bridge.publish(), bridge.replay(), 1);
-  ASSERT_TRUE(col.WaitCount(static_cast<size_t>(rows) * 2, std::chrono::seconds(120)))
-      << col.size() << " of " << rows * 2;
+  ASSERT_TRUE(col.WaitCount(expected, std::chrono::seconds(120)))
+      << col.size() << " of " << expected;
   // Let anything extra show up before counting.
   Sql("INSERT INTO k VALUES (-1, 0)");
   ASSERT_TRUE(WaitUntil([&] {
@@ -366,7 +381,9 @@ TEST_F(PgBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
     if (d["op"] == "insert") ++inserts[id];
     if (d["op"] == "update") ++updates[id];
   }
+  EXPECT_EQ(all.size(), expected + 1);
   EXPECT_EQ(inserts.size(), static_cast<size_t>(rows) + 1);
+  EXPECT_EQ(updates.size(), static_cast<size_t>(transactions.load()));
   for (const auto& [id, n] : inserts) ASSERT_EQ(n, 1) << "insert of id " << id;
   for (const auto& [id, n] : updates) ASSERT_EQ(n, 1) << "update of id " << id;
   bridge.Stop();
@@ -375,14 +392,14 @@ TEST_F(PgBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
 TEST_F(PgBridgeTest, DroppedSlotStopsLoudly) {
   Sql("CREATE TABLE d (id int PRIMARY KEY)");
   BridgeUnderTest bridge("b", Source("[\"public.d\"]"));
-  bridge.Start();
+  bridge.StartStreaming();
   {
     Collector col(bridge.publish(), bridge.replay());
     Sql("INSERT INTO d VALUES (1)");
     ASSERT_TRUE(col.WaitCount(1));
   }
   bridge.Stop();
-  Sql("SELECT pg_drop_replication_slot('deltabridge_b_src')");
+  Sql("SELECT pg_drop_replication_slot('" + slot() + "')");
   bridge.Start();
   EXPECT_EQ(bridge.WaitExit(std::chrono::seconds(60)), 1);
   EXPECT_NE(bridge.log().find("--resnapshot src"), std::string::npos) << bridge.log();
