@@ -142,7 +142,11 @@ Status Bridge::Run() {
     spdlog::warn("source {}: position forgotten on request; it takes a new initial snapshot", name);
   }
 
-  Result<std::unique_ptr<Publisher>> pub = Publisher::Bind(cfg.publish);
+  // A small send queue per subscriber bounds memory; a subscriber that falls
+  // behind loses live deltas and repairs them through replay (Clone pattern).
+  PublisherOptions po;
+  po.send_hwm = 10000;
+  Result<std::unique_ptr<Publisher>> pub = Publisher::Bind(cfg.publish, po);
   if (!pub.ok()) return pub.status();
   im.publisher = std::move(*pub);
   im.replay_source = std::make_unique<JournalReplaySource>(im.journal.get());

@@ -11,9 +11,12 @@ _pg_as() {
   if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# A port nobody listens on, below Linux's ephemeral range (32768+) so that no
+# outgoing connection can be holding it.
 _pg_free_port() {
-  local port
-  for port in $(seq 55400 55999); do
+  local port tries
+  for ((tries = 0; tries < 200; tries++)); do
+    port=$((12000 + RANDOM % 8000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
       echo "${port}"
       return 0
