@@ -94,6 +94,7 @@ Result<PgReplicationStream::Message> PgReplicationStream::Read(std::chrono::mill
     copybuf_ = nullptr;
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool consumed = false;
   for (;;) {
     int len = PQgetCopyData(conn_->get(), &copybuf_, /*async=*/1);
     if (len > 0) {
@@ -119,7 +120,13 @@ Result<PgReplicationStream::Message> PgReplicationStream::Read(std::chrono::mill
     }
     if (len == -1) return ServerError("replication stream ended");
     if (len == -2) return ServerError("replication stream failed");
-    // len == 0: nothing buffered; wait for the socket.
+    // len == 0: nothing buffered in libpq. First take what the socket
+    // already holds (no waiting), then wait for more until the deadline.
+    if (!consumed) {
+      consumed = true;
+      if (PQconsumeInput(conn_->get()) == 0) return ServerError("replication connection lost");
+      continue;
+    }
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return Message{};
     int wait_ms = static_cast<int>(

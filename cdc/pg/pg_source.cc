@@ -159,7 +159,11 @@ class PgSource::Session {
     };
 
     while (!stop_.load()) {
-      Result<PgReplicationStream::Message> m = stream.Read(std::chrono::milliseconds(100));
+      // With changes waiting to be committed, only take what is already
+      // buffered: an empty read then commits them at once (low latency).
+      const bool pending = src_->sink_->unflushed() > 0;
+      Result<PgReplicationStream::Message> m =
+          stream.Read(std::chrono::milliseconds(pending ? 0 : 100));
       if (!m.ok()) {
         if (builder.in_transaction()) src_->sink_->AbortTx();
         return m.status().WithContext("source " + o_.name + " at " + durable.ToString());

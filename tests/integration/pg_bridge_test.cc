@@ -389,6 +389,56 @@ TEST_F(PgBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
   bridge.Stop();
 }
 
+TEST_F(PgBridgeTest, IdleSlotFollowsTheWalEnd) {
+  Sql("CREATE TABLE watched (id int PRIMARY KEY)");
+  Sql("CREATE TABLE unwatched (id int PRIMARY KEY, pad text)");
+  BridgeUnderTest bridge("b", Source("[\"public.watched\"]"));
+  bridge.StartStreaming();
+  // Only a table outside the publication changes: no delta, yet the slot must
+  // advance so the server can recycle its WAL.
+  Sql("INSERT INTO unwatched SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g");
+  std::string target = Value("SELECT pg_current_wal_lsn()::text");
+  std::string confirmed;
+  bool advanced = WaitUntil(
+      [&] {
+        confirmed = Value(
+            "SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+            "WHERE slot_name = '" +
+            slot() + "'");
+        return Value("SELECT '" + confirmed + "'::pg_lsn >= '" + target + "'::pg_lsn") == "t";
+      },
+      std::chrono::seconds(60));
+  EXPECT_TRUE(advanced) << "confirmed " << confirmed << ", WAL at " << target;
+  bridge.Stop();
+}
+
+TEST_F(PgBridgeTest, Kill9DuringSnapshotRedoesItWhole) {
+  Sql("CREATE TABLE many (id int PRIMARY KEY, pad text)");
+  Sql("INSERT INTO many SELECT g, md5(g::text) FROM generate_series(1, 60000) g");
+  BridgeUnderTest bridge("b", Source("[\"public.many\"]"));
+  bridge.Start();
+  // Kill it while the snapshot runs (or just before or after: any moment must do).
+  ASSERT_TRUE(
+      WaitUntil([&] { return bridge.log().find("initial snapshot of") != std::string::npos; }));
+  bridge.Kill9();
+  bridge.StartStreaming();
+  Sql("INSERT INTO many VALUES (0, 'after')");
+  Collector col(bridge.publish(), bridge.replay(), 1);
+  ASSERT_TRUE(col.WaitCount(60001)) << col.size();
+  auto all = col.deltas();
+  ExpectGapFree(all);
+  EXPECT_EQ(all[0]["seq"], 1);
+  std::set<int> ids;
+  for (size_t i = 0; i < 60000; ++i) {
+    ASSERT_EQ(all[i]["op"], "snapshot") << i;
+    ids.insert(all[i]["key"]["id"].get<int>());
+  }
+  EXPECT_EQ(ids.size(), 60000u);
+  EXPECT_EQ(all[60000]["op"], "insert");
+  EXPECT_EQ(all[60000]["key"]["id"], 0);
+  bridge.Stop();
+}
+
 TEST_F(PgBridgeTest, DroppedSlotStopsLoudly) {
   Sql("CREATE TABLE d (id int PRIMARY KEY)");
   BridgeUnderTest bridge("b", Source("[\"public.d\"]"));
