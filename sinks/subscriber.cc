@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cdc/core/decimal.h"
 #include "cdc/core/envelope.h"
+#include "cdc/core/log_limiter.h"
 
 namespace deltabridge {
 
@@ -30,17 +32,6 @@ constexpr size_t kMaxReplyFrames = 1 << 20;
 constexpr std::string_view kHeartbeatSuffix = "._heartbeat";
 
 std::string_view View(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
-
-std::optional<uint64_t> ParseDecimal(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 // "<bridge>._heartbeat": the bridge name has no dot, so the suffix's dot is
 // the only one (a table named _heartbeat has a topic with three parts).
@@ -88,30 +79,6 @@ void WaitReadable(zmq::socket_t& socket, milliseconds timeout) {
     if (e.num() != EINTR) throw;
   }
 }
-
-// One line per interval at most, counting the lines held back.
-class LogLimiter {
- public:
-  explicit LogLimiter(std::chrono::seconds interval) : interval_(interval) {}
-  bool Allow(uint64_t* suppressed) {
-    auto now = Clock::now();
-    if (any_ && now - last_ < interval_) {
-      ++suppressed_;
-      return false;
-    }
-    any_ = true;
-    last_ = now;
-    *suppressed = suppressed_;
-    suppressed_ = 0;
-    return true;
-  }
-
- private:
-  std::chrono::seconds interval_;
-  bool any_ = false;  // a line was allowed already
-  Clock::time_point last_{};
-  uint64_t suppressed_ = 0;
-};
 
 }  // namespace
 
@@ -420,8 +387,8 @@ Result<Subscriber::Session::Batch> Subscriber::Session::Request(uint64_t from) {
       } else {
         std::string_view kind = View(frames[0]);
         if (kind == "OK" && frame_count >= 3 && frame_count % 2 == 1) {
-          std::optional<uint64_t> next = ParseDecimal(View(frames[1]));
-          std::optional<uint64_t> newest = ParseDecimal(View(frames[2]));
+          std::optional<uint64_t> next = ParseDecimalU64(View(frames[1]));
+          std::optional<uint64_t> newest = ParseDecimalU64(View(frames[2]));
           if (next && newest && *next >= from) {
             if (*next == from && from <= *newest) {
               failure = "the server made no progress";

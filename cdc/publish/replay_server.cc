@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cdc/core/decimal.h"
 #include "cdc/publish/zmq_endpoint.h"
 
 namespace deltabridge {
@@ -22,18 +23,6 @@ constexpr std::string_view kError = "ERROR";
 constexpr std::string_view kUnavailable = "UNAVAILABLE";
 
 std::string_view View(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
-
-// A decimal seq: digits only, no sign or spaces, fits in 64 bits.
-std::optional<uint64_t> ParseDecimal(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 // A peer's bytes made safe to quote in a reply or a log line.
 std::string Printable(std::string_view s, size_t max = 40) {
@@ -154,7 +143,7 @@ void ReplayServer::Serve() {
           &reply);
     } else if (body_frames < 2) {
       AnswerError("REPLAY needs a from seq: REPLAY <from seq> [topic prefix]...", &reply);
-    } else if (!(from = ParseDecimal(View(frames[body_start + 1]))) || *from == 0) {
+    } else if (!(from = ParseDecimalU64(View(frames[body_start + 1]))) || *from == 0) {
       AnswerError("from seq must be a decimal integer >= 1, got \"" +
                       Printable(View(frames[body_start + 1])) + "\"",
                   &reply);

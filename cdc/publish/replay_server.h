@@ -26,7 +26,7 @@
 #include <zmq.hpp>
 
 #include "cdc/core/status.h"
-#include "cdc/publish/log_limiter.h"
+#include "cdc/core/log_limiter.h"
 #include "cdc/publish/replay_source.h"
 
 namespace deltabridge {
