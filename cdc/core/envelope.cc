@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <climits>
 #include <cmath>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -41,6 +42,14 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   }
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return n;
+}
+
+// Decimal text of an integer; fmt::format_int skips format-string parsing
+// (this runs for every integer of every delta).
+template <typename T>
+void AppendInt(std::string* out, T v) {
+  fmt::format_int f(v);
+  out->append(f.data(), f.size());
 }
 
 void AppendKeyed(std::string* out, std::string_view key) {
@@ -185,16 +194,20 @@ void AppendJsonValue(std::string* out, const Value& v) {
       return;
     case K::kInt:
       if (v.i <= kMaxExactJsonInt && v.i >= -kMaxExactJsonInt) {
-        fmt::format_to(std::back_inserter(*out), "{}", v.i);
+        AppendInt(out, v.i);
       } else {
-        fmt::format_to(std::back_inserter(*out), "\"{}\"", v.i);
+        out->push_back('"');
+        AppendInt(out, v.i);
+        out->push_back('"');
       }
       return;
     case K::kUInt:
       if (v.u <= static_cast<uint64_t>(kMaxExactJsonInt)) {
-        fmt::format_to(std::back_inserter(*out), "{}", v.u);
+        AppendInt(out, v.u);
       } else {
-        fmt::format_to(std::back_inserter(*out), "\"{}\"", v.u);
+        out->push_back('"');
+        AppendInt(out, v.u);
+        out->push_back('"');
       }
       return;
     case K::kFloat:
@@ -210,20 +223,29 @@ void AppendJsonValue(std::string* out, const Value& v) {
 }
 
 std::string FormatUtcMicros(int64_t us) {
+  // The deltas of one transaction share their commit time: remember the last
+  // one formatted (per thread), sparing gmtime_r and its lock per delta.
+  thread_local int64_t last_us = INT64_MIN;
+  thread_local std::string last_text;
+  if (us == last_us) return last_text;
   int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
   int64_t frac = us - secs * 1000000;
   std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  last_text = fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", tm.tm_year + 1900,
+                          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  last_us = us;
+  return last_text;
 }
 
 std::string EncodeEnvelope(const Delta& delta) {
   const Change& c = delta.change;
   std::string out;
   out.reserve(256);
-  fmt::format_to(std::back_inserter(out), "{{\"seq\":{},\"bridge\":", delta.seq);
+  out.append("{\"seq\":");
+  AppendInt(&out, delta.seq);
+  out.append(",\"bridge\":");
   AppendJsonString(&out, delta.bridge);
   out.append(",\"source\":");
   AppendJsonString(&out, c.source);

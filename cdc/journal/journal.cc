@@ -518,6 +518,7 @@ Status Journal::DeletePending(uint64_t after) {
     LmdbTxn txn;
     DB_RETURN_IF_ERROR(BeginWrite(&txn));
     size_t deleted = 0;
+    size_t bytes = 0;
     bool done = false;
     {
       LmdbCursor cursor;
@@ -532,6 +533,7 @@ Status Journal::DeletePending(uint64_t after) {
           break;
         }
         if (rc != MDB_SUCCESS) return LmdbError(rc, "reading pending entries");
+        bytes += value.mv_size;
         if ((rc = mdb_cursor_del(cursor.get(), 0)) != MDB_SUCCESS) {
           return LmdbError(rc, "deleting a pending entry");
         }
@@ -540,6 +542,7 @@ Status Journal::DeletePending(uint64_t after) {
     }
     if (deleted == 0) break;
     DB_RETURN_IF_ERROR(CommitWrite(&txn, "deleting pending entries"));
+    NoteMappedRead(bytes);  // the walk touched those pages through the map
     if (done) break;
   }
   return Status::Ok();

@@ -73,7 +73,7 @@ struct JournalOptions {
   // After readers have copied this many bytes out of the map, drop the map's
   // pages from this process's resident set (madvise; see docs/journal.md).
   // 0 disables.
-  size_t release_mapped_bytes = size_t{16} << 20;
+  size_t release_mapped_bytes = size_t{1} << 20;
   // LMDB reader slots: concurrent read transactions.
   unsigned int max_readers = 126;
   // The write time stamped on each entry (microseconds since the Unix epoch).

@@ -139,6 +139,7 @@ Status Journal::DeleteSpooled(uint32_t xid, std::optional<uint32_t> subxid) {
     LmdbTxn txn;
     DB_RETURN_IF_ERROR(BeginSpool(0, &txn));
     size_t examined = 0;
+    size_t examined_bytes = 0;
     size_t deleted = 0;
     {
       LmdbCursor cursor;
@@ -165,6 +166,7 @@ Status Journal::DeleteSpooled(uint32_t xid, std::optional<uint32_t> subxid) {
         }
         if (examined >= options_.delete_batch_entries) break;  // next transaction
         ++examined;
+        examined_bytes += value.mv_size;
         next_counter = counter + 1;
         if (!subxid || jf::GetU32(static_cast<const char*>(value.mv_data)) == *subxid) {
           if ((rc = mdb_cursor_del(cursor.get(), 0)) != MDB_SUCCESS) {
@@ -182,6 +184,9 @@ Status Journal::DeleteSpooled(uint32_t xid, std::optional<uint32_t> subxid) {
       }
     }
     if (deleted > 0) DB_RETURN_IF_ERROR(CommitSpool(&txn, "deleting records"));
+    // The walk touched the spool's pages through the map: let them go, so a
+    // million-row transaction does not leave the spool resident.
+    NoteMappedRead(examined_bytes);
   }
   return Status::Ok();
 }

@@ -16,6 +16,8 @@ Status PgChangeBuilder::OnBegin(const pgoutput::Begin& m) {
   tx_xid_ = m.xid;
   tx_commit_time_us_ = m.commit_time_us;
   tx_final_lsn_ = m.final_lsn;
+  tx_pos_ = m.final_lsn.ToString();
+  tx_id_ = std::to_string(m.xid);
   // Already journaled before a restart: the server re-sends from its confirmed
   // position, which may be behind ours.
   skip_tx_ = m.final_lsn < resume_after_;
@@ -115,8 +117,8 @@ Status PgChangeBuilder::Emit(std::optional<uint32_t> xid, Change change) {
   if (!in_tx_) return Status::Corruption("row change outside a transaction");
   if (skip_tx_) return Status::Ok();
   change.commit_time_us = tx_commit_time_us_;
-  change.pos = tx_final_lsn_.ToString();
-  change.tx_id = std::to_string(tx_xid_);
+  change.pos = tx_pos_;
+  change.tx_id = tx_id_;
   return sink_->Add(std::move(change));
 }
 

@@ -108,6 +108,8 @@ class PgChangeBuilder final : public PgOutputHandler {
   uint32_t tx_xid_ = 0;
   int64_t tx_commit_time_us_ = 0;
   Lsn tx_final_lsn_;
+  std::string tx_pos_;  // tx_final_lsn_ as text, for every delta of the transaction
+  std::string tx_id_;   // tx_xid_ as text
 
   // Streamed transactions with spooled changes not yet committed or aborted.
   std::unordered_set<uint32_t> open_streams_;

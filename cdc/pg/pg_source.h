@@ -47,8 +47,10 @@ class PgSource {
     std::vector<std::string> exclude_columns;  // schema.table.column
     bool initial_snapshot = true;
     size_t snapshot_chunk_rows = 5000;
-    // Commit the journal at least this often while changes arrive.
+    // Group commit (see the stream loop): at least this often while changes
+    // arrive, and no more often than min_flush_gap.
     std::chrono::milliseconds flush_interval{50};
+    std::chrono::milliseconds min_flush_gap{20};
     size_t flush_max_changes = 20000;
     std::chrono::milliseconds feedback_interval{1000};
     std::chrono::milliseconds max_backoff{30000};

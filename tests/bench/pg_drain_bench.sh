@@ -103,6 +103,8 @@ bridge_s="$(calc "${t1} - ${t0}")"
 rss1="$(peak_rss_kib "${bridge_pid}")"
 kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
 
+big_s=0 rss2=0
+if ((big_rows > 0)); then
 echo "one transaction of ${big_rows} rows"
 "${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge2.log" &
 bridge_pid=$!
@@ -115,6 +117,7 @@ t1="$(now)"
 big_s="$(calc "${t1} - ${t0}")"
 rss2="$(peak_rss_kib "${bridge_pid}")"
 kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
+fi
 
 printf '\n== PostgreSQL drain benchmark (%s, %s cores)\n' "$(uname -m)" "$(nproc)"
 printf 'backlog                : %d changes in %d-row transactions\n' "${total}" "${per_tx}"
