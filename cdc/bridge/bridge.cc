@@ -145,7 +145,7 @@ Status Bridge::Run() {
   // A small send queue per subscriber bounds memory; a subscriber that falls
   // behind loses live deltas and repairs them through replay (Clone pattern).
   PublisherOptions po;
-  po.send_hwm = 100000;
+  po.send_hwm = 20000;
   Result<std::unique_ptr<Publisher>> pub = Publisher::Bind(cfg.publish, po);
   if (!pub.ok()) return pub.status();
   im.publisher = std::move(*pub);
