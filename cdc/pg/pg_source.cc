@@ -41,6 +41,15 @@ std::string SlotGoneHelp(const PgSource::Options& o) {
          "op snapshot).";
 }
 
+std::string PublicationGoneHelp(const PgSource::Options& o) {
+  return "publication \"" + o.publication + "\" of source \"" + o.name +
+         "\" no longer exists on the server, but the journal holds a position for it: changes "
+         "made while it was missing were not published and cannot be streamed again. The bridge "
+         "does not recreate it on its own. To go on, take a new initial snapshot of this source "
+         "explicitly: `deltabridge run BRIDGE.yaml --resnapshot " +
+         o.name + "` (it recreates the publication and the slot).";
+}
+
 }  // namespace
 
 // One connected attempt: the two connections and everything tied to them.
@@ -60,14 +69,21 @@ class PgSource::Session {
       return Status::FailedPrecondition("source \"" + o_.name +
                                         "\": no table matches the configured tables patterns");
     }
+    // An empty position or state means none (Bridge --resnapshot clears them so).
+    std::optional<std::string> position = src_->sink_->DurablePosition();
+    if (position && position->empty()) position.reset();
+
+    // Once streaming has begun, a missing publication is not recreated: the
+    // changes made while it was gone were decoded without it and are lost.
+    Result<bool> pub_exists = catalog_->PublicationExists(o_.publication);
+    if (!pub_exists.ok()) return pub_exists.status();
+    if (position.has_value() && !*pub_exists)
+      return Status::FailedPrecondition(PublicationGoneHelp(o_));
     DB_RETURN_IF_ERROR(catalog_->EnsurePublication(o_.publication, *tables));
 
     Result<PgSlotInfo> slot = catalog_->GetSlot(o_.slot);
     if (!slot.ok()) return slot.status();
 
-    // An empty position or state means none (Bridge --resnapshot clears them so).
-    std::optional<std::string> position = src_->sink_->DurablePosition();
-    if (position && position->empty()) position.reset();
     std::optional<std::string> done = src_->sink_->GetState(kSnapshotDoneKey);
     bool snapshot_done = done.has_value() && !done->empty();
 

@@ -463,6 +463,26 @@ TEST_F(PgBridgeTest, DroppedSlotStopsLoudly) {
   bridge.Stop();
 }
 
+TEST_F(PgBridgeTest, DroppedPublicationStopsLoudly) {
+  Sql("CREATE TABLE p (id int PRIMARY KEY)");
+  BridgeUnderTest bridge("b", Source("[\"public.p\"]"));
+  bridge.StartStreaming();
+  {
+    Collector col(bridge.publish(), bridge.replay());
+    Sql("INSERT INTO p VALUES (1)");
+    ASSERT_TRUE(col.WaitCount(1));
+  }
+  bridge.Stop();
+  Sql("DROP PUBLICATION deltabridge_b_src");
+  Sql("INSERT INTO p VALUES (2)");
+  bridge.Start();
+  EXPECT_EQ(bridge.WaitExit(std::chrono::seconds(60)), 1);
+  EXPECT_NE(
+      bridge.log().find("publication \"deltabridge_b_src\" of source \"src\" no longer exists"),
+      std::string::npos)
+      << bridge.log();
+}
+
 TEST_F(PgBridgeTest, CheckReportsEachPrerequisite) {
   Sql("CREATE TABLE good (id int PRIMARY KEY)");
   Sql("CREATE TABLE nokey (v int)");
