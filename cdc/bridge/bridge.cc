@@ -1,5 +1,6 @@
 #include "cdc/bridge/bridge.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include "cdc/bridge/journal_replay_source.h"
 #include "cdc/bridge/journal_writer.h"
 #include "cdc/config/conninfo.h"
+#include "cdc/core/log_limiter.h"
 #include "cdc/journal/journal.h"
 #include "cdc/pg/pg_source.h"
 #include "cdc/publish/publisher.h"
@@ -57,6 +59,7 @@ struct Bridge::Impl {
     uint64_t published = journal->committed_seq();
     auto last_heartbeat = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     std::vector<JournalEntry> batch;
+    LogLimiter publish_log(std::chrono::seconds(10));
     ReadOptions ro;
     ro.max_entries = 1000;
     ro.max_bytes = 4 << 20;
@@ -74,7 +77,11 @@ struct Bridge::Impl {
         }
         for (const JournalEntry& e : batch) {
           Status ps = publisher->Publish(e.topic, e.body);
-          if (!ps.ok()) spdlog::warn("publish seq {}: {}", e.seq, ps.message());
+          uint64_t suppressed = 0;
+          if (!ps.ok() && publish_log.Allow(&suppressed)) {
+            spdlog::warn("publish seq {}: {} ({} more since the last report)", e.seq, ps.message(),
+                         suppressed);
+          }
           published = e.seq;
         }
         if (batch.empty()) break;
@@ -180,11 +187,19 @@ Status Bridge::Run() {
     pg_sources.push_back(std::make_unique<PgSource>(std::move(o), sinks.back().get()));
   }
 
-  std::thread publisher_thread([&im] { im.PublishLoop(); });
-  std::thread retention_thread([&im] { im.RetentionLoop(); });
+  std::thread publisher_thread([&im] {
+    pthread_setname_np(pthread_self(), "db-publish");
+    im.PublishLoop();
+  });
+  std::thread retention_thread([&im] {
+    pthread_setname_np(pthread_self(), "db-retention");
+    im.RetentionLoop();
+  });
   for (auto& src : pg_sources) {
     PgSource* s = src.get();
     threads.emplace_back([&im, s] {
+      // Thread names show in top -H and perf: "db-src-<source>" (15 chars max).
+      pthread_setname_np(pthread_self(), ("db-src-" + s->options().name).substr(0, 15).c_str());
       Status st = s->Run(im.stop);
       if (!st.ok()) im.Fail(st.WithContext("source " + s->options().name));
     });

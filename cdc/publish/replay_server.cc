@@ -1,5 +1,6 @@
 #include "cdc/publish/replay_server.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -7,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cdc/core/decimal.h"
@@ -68,7 +70,10 @@ Status ReplayServer::Start(std::string_view endpoint) {
   } catch (const zmq::error_t& e) {
     return ZmqErrorStatus(e, "replay endpoint " + std::string(endpoint));
   }
-  thread_ = std::thread([this] { Serve(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "db-replay");
+    Serve();
+  });
   spdlog::info("replay server listening on {}", endpoint_);
   return Status::Ok();
 }
@@ -118,7 +123,14 @@ void ReplayServer::Serve() {
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) break;
       if (e.num() == EINTR) continue;
-      spdlog::error("replay server on {}: receive failed: {}", endpoint_, e.what());
+      // Not expected to happen. Whatever it is, it must neither spin a core
+      // nor flood the log: one line per 10 s, and a pause before trying again.
+      uint64_t suppressed = 0;
+      if (recv_log_.Allow(&suppressed)) {
+        spdlog::error("replay server on {}: receive failed: {} ({} more since the last report)",
+                      endpoint_, e.what(), suppressed);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
     requests_.fetch_add(1, std::memory_order_relaxed);

@@ -25,8 +25,8 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "cdc/core/status.h"
 #include "cdc/core/log_limiter.h"
+#include "cdc/core/status.h"
 #include "cdc/publish/replay_source.h"
 
 namespace deltabridge {
@@ -98,6 +98,7 @@ class ReplayServer {
   LogLimiter bad_request_log_{std::chrono::seconds(10)};
   LogLimiter dropped_log_{std::chrono::seconds(10)};
   LogLimiter source_log_{std::chrono::seconds(10)};
+  LogLimiter recv_log_{std::chrono::seconds(10)};
 
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> ok_{0};
