@@ -106,8 +106,15 @@ struct Bridge::Impl {
       if (stop.load()) return;
       std::optional<int64_t> age;
       if (config.retention->max_age) age = config.retention->max_age->count();
+      const uint64_t first_before = journal->first_seq();
       Status s = journal->ApplyRetention(config.retention->max_bytes, age, NowMicros());
-      if (!s.ok()) spdlog::warn("journal retention: {}", s.message());
+      if (!s.ok()) {
+        spdlog::warn("journal retention: {}", s.message());
+      } else if (journal->first_seq() != first_before) {
+        spdlog::info("journal retention: removed seq {}..{}; keeping {}..{} ({} bytes)",
+                     first_before, journal->first_seq() - 1, journal->first_seq(),
+                     journal->committed_seq(), journal->size_bytes());
+      }
       next = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     }
   }

@@ -16,7 +16,8 @@ bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds time
   return pred();
 }
 
-BridgeUnderTest::BridgeUnderTest(const std::string& name, const std::string& sources_yaml) {
+BridgeUnderTest::BridgeUnderTest(const std::string& name, const std::string& sources_yaml,
+                                 const std::string& bridge_extra) {
   Result<TempDir> d = TempDir::Create("dbt-");
   EXPECT_TRUE(d.ok()) << d.status().ToString();
   dir_ = std::make_unique<TempDir>(std::move(*d));
@@ -26,7 +27,8 @@ BridgeUnderTest::BridgeUnderTest(const std::string& name, const std::string& sou
   log_path_ = dir_->Join("bridge.log");
   std::ofstream f(config_path_);
   f << "bridge:\n  name: " << name << "\n  state_dir: " << dir_->Join("state")
-    << "\n  publish: " << publish_ << "\n  replay: " << replay_ << "\nsources:\n"
+    << "\n  publish: " << publish_ << "\n  replay: " << replay_ << "\n"
+    << bridge_extra << "sources:\n"
     << sources_yaml;
 }
 

@@ -33,8 +33,10 @@ bool WaitUntil(const std::function<bool()>& pred,
 // One bridge: its directory, its config file, and the running process.
 class BridgeUnderTest {
  public:
-  // `sources_yaml` is the text of the `sources:` list (indented by 2).
-  BridgeUnderTest(const std::string& name, const std::string& sources_yaml);
+  // `sources_yaml` is the text of the `sources:` list (indented by 2);
+  // `bridge_extra` more keys of the `bridge:` section (indented by 2).
+  BridgeUnderTest(const std::string& name, const std::string& sources_yaml,
+                  const std::string& bridge_extra = "");
   ~BridgeUnderTest();
 
   const std::string& config_path() const { return config_path_; }

@@ -483,6 +483,38 @@ TEST_F(PgBridgeTest, DroppedPublicationStopsLoudly) {
       << bridge.log();
 }
 
+TEST_F(PgBridgeTest, RetentionAnswersGoneToTail) {
+  Sql("CREATE TABLE g (id int PRIMARY KEY, pad text)");
+  BridgeUnderTest bridge("b", Source("[\"public.g\"]"), "  retention: {max_bytes: 4KiB}\n");
+  bridge.StartStreaming();
+  {
+    Collector col(bridge.publish(), bridge.replay());
+    Sql("INSERT INTO g SELECT x, repeat('p', 100) FROM generate_series(1, 200) x");
+    ASSERT_TRUE(col.WaitCount(200));
+  }
+  // Retention runs at start: most of the 200 deltas go.
+  bridge.Stop();
+  bridge.Start();
+  ASSERT_TRUE(WaitUntil([&] {
+    return bridge.log().find("journal retention: removed seq 1..") != std::string::npos;
+  })) << bridge.log();
+  Result<RunResult> r = RunCommand(
+      {DeltabridgeBin(), "tail", bridge.publish(), "--replay", bridge.replay(), "--from", "1"},
+      std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.exit_code, 1) << r->output;
+  EXPECT_NE(r->output.find("gone, the bridge's journal now starts at seq"), std::string::npos)
+      << r->output;
+  // What is kept still replays, up to the newest seq.
+  r = RunCommand({DeltabridgeBin(), "tail", bridge.publish(), "--replay", bridge.replay(), "--from",
+                  "200", "--count", "1"},
+                 std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.exit_code, 0) << r->output;
+  EXPECT_NE(r->output.find("\"seq\":200,"), std::string::npos) << r->output;
+  bridge.Stop();
+}
+
 TEST_F(PgBridgeTest, CheckReportsEachPrerequisite) {
   Sql("CREATE TABLE good (id int PRIMARY KEY)");
   Sql("CREATE TABLE nokey (v int)");
