@@ -246,7 +246,10 @@ Status PgSource::Run(const std::atomic<bool>& stop) {
     auto started = std::chrono::steady_clock::now();
     Session session(this, stop);
     Status s = session.Run();
-    if (stop.load() && (s.ok() || s.IsUnavailable())) return Status::Ok();
+    // A stop during a snapshot or a reconnect is a clean stop, not a failure.
+    if (stop.load() && (s.ok() || s.IsUnavailable() || s.code() == Status::Code::kAborted)) {
+      return Status::Ok();
+    }
     if (s.ok()) return s;
     if (!s.IsUnavailable()) {
       spdlog::error("source {}: {}", opt_.name, s.message());
