@@ -61,6 +61,26 @@ TEST(PublisherTest, AddressInUseNamesTheEndpoint) {
       << second.status().message();
 }
 
+TEST(PublisherTest, IpcPathWithALiveListenerIsRefusedAndAStaleOneReused) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("db_publish_ipc_" + std::to_string(::getpid()) + ".sock"))
+                         .string();
+  auto first = Publisher::Bind("ipc://" + path);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // libzmq would unlink the first bridge's socket file and bind anew.
+  auto second = Publisher::Bind("ipc://" + path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kIoError);
+  EXPECT_NE(second.status().message().find("another process is listening"), std::string::npos)
+      << second.status().message();
+  // Once the first is gone (a stale file may remain), the path is free again.
+  first->reset();
+  auto third = Publisher::Bind("ipc://" + path);
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
+  third->reset();
+  std::filesystem::remove(path);
+}
+
 TEST(PublisherTest, RejectsOtherTransports) {
   for (const char* ep : {"inproc://x", "udp://127.0.0.1:1", "127.0.0.1:5556", "tcp://"}) {
     auto pub = Publisher::Bind(ep);
