@@ -6,6 +6,7 @@
 #include <span>
 #include <utility>
 
+#include "cdc/config/common_keys.h"
 #include "cdc/config/conninfo.h"
 #include "cdc/config/glob.h"
 #include "cdc/config/message_text.h"
@@ -60,13 +61,6 @@ std::vector<std::string_view> AnySourceKeys() {
 
 bool IsNameChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
 
-bool ContainsSpaceOrControl(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7f;
-  });
-}
-
 // "a.b" has 2 parts; every part non-empty and without spaces.
 bool IsDottedPattern(std::string_view text, size_t parts) {
   if (text.empty() || ContainsSpaceOrControl(text)) return false;
@@ -120,21 +114,6 @@ std::optional<std::string> ReadName(const MapReader& map, ConfigErrors* errors,
     return std::nullopt;
   }
   if (site != nullptr) *site = {node->mark, node->path};
-  return node->node.Scalar();
-}
-
-std::optional<std::string> ReadEndpoint(const MapReader& map, std::string_view key,
-                                        ConfigErrors* errors) {
-  std::optional<ConfigNode> node = map.Require(key);
-  if (!node) return std::nullopt;
-  if (!node->node.IsScalar()) {
-    ExpectError(*node, "a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH", errors);
-    return std::nullopt;
-  }
-  if (std::optional<std::string> expected = CheckZmqEndpoint(node->node.Scalar())) {
-    ExpectError(*node, *expected, errors);
-    return std::nullopt;
-  }
   return node->node.Scalar();
 }
 
@@ -241,51 +220,15 @@ PostgresSourceConfig ReadPostgres(const MapReader& map, const std::string& bridg
   return pg;
 }
 
-std::string StripTrailingLineBreaks(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
-}
-
 MysqlSourceConfig ReadMysql(const MapReader& map, ConfigErrors* errors, Site* server_id_site) {
   map.RejectUnknownKeys(kMysqlKeys, OtherTypesHint);
   MysqlSourceConfig my;
-  if (std::optional<ConfigNode> node = map.Require("host")) {
-    if (auto host = ReadNonEmptyString(*node, errors)) my.host = std::move(*host);
-  }
-  if (std::optional<ConfigNode> node = map.Get("port")) {
-    if (auto port = ReadUnsigned(*node, 1, 65535, "a port number", errors)) {
-      my.port = static_cast<uint16_t>(*port);
-    }
-  }
-  if (std::optional<ConfigNode> node = map.Require("user")) {
-    if (auto user = ReadNonEmptyString(*node, errors)) my.user = std::move(*user);
-  }
-  // The password never reaches a message: ReadString does not echo values,
-  // and the file's contents are never quoted.
-  std::optional<ConfigNode> password = map.Get("password");
-  std::optional<ConfigNode> password_file = map.Get("password_file");
-  if (password && password_file) {
-    errors->Add(map.KeyMark("password_file"), password_file->path,
-                "expected either password or password_file, got both");
-  } else if (password) {
-    if (auto text = ReadString(*password, errors)) my.password = std::move(*text);
-  } else if (password_file) {
-    if (auto path = ReadNonEmptyString(*password_file, errors)) {
-      std::string contents;
-      if (std::optional<std::string> reason = ReadWholeFile(*path, &contents)) {
-        errors->Add(password_file->mark, password_file->path,
-                    "cannot read " + QuoteForMessage(*path) + ": " + *reason);
-      } else {
-        my.password = StripTrailingLineBreaks(std::move(contents));
-        my.password_file = std::move(*path);
-        if (my.password.empty()) {
-          errors->Add(password_file->mark, password_file->path,
-                      "expected a file holding the password, got the empty file " +
-                          QuoteForMessage(my.password_file));
-        }
-      }
-    }
-  }
+  MysqlLogin login = ReadMysqlLogin(map, errors);
+  my.host = std::move(login.host);
+  my.port = login.port;
+  my.user = std::move(login.user);
+  my.password = std::move(login.password);
+  my.password_file = std::move(login.password_file);
   if (std::optional<ConfigNode> node = map.Require("server_id")) {
     if (auto id = ReadUnsigned(*node, 1, 4294967295u, "a server id", errors)) {
       my.server_id = static_cast<uint32_t>(*id);

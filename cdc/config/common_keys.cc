@@ -1,0 +1,83 @@
+#include "cdc/config/common_keys.h"
+
+#include <algorithm>
+
+#include "cdc/config/bridge_config.h"
+#include "cdc/config/message_text.h"
+
+namespace deltabridge {
+
+namespace {
+
+std::string StripTrailingLineBreaks(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+bool ContainsSpaceOrControl(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+std::optional<std::string> ReadEndpoint(const MapReader& map, std::string_view key,
+                                        ConfigErrors* errors) {
+  std::optional<ConfigNode> node = map.Require(key);
+  if (!node) return std::nullopt;
+  if (!node->node.IsScalar()) {
+    ExpectError(*node, "a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH", errors);
+    return std::nullopt;
+  }
+  if (std::optional<std::string> expected = CheckZmqEndpoint(node->node.Scalar())) {
+    ExpectError(*node, *expected, errors);
+    return std::nullopt;
+  }
+  return node->node.Scalar();
+}
+
+MysqlLogin ReadMysqlLogin(const MapReader& map, ConfigErrors* errors) {
+  MysqlLogin login;
+  if (std::optional<ConfigNode> node = map.Require("host")) {
+    if (auto host = ReadNonEmptyString(*node, errors)) login.host = std::move(*host);
+  }
+  if (std::optional<ConfigNode> node = map.Get("port")) {
+    if (auto port = ReadUnsigned(*node, 1, 65535, "a port number", errors)) {
+      login.port = static_cast<uint16_t>(*port);
+    }
+  }
+  if (std::optional<ConfigNode> node = map.Require("user")) {
+    if (auto user = ReadNonEmptyString(*node, errors)) login.user = std::move(*user);
+  }
+  // The password never reaches a message: ReadString does not echo values,
+  // and the file's contents are never quoted.
+  std::optional<ConfigNode> password = map.Get("password");
+  std::optional<ConfigNode> password_file = map.Get("password_file");
+  if (password && password_file) {
+    errors->Add(map.KeyMark("password_file"), password_file->path,
+                "expected either password or password_file, got both");
+  } else if (password) {
+    if (auto text = ReadString(*password, errors)) login.password = std::move(*text);
+  } else if (password_file) {
+    if (auto path = ReadNonEmptyString(*password_file, errors)) {
+      std::string contents;
+      if (std::optional<std::string> reason = ReadWholeFile(*path, &contents)) {
+        errors->Add(password_file->mark, password_file->path,
+                    "cannot read " + QuoteForMessage(*path) + ": " + *reason);
+      } else {
+        login.password = StripTrailingLineBreaks(std::move(contents));
+        login.password_file = std::move(*path);
+        if (login.password.empty()) {
+          errors->Add(password_file->mark, password_file->path,
+                      "expected a file holding the password, got the empty file " +
+                          QuoteForMessage(login.password_file));
+        }
+      }
+    }
+  }
+  return login;
+}
+
+}  // namespace deltabridge

@@ -1,0 +1,35 @@
+// Readers for keys that the bridge file and the sink file share: ZeroMQ
+// endpoints, and the MySQL login (host, port, user, password | password_file).
+// Errors go to ConfigErrors in the contract's file:line:col form; a password
+// is never echoed. Thread-compatible, like yaml_reader.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cdc/config/yaml_reader.h"
+
+namespace deltabridge {
+
+// True when `text` holds a space or a control character.
+bool ContainsSpaceOrControl(std::string_view text);
+
+// A required ZeroMQ endpoint, tcp://HOST:PORT or ipc://PATH.
+std::optional<std::string> ReadEndpoint(const MapReader& map, std::string_view key,
+                                        ConfigErrors* errors);
+
+struct MysqlLogin {
+  std::string host;
+  uint16_t port = 3306;
+  std::string user;
+  std::string password;       // from `password`, or the file's contents without trailing newlines
+  std::string password_file;  // the path, when the password came from a file
+};
+
+// Reads host (required), port (default 3306), user (required) and at most one
+// of password / password_file (the file is read now; an empty file is an error).
+MysqlLogin ReadMysqlLogin(const MapReader& map, ConfigErrors* errors);
+
+}  // namespace deltabridge

@@ -1,0 +1,150 @@
+// Reconciler: decides, field by field, what one incoming delta does to one
+// target row under the reconciliation rules of contract section 5.
+//
+// Pure logic: no I/O, no database. The sink reads the target row and the
+// per-field last-writer metadata it keeps in the target (deltabridge_* tables),
+// calls Reconcile(), then writes what the decision says in the same target
+// transaction as its checkpoint: the applied values with their new last
+// writer, and the conflicts to hold for review. docs/reconciliation-rules.md
+// describes every rule with a worked example.
+//
+// Sources are named "<bridge>.<source>" (QualifiedSource()), since one sink
+// may subscribe to several bridges whose source names collide; a
+// source_priority `order` entry matches either the qualified name or the bare
+// source name of any bridge.
+//
+// Inputs are borrowed only for the duration of the call; the decision owns its
+// values. Stateless functions and plain data: thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cdc/core/change.h"
+#include "cdc/core/status.h"
+#include "cdc/core/value.h"
+#include "mappings/rule.h"
+
+namespace deltabridge {
+
+// "<bridge>.<source>": how the reconciler and the last-writer metadata name a source.
+std::string QualifiedSource(std::string_view bridge, std::string_view source);
+
+// The change that last wrote a field, as the sink keeps it in the target.
+struct WriterMark {
+  std::string source;          // qualified: "<bridge>.<source>"
+  int64_t commit_time_us = 0;  // source commit time, microseconds since the epoch (UTC)
+  uint64_t seq = 0;            // the delta's seq in its bridge's stream
+};
+
+// One target column of the incoming delta, after mapping (column renamed,
+// excluded columns dropped).
+struct IncomingField {
+  std::string column;              // target column name
+  std::optional<Value> old_value;  // absent: no before-image
+  std::optional<Value> new_value;  // absent: not in the after-image (nothing to write)
+};
+
+// The incoming delta for one target row. Key columns are the caller's: they
+// locate the row and need not appear in `fields`.
+struct IncomingRow {
+  Op op = Op::kInsert;         // insert, update or snapshot (not delete/truncate)
+  std::string source;          // qualified: "<bridge>.<source>"
+  int64_t commit_time_us = 0;  // source commit time, microseconds since the epoch (UTC)
+  uint64_t seq = 0;            // the delta's seq
+  std::vector<IncomingField> fields;
+};
+
+// One column of the target row as it stands.
+struct CurrentField {
+  Value value;                            // as read from the target (typed or text)
+  std::optional<WriterMark> last_writer;  // absent: never written by a change (loaded by hand)
+};
+
+// The target row as it stands. A column missing from `fields` counts as NULL
+// with no last writer.
+struct CurrentRow {
+  bool exists = false;
+  std::map<std::string, CurrentField, std::less<>> fields;
+};
+
+// The rules of one mapping: one per configured column, `default` for the rest.
+class RuleSet {
+ public:
+  // Every column: last_writer_wins (the contract's default).
+  RuleSet() = default;
+  explicit RuleSet(Rule default_rule) : default_(std::move(default_rule)) {}
+
+  void Set(std::string column, Rule rule) { by_column_[std::move(column)] = std::move(rule); }
+  const Rule& For(std::string_view column) const;
+  const Rule& default_rule() const { return default_; }
+
+ private:
+  Rule default_;
+  std::map<std::string, Rule, std::less<>> by_column_;
+};
+
+enum class FieldAction {
+  kApply,     // write `value` and the new last writer
+  kKeep,      // leave the field as it is; `reason` says why
+  kConflict,  // leave the field as it is and record a conflict for review
+};
+std::string_view FieldActionName(FieldAction action);  // "apply", "keep", "conflict"
+
+struct FieldDecision {
+  std::string column;
+  FieldAction action = FieldAction::kKeep;
+  // kApply: the value to write (for additive, the computed sum).
+  // kConflict: the incoming new value, what `conflicts resolve --take incoming`
+  // writes. kKeep: NULL.
+  Value value;
+  // kKeep and kConflict: why, for the operator ("older than the field's last
+  // write ..."). kApply: empty.
+  std::string reason;
+  // The section 5 conflict this field had, whatever the rule then decided
+  // ("old value 3 differs from the target's current value 5"); empty when none.
+  std::string conflict;
+};
+
+enum class RowAction {
+  kInsert,  // the row is missing: insert it with its key and the applied fields
+  kUpdate,  // update the applied fields (values and last writers)
+  kNone,    // nothing applied: leave the row (conflicts may still need recording)
+};
+std::string_view RowActionName(RowAction action);  // "insert", "update", "none"
+
+struct RowDecision {
+  RowAction action = RowAction::kNone;
+  std::vector<FieldDecision> fields;  // one per incoming field, in the incoming order
+  WriterMark writer;                  // the last writer to store for every applied field
+
+  bool HasConflicts() const;
+  // The decision for `column`, or nullptr.
+  const FieldDecision* Find(std::string_view column) const;
+};
+
+// current + (new - old), exactly, for the additive rule. NULL current or old
+// counts as zero; `new_value` must not be NULL. The arithmetic follows the
+// reference value (current, or new_value when current is NULL): kFloat in
+// double; kInt/kUInt in exact integers that must fit the column (int64,
+// uint64, or the width its sql_type names, e.g. int4); kDecimal/kText in exact
+// decimal (integer range checked when its sql_type is an integer type), unless
+// an operand is a float, NaN or an infinity, then in double. The result has
+// the reference value's kind and sql_type (Float in double arithmetic).
+// InvalidArgument on a non-number, a fraction in an integer column, or
+// overflow; never wraps around.
+Result<Value> AdditiveSum(const Value& current, const Value& old_value, const Value& new_value);
+
+// Decides what `incoming` does to `current`. InvalidArgument for a delete or
+// truncate (the caller's on_delete handles those), an empty source, or a
+// column that appears twice. Type mismatches, overflow and values that cannot
+// be compared are not errors: they come back as kConflict fields with a reason.
+Result<RowDecision> Reconcile(const IncomingRow& incoming, const CurrentRow& current,
+                              const RuleSet& rules);
+
+}  // namespace deltabridge
