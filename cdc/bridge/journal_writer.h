@@ -40,7 +40,6 @@ class JournalWriter {
   void WakeAll();
 
   const std::string& bridge() const { return bridge_; }
-  Journal* journal() const { return journal_; }
 
  private:
   friend class SourceSink;

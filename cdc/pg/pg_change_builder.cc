@@ -13,9 +13,7 @@ using pgoutput::ValueKind;
 Status PgChangeBuilder::OnBegin(const pgoutput::Begin& m) {
   if (in_tx_) return Status::Corruption("Begin inside an open transaction");
   in_tx_ = true;
-  tx_xid_ = m.xid;
   tx_commit_time_us_ = m.commit_time_us;
-  tx_final_lsn_ = m.final_lsn;
   tx_pos_ = m.final_lsn.ToString();
   tx_id_ = std::to_string(m.xid);
   // Already journaled before a restart: the server re-sends from its confirmed

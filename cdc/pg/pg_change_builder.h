@@ -105,11 +105,9 @@ class PgChangeBuilder final : public PgOutputHandler {
   // State of the current (non-streamed) transaction; valid while in_tx_.
   bool in_tx_ = false;
   bool skip_tx_ = false;
-  uint32_t tx_xid_ = 0;
   int64_t tx_commit_time_us_ = 0;
-  Lsn tx_final_lsn_;
-  std::string tx_pos_;  // tx_final_lsn_ as text, for every delta of the transaction
-  std::string tx_id_;   // tx_xid_ as text
+  std::string tx_pos_;  // the commit LSN (Begin's final_lsn) as text, for every delta
+  std::string tx_id_;   // the xid as text
 
   // Streamed transactions with spooled changes not yet committed or aborted.
   std::unordered_set<uint32_t> open_streams_;
