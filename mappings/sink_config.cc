@@ -766,26 +766,13 @@ Result<SinkConfig> ParseSinkConfig(std::string_view yaml_text,
   ConfigErrors errors(path_for_messages);
   SinkConfig config;
   try {
-    std::optional<ConfigNode> document = ParseYamlDocument(yaml_text, &errors);
-    if (!document) return errors.ToStatus();
-    constexpr std::string_view kExpected =
-        "a mapping with keys sink, subscribe, target and mappings";
-    if (document->node.IsNull()) {
-      errors.Add(document->mark, "",
-                 "expected " + std::string(kExpected) + ", got an empty document");
-      return errors.ToStatus();
-    }
-    if (!document->node.IsMap()) {
-      ExpectError(*document, kExpected, &errors);
-      return errors.ToStatus();
-    }
-    MapReader top(*document, &errors);
-    if (top.Has("bridge") && !top.Has("sink")) {
-      errors.Add(top.KeyMark("bridge"), "bridge",
-                 "this is a bridge file (deltabridge run); a sink file has top-level keys sink, "
-                 "subscribe, target and mappings");
-      return errors.ToStatus();
-    }
+    std::optional<MapReader> read = ReadTopLevelMapping(
+        yaml_text, "a mapping with keys sink, subscribe, target and mappings", "sink", "bridge",
+        "this is a bridge file (deltabridge run); a sink file has top-level keys sink, "
+        "subscribe, target and mappings",
+        &errors);
+    if (!read) return errors.ToStatus();
+    const MapReader& top = *read;
     top.RejectUnknownKeys(kTopKeys);
     if (std::optional<ConfigNode> sink = top.Require("sink")) {
       ReadSinkSection(*sink, &config, &errors);

@@ -568,24 +568,13 @@ Result<BridgeConfig> ParseBridgeConfig(std::string_view yaml_text,
   ConfigErrors errors(path_for_messages);
   BridgeConfig config;
   try {
-    std::optional<ConfigNode> document = ParseYamlDocument(yaml_text, &errors);
-    if (!document) return errors.ToStatus();
-    if (document->node.IsNull()) {
-      errors.Add(document->mark, "",
-                 "expected a mapping with keys bridge and sources, got an empty document");
-      return errors.ToStatus();
-    }
-    if (!document->node.IsMap()) {
-      ExpectError(*document, "a mapping with keys bridge and sources", &errors);
-      return errors.ToStatus();
-    }
-    MapReader top(*document, &errors);
-    if (top.Has("sink") && !top.Has("bridge")) {
-      errors.Add(top.KeyMark("sink"), "sink",
-                 "this is a sink file (deltabridge sink); a bridge file has top-level keys bridge "
-                 "and sources");
-      return errors.ToStatus();
-    }
+    std::optional<MapReader> read = ReadTopLevelMapping(
+        yaml_text, "a mapping with keys bridge and sources", "bridge", "sink",
+        "this is a sink file (deltabridge sink); a bridge file has top-level keys bridge and "
+        "sources",
+        &errors);
+    if (!read) return errors.ToStatus();
+    const MapReader& top = *read;
     top.RejectUnknownKeys(kTopKeys);
     if (std::optional<ConfigNode> bridge = top.Require("bridge")) {
       ReadBridgeSection(*bridge, &config, &errors);

@@ -128,6 +128,29 @@ std::optional<ConfigNode> ParseYamlDocument(std::string_view text, ConfigErrors*
   return ConfigNode{document, "", MarkOr(document, YAML::Mark())};
 }
 
+std::optional<MapReader> ReadTopLevelMapping(std::string_view text, std::string_view expected,
+                                             std::string_view own_key, std::string_view other_key,
+                                             std::string_view other_kind_message,
+                                             ConfigErrors* errors) {
+  std::optional<ConfigNode> document = ParseYamlDocument(text, errors);
+  if (!document) return std::nullopt;
+  if (document->node.IsNull()) {
+    errors->Add(document->mark, "",
+                "expected " + std::string(expected) + ", got an empty document");
+    return std::nullopt;
+  }
+  if (!document->node.IsMap()) {
+    ExpectError(*document, expected, errors);
+    return std::nullopt;
+  }
+  MapReader top(*document, errors);
+  if (top.Has(other_key) && !top.Has(own_key)) {
+    errors->Add(top.KeyMark(other_key), std::string(other_key), std::string(other_kind_message));
+    return std::nullopt;
+  }
+  return top;
+}
+
 std::string DescribeNode(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar:

@@ -148,6 +148,15 @@ class MapReader {
   std::vector<YAML::Node> merged_;
 };
 
+// The top level of a deltabridge YAML file: parses `text` and checks that
+// its one document is a mapping (`expected` names its keys, for messages).
+// A file of the other kind, with `other_key` but not `own_key`, is reported
+// at that key with `other_kind_message`. nullopt once an error is recorded.
+std::optional<MapReader> ReadTopLevelMapping(std::string_view text, std::string_view expected,
+                                             std::string_view own_key, std::string_view other_key,
+                                             std::string_view other_kind_message,
+                                             ConfigErrors* errors);
+
 // Readers. Each takes the node to convert and returns nullopt after recording
 // an error when it cannot.
 
