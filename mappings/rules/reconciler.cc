@@ -29,32 +29,28 @@ struct FieldInput {
   const std::string& conflict;    // the section 5 conflict, empty when none
 };
 
-FieldDecision Apply(const FieldInput& f, Value value) {
+FieldDecision Decide(const FieldInput& f, FieldAction action, Value value, std::string reason) {
   FieldDecision d;
   d.column = f.field.column;
-  d.action = FieldAction::kApply;
+  d.action = action;
   d.value = std::move(value);
+  d.reason = std::move(reason);
   d.conflict = f.conflict;
   return d;
+}
+
+FieldDecision Apply(const FieldInput& f, Value value) {
+  return Decide(f, FieldAction::kApply, std::move(value), {});
 }
 
 FieldDecision Keep(const FieldInput& f, std::string reason) {
-  FieldDecision d;
-  d.column = f.field.column;
-  d.action = FieldAction::kKeep;
-  d.reason = std::move(reason);
-  d.conflict = f.conflict;
-  return d;
+  return Decide(f, FieldAction::kKeep, Value(), std::move(reason));
 }
 
+// Held for review; the value is the one that would have been written.
 FieldDecision Hold(const FieldInput& f, std::string reason) {
-  FieldDecision d;
-  d.column = f.field.column;
-  d.action = FieldAction::kConflict;
-  d.value = f.field.new_value.value_or(Value::Null());
-  d.reason = std::move(reason);
-  d.conflict = f.conflict;
-  return d;
+  return Decide(f, FieldAction::kConflict, f.field.new_value.value_or(Value::Null()),
+                std::move(reason));
 }
 
 // Contract section 5: the incoming old value differs from the current value,
