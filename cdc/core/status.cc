@@ -21,6 +21,8 @@ const char* CodeName(Status::Code code) {
       return "failed precondition";
     case Status::Code::kAborted:
       return "aborted";
+    case Status::Code::kRejected:
+      return "rejected";
   }
   return "unknown";
 }

@@ -25,6 +25,7 @@ class [[nodiscard]] Status {
     kUnavailable,         // transient: retry with backoff (connection lost)
     kFailedPrecondition,  // fatal until an operator acts (slot dropped, gone)
     kAborted,             // stopped on request (shutdown)
+    kRejected,            // a database refused this data (constraint, bad value); retrying won't help
   };
 
   Status() = default;
@@ -40,12 +41,14 @@ class [[nodiscard]] Status {
     return {Code::kFailedPrecondition, std::move(msg)};
   }
   static Status Aborted(std::string msg) { return {Code::kAborted, std::move(msg)}; }
+  static Status Rejected(std::string msg) { return {Code::kRejected, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   bool IsCorruption() const { return code_ == Code::kCorruption; }
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
+  bool IsRejected() const { return code_ == Code::kRejected; }
 
   // "corruption: message" etc.; "ok" when ok.
   std::string ToString() const;
