@@ -130,6 +130,8 @@ class Subscriber::Session {
   Status Deliver(std::string_view topic, std::string_view body, uint64_t seq, bool replayed);
   bool Matches(std::string_view topic) const;
   void SetLast(uint64_t seq);
+  Status SetLastAndDeliver(std::string_view topic, std::string_view body, uint64_t seq,
+                           bool replayed);
   void Malformed(const std::string& what);
   // Sleeps up to `d`, waking every kStopCheck; false when stop was set.
   bool Sleep(milliseconds d);
@@ -294,8 +296,7 @@ Status Subscriber::Session::HandleLive(const std::vector<zmq::message_t>& frames
           "({} similar not logged)",
           options_.publish_endpoint, last_, *seq, suppressed);
     }
-    SetLast(*seq);
-    return Deliver(topic, body, *seq, /*replayed=*/false);
+    return SetLastAndDeliver(topic, body, *seq, /*replayed=*/false);
   }
   if (!have_last_) SetLast(*seq - 1);
   if (*seq <= last_) {
@@ -310,8 +311,7 @@ Status Subscriber::Session::HandleLive(const std::vector<zmq::message_t>& frames
     // message or heartbeat shows the hole again.
     if (*seq != last_ + 1) return Status::Ok();
   }
-  SetLast(*seq);
-  return Deliver(topic, body, *seq, /*replayed=*/false);
+  return SetLastAndDeliver(topic, body, *seq, /*replayed=*/false);
 }
 
 Status Subscriber::Session::CatchUp(uint64_t target) {
@@ -334,8 +334,7 @@ Status Subscriber::Session::CatchUp(uint64_t target) {
                      : seq.status().message()));
         continue;
       }
-      SetLast(*seq);
-      DB_RETURN_IF_ERROR(Deliver(topic, body, *seq, /*replayed=*/true));
+      DB_RETURN_IF_ERROR(SetLastAndDeliver(topic, body, *seq, /*replayed=*/true));
     }
     // Everything below next_from was scanned: what is not here did not match.
     if (batch->next_from - 1 > last_) SetLast(batch->next_from - 1);
@@ -459,7 +458,19 @@ bool Subscriber::Session::Matches(std::string_view topic) const {
 void Subscriber::Session::SetLast(uint64_t seq) {
   last_ = seq;
   have_last_ = true;
-  owner_.last_seq_.store(seq, std::memory_order_relaxed);
+  owner_.last_seq_.store(seq, std::memory_order_release);
+}
+
+Status Subscriber::Session::SetLastAndDeliver(std::string_view topic, std::string_view body,
+                                              uint64_t seq, bool replayed) {
+  last_ = seq;
+  have_last_ = true;
+  Status s = Deliver(topic, body, seq, replayed);
+  // Published only after the handler returned, with release order: a reader
+  // that sees last_seq() == N also sees every delivery up to N (a sink
+  // checkpoints the whole stream position once its queue is drained).
+  owner_.last_seq_.store(seq, std::memory_order_release);
+  return s;
 }
 
 void Subscriber::Session::Malformed(const std::string& what) {

@@ -90,9 +90,11 @@ class Subscriber {
 
   SubscriberCounters counters() const;
   // With replay: the seq up to which the whole stream has been seen (every
-  // delta up to it delivered or filtered out); 0 before any. Without replay:
+  // delta up to it delivered, the handler having returned, or filtered out);
+  // 0 before any. Acquire order: a caller that reads N also sees the effects
+  // of every handler call for seqs up to N. Without replay:
   // the seq of the last delta received.
-  uint64_t last_seq() const { return last_seq_.load(std::memory_order_relaxed); }
+  uint64_t last_seq() const { return last_seq_.load(std::memory_order_acquire); }
 
  private:
   class Session;
