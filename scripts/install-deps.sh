@@ -46,10 +46,14 @@ if ((EUID != 0)); then
   fi
 fi
 
-# Whether a PostgreSQL server was here before: only a new one gets disabled.
+# Which database services were here before: only new ones get disabled.
 had_postgres_service=0
 if [[ -e /lib/systemd/system/postgresql.service || -e /etc/init.d/postgresql ]]; then
   had_postgres_service=1
+fi
+had_mariadb_service=0
+if [[ -e /lib/systemd/system/mariadb.service || -e /etc/init.d/mariadb ]]; then
+  had_mariadb_service=1
 fi
 
 # Deny service starts for the duration of the install; put back whatever
@@ -85,6 +89,11 @@ if ((had_postgres_service == 0)) && [[ -d /run/systemd/system ]] &&
   [[ -e /lib/systemd/system/postgresql.service ]]; then
   "${sudo[@]}" systemctl disable --quiet postgresql.service || true
   echo "install-deps: left the newly installed postgresql.service disabled"
+fi
+if ((had_mariadb_service == 0)) && [[ -d /run/systemd/system ]] &&
+  [[ -e /lib/systemd/system/mariadb.service ]]; then
+  "${sudo[@]}" systemctl disable --quiet mariadb.service || true
+  echo "install-deps: left the newly installed mariadb.service disabled"
 fi
 
 for package in "${missing[@]}"; do

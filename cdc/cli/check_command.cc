@@ -5,6 +5,8 @@
 #include "cdc/config/config_kind.h"
 #include "cdc/core/check_report.h"
 #include "cdc/pg/pg_check.h"
+#include "mappings/sink_config.h"
+#include "sinks/sink_check.h"
 
 namespace deltabridge {
 
@@ -34,10 +36,17 @@ int CheckCommand(const std::string& file) {
     std::fprintf(stderr, "%s\n", kind.status().message().c_str());
     return kExitUsage;
   }
-  if (*kind != ConfigKind::kBridge) {
-    std::fprintf(stderr, "%s: checking sink files is not supported by this build yet\n",
-                 file.c_str());
-    return kExitUsage;
+  if (*kind == ConfigKind::kSink) {
+    Result<SinkConfig> sink = LoadSinkConfig(file);
+    if (!sink.ok()) {
+      std::printf("FAIL  %s\n", sink.status().message().c_str());
+      return kExitUsage;
+    }
+    CheckReport report;
+    CheckSink(*sink, file, &report);
+    Print(report);
+    std::fflush(stdout);
+    return report.passed() ? kExitOk : kExitFailure;
   }
   Result<BridgeConfig> cfg = LoadBridgeConfig(file);
   if (!cfg.ok()) {

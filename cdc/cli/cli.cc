@@ -5,12 +5,13 @@
 
 #include "cdc/cli/commands.h"
 #include "cdc/cli/logging.h"
+#include "cdc/config/config_kind.h"
 #include "cdc/core/version.h"
 
 namespace deltabridge {
 
 int RunCli(int argc, char** argv) {
-  CLI::App app{"deltabridge: change data capture bridge (PostgreSQL to ZeroMQ)"};
+  CLI::App app{"deltabridge: change data capture bridge and sinks"};
   app.require_subcommand(0, 1);
   bool version = false;
   bool verbose = false;
@@ -28,6 +29,27 @@ int RunCli(int argc, char** argv) {
       app.add_subcommand("check", "validate a bridge file, connect, check every prerequisite");
   check->add_option("FILE", file, "bridge file")->required();
 
+  CLI::App* sink = app.add_subcommand("sink", "run a sink in the foreground until SIGTERM/SIGINT");
+  sink->add_option("SINK.yaml", file, "sink file")->required();
+  CLI::App* status =
+      app.add_subcommand("status", "positions, lag, last applied seq and conflicts of a sink");
+  status->add_option("FILE", file, "sink file")->required();
+  CLI::App* conflicts =
+      app.add_subcommand("conflicts", "list the conflicts a sink holds for review, or resolve one");
+  conflicts->add_option("SINK.yaml", file, "sink file")->required();
+  bool all_conflicts = false;
+  CLI::App* conflicts_list = conflicts->add_subcommand("list", "the conflicts waiting (default)");
+  conflicts_list->add_flag("--all", all_conflicts, "also the resolved ones");
+  int64_t conflict_id = 0;
+  std::string take;
+  CLI::App* conflicts_resolve = conflicts->add_subcommand("resolve", "resolve one conflict");
+  conflicts_resolve->add_option("ID", conflict_id, "the conflict's id (from list)")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  conflicts_resolve->add_option("--take", take, "incoming: apply the held change; current: keep "
+                                                "the target as it is")
+      ->required()
+      ->check(CLI::IsMember({"incoming", "current"}));
   TailArgs tail_args;
   CLI::App* tail = app.add_subcommand("tail", "print each delta as one JSON line on stdout");
   tail->add_option("ENDPOINT", tail_args.endpoint, "the bridge's publish endpoint")->required();
@@ -50,6 +72,26 @@ int RunCli(int argc, char** argv) {
   if (run->parsed()) return RunCommand(file, resnapshot);
   if (check->parsed()) return CheckCommand(file);
   if (tail->parsed()) return TailCommand(tail_args);
+  if (sink->parsed()) return SinkCommand(file);
+  if (status->parsed()) {
+    Result<ConfigKind> kind = DetectConfigKind(file);
+    if (!kind.ok()) {
+      std::fprintf(stderr, "%s\n", kind.status().message().c_str());
+      return kExitUsage;
+    }
+    if (*kind != ConfigKind::kSink) {
+      std::fprintf(stderr, "%s: status of a bridge file is not supported by this build yet\n",
+                   file.c_str());
+      return kExitUsage;
+    }
+    return SinkStatusCommand(file);
+  }
+  if (conflicts->parsed()) {
+    if (conflicts_resolve->parsed()) {
+      return ConflictsCommand(file, "resolve", conflict_id, take, false);
+    }
+    return ConflictsCommand(file, "list", 0, "", all_conflicts);
+  }
   std::fputs(app.help().c_str(), stderr);
   return kExitUsage;
 }

@@ -27,4 +27,12 @@ int TailCommand(const TailArgs& args);
 
 int CheckCommand(const std::string& file);
 
+// `deltabridge sink SINK.yaml`
+int SinkCommand(const std::string& sink_file);
+// `deltabridge status SINK.yaml`
+int SinkStatusCommand(const std::string& sink_file);
+// `deltabridge conflicts SINK.yaml [list [--all] | resolve ID --take incoming|current]`
+int ConflictsCommand(const std::string& sink_file, const std::string& action, int64_t id,
+                     const std::string& take, bool all);
+
 }  // namespace deltabridge

@@ -1,0 +1,203 @@
+#include "sinks/sink_check.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+
+#include "sinks/bridge_probe.h"
+#include "sinks/sql/sql_target.h"
+#include "sinks/sql/state_tables.h"
+#include "sinks/target_factory.h"
+
+namespace deltabridge {
+
+std::string LocateConfigKey(const std::string& path, std::string_view dotted) {
+  YAML::Node node;
+  try {
+    node = YAML::LoadFile(path);
+  } catch (const YAML::Exception&) {
+    return path;
+  }
+  YAML::Mark mark = node.Mark();
+  size_t i = 0;
+  while (i < dotted.size()) {
+    if (dotted[i] == '.') {
+      ++i;
+      continue;
+    }
+    YAML::Node next;
+    if (dotted[i] == '[') {
+      size_t close = dotted.find(']', i);
+      if (close == std::string_view::npos) break;
+      size_t index = std::strtoul(std::string(dotted.substr(i + 1, close - i - 1)).c_str(),
+                                  nullptr, 10);
+      if (!node.IsSequence() || index >= node.size()) break;
+      next = node[index];
+      i = close + 1;
+    } else {
+      size_t end = dotted.find_first_of(".[", i);
+      if (end == std::string_view::npos) end = dotted.size();
+      std::string key(dotted.substr(i, end - i));
+      if (!node.IsMap()) break;
+      bool found = false;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (it->first.Scalar() == key) {
+          next = it->second;
+          mark = it->first.Mark();
+          found = true;
+          break;
+        }
+      }
+      if (!found) break;
+      i = end;
+      node = next;
+      continue;
+    }
+    node = next;
+    mark = node.Mark();
+  }
+  if (mark.line < 0) return path;
+  return path + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+namespace {
+
+// "mappings[0].rules.x: message" -> "sink.yaml:14:7: mappings[0].rules.x: message".
+std::string Located(const std::string& path, const std::string& problem) {
+  size_t colon = problem.find(": ");
+  if (colon == std::string::npos) return path + ": " + problem;
+  return LocateConfigKey(path, std::string_view(problem).substr(0, colon)) + ": " + problem;
+}
+
+std::string FixFor(const std::string& problem) {
+  if (problem.find("additive needs a numeric") != std::string::npos) {
+    return "give the column a numeric type (ALTER TABLE ... ALTER COLUMN ... TYPE integer), or "
+           "choose another rule for it";
+  }
+  if (problem.find("has no column") != std::string::npos) {
+    return "add the column to the target table, or correct the column name in the sink file";
+  }
+  if (problem.find("has no table") != std::string::npos) {
+    return "create the table in the target (deltabridge does not create target tables), with a "
+           "primary key on the mapping's key";
+  }
+  return "change the rule, or the column's type";
+}
+
+bool WritableDir(const std::string& dir) { return access(dir.c_str(), W_OK | X_OK) == 0; }
+
+std::string Parent(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+void CheckSqlTarget(const SinkConfig& config, const std::string& path, CheckReport* report) {
+  Result<SqlSessionFactory> factory = MakeSqlSessionFactory(config.target);
+  if (!factory.ok()) {
+    report->Fail("target: " + factory.status().message(), "fix the target section");
+    return;
+  }
+  Result<std::unique_ptr<SqlSession>> session = (*factory)();
+  if (!session.ok()) {
+    report->Fail("target: " + session.status().message(),
+                 "check the target's address, user, password and database; the server must be "
+                 "running and accept this user");
+    return;
+  }
+  SqlSession& s = **session;
+  report->Ok("target: connected to " + s.Describe());
+  for (std::string_view t : {kCheckpointsTable, kRowWritersTable, kConflictsTable}) {
+    if (s.DescribeTable(t).ok()) {
+      report->Ok("target: " + std::string(t) + " exists");
+    } else {
+      report->Note("target: " + std::string(t) + " does not exist yet",
+                   "the sink creates it on first start; its user needs the CREATE privilege "
+                   "there, or a DBA creates it from docs/target-tables.md");
+    }
+  }
+  for (size_t i = 0; i < config.mappings.size(); ++i) {
+    const MappingConfig& m = config.mappings[i];
+    const std::string where = "mappings[" + std::to_string(i) + "]";
+    Result<TargetTableInfo> info = s.DescribeTable(m.to);
+    if (!info.ok()) {
+      std::string problem = where + ".to: the target has no table " + m.to;
+      report->Fail(Located(path, problem), FixFor("has no table"));
+      continue;
+    }
+    std::vector<std::string> problems = CheckMappingAgainstTable(m, i, *info);
+    for (const std::string& p : problems) report->Fail(Located(path, p), FixFor(p));
+    if (problems.empty()) {
+      report->Ok(where + " " + m.from + " -> " + m.to + ": table, key, columns and rules fit (" +
+                 std::to_string(info->columns.size()) + " columns)");
+    }
+    bool key_is_pk = info->primary_key.size() == m.key.size();
+    for (size_t k = 0; key_is_pk && k < m.key.size(); ++k) {
+      bool found = false;
+      for (const std::string& pk : info->primary_key) {
+        found = found || info->Find(pk) == info->Find(m.key[k]);
+      }
+      key_is_pk = found;
+    }
+    if (!key_is_pk) {
+      std::string key;
+      for (const std::string& k : m.key) key += (key.empty() ? "" : ", ") + k;
+      report->Note(LocateConfigKey(path, where + ".key") + ": " + where + ".key (" + key +
+                       ") is not the primary key of " + m.to,
+                   "make sure a unique index covers (" + key +
+                       "): the sink finds rows by it, and two rows with one key would both be "
+                       "written");
+    }
+  }
+}
+
+}  // namespace
+
+void CheckSink(const SinkConfig& config, const std::string& path, CheckReport* report) {
+  report->Ok(path + ": configuration valid (" + std::to_string(config.subscribe.size()) +
+             " bridge(s), " + std::to_string(config.mappings.size()) + " mapping(s))");
+  for (size_t i = 0; i < config.subscribe.size(); ++i) {
+    const SubscribeConfig& sub = config.subscribe[i];
+    Result<uint64_t> newest =
+        ProbeBridgeNewestSeq(sub.publish, sub.bridge, std::chrono::milliseconds(3000));
+    if (newest.ok()) {
+      report->Ok("bridge " + sub.bridge + ": heartbeat at " + sub.publish + ", newest seq " +
+                 std::to_string(*newest));
+    } else {
+      report->Fail("bridge " + sub.bridge + ": " + newest.status().message(),
+                   "start the bridge (deltabridge run BRIDGE.yaml), or correct " +
+                       LocateConfigKey(path, "subscribe[" + std::to_string(i) + "].publish"));
+    }
+  }
+  struct stat st {};
+  if (stat(config.state_dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode) && WritableDir(config.state_dir)) {
+      report->Ok("state_dir " + config.state_dir + " is writable");
+    } else {
+      report->Fail("state_dir " + config.state_dir + " is not a writable directory",
+                   "chown it to the user the sink runs as, or choose another sink.state_dir");
+    }
+  } else if (WritableDir(Parent(config.state_dir))) {
+    report->Ok("state_dir " + config.state_dir + " will be created");
+  } else {
+    report->Fail("state_dir " + config.state_dir + " does not exist and cannot be created",
+                 "mkdir -p " + config.state_dir + " as a user that may, and chown it to the "
+                 "sink's user");
+  }
+  if (config.target.type == TargetType::kJsonl) {
+    const std::string& file = config.target.jsonl()->path;
+    if (WritableDir(Parent(file))) {
+      report->Ok("target: " + file + " can be written");
+    } else {
+      report->Fail("target: the directory of " + file + " is not writable",
+                   "create " + Parent(file) + " and let the sink's user write there");
+    }
+    return;
+  }
+  CheckSqlTarget(config, path, report);
+}
+
+}  // namespace deltabridge

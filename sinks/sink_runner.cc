@@ -1,0 +1,449 @@
+#include "sinks/sink_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <thread>
+
+#include "cdc/core/envelope.h"
+#include "cdc/core/log_limiter.h"
+#include "sinks/subscriber.h"
+
+namespace deltabridge {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Whether a delta body closes its source transaction. The bridge's encoder
+// (cdc/core/envelope.cc) writes "tx" last: ...,"tx":{"id":"731","last":true}}.
+bool BodyEndsTransaction(std::string_view body) {
+  return body.ends_with(",\"last\":true}}");
+}
+
+// Wakes the applier when a feed has news. The generation makes a wake-up
+// that comes between the applier's last poll and its wait count.
+struct Waker {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t generation = 0;  // guarded by mu
+
+  void Wake() {
+    std::lock_guard<std::mutex> lock(mu);
+    ++generation;
+    cv.notify_one();
+  }
+  uint64_t Generation() {
+    std::lock_guard<std::mutex> lock(mu);
+    return generation;
+  }
+  void WaitFor(uint64_t seen, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, timeout, [&] { return generation != seen; });
+  }
+};
+
+}  // namespace
+
+// One bridge: its subscriber thread and its queue.
+class SinkRunner::Feed {
+ public:
+  Feed(const SinkConfig& config, const SubscribeConfig& sub, uint64_t from_seq,
+       const SinkRunnerOptions& options, Waker* waker)
+      : config_(config),
+        sub_(sub),
+        capacity_(options.queue_capacity),
+        waker_(waker),
+        subscriber_(MakeOptions(sub, from_seq, options)) {}
+
+  ~Feed() { Stop(); }
+
+  void Start() {
+    thread_ = std::thread([this] {
+      Status s = subscriber_.Run(
+          [this](std::string_view topic, std::string_view body, uint64_t seq) {
+            return Handle(topic, body, seq);
+          },
+          stop_);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        result_ = s;
+        ended_ = true;
+      }
+      Wake();
+    });
+  }
+
+  void Stop() {
+    stop_ = true;
+    not_full_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // The subscriber's whole-stream position, read before Empty() (see the
+  // checkpoint invariant in sink_runner.h).
+  uint64_t last_seq() const { return subscriber_.last_seq(); }
+
+  bool Pop(SinkDelta* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.empty()) return false;
+    *out = std::move(queue_.front());
+    queue_.pop_front();
+    if (queue_.size() + 1 == capacity_) not_full_.notify_one();
+    return true;
+  }
+
+  bool Empty() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return queue_.empty();
+  }
+
+  // Set once the subscriber returned: its Status.
+  std::optional<Status> Ended() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ended_) return std::nullopt;
+    return result_;
+  }
+
+  const std::string& bridge() const { return sub_.bridge; }
+  uint64_t received() const { return received_.load(); }
+  uint64_t unmapped() const { return unmapped_.load(); }
+  uint64_t malformed() const { return malformed_.load(); }
+
+ private:
+  static SubscriberOptions MakeOptions(const SubscribeConfig& sub, uint64_t from_seq,
+                                       const SinkRunnerOptions& options) {
+    SubscriberOptions o;
+    o.publish_endpoint = sub.publish;
+    o.replay_endpoint = sub.replay;
+    o.from_seq = from_seq;
+    // Every topic reaches the handler, which picks the sink's own: it must
+    // see where the source transactions of other tables end.
+    o.heartbeat_timeout = options.heartbeat_timeout;
+    return o;
+  }
+
+  bool Applies(std::string_view topic) const {
+    for (const std::string& p : sub_.topics) {
+      if (topic.starts_with(p)) return true;
+    }
+    return false;
+  }
+
+  Status Handle(std::string_view topic, std::string_view body, uint64_t seq) {
+    SinkDelta d;
+    d.topic = std::string(topic);
+    if (!Applies(topic)) {
+      if (!BodyEndsTransaction(body)) return Status::Ok();
+      // A marker: the transaction ends here, nothing to apply.
+      d.delta.seq = seq;
+      d.delta.bridge = sub_.bridge;
+      d.delta.change.tx_last = true;
+      return Push(std::move(d));
+    }
+    Result<Delta> delta = DecodeEnvelope(body);
+    if (!delta.ok()) {
+      malformed_++;
+      uint64_t suppressed = 0;
+      if (malformed_log_.Allow(&suppressed)) {
+        spdlog::error(
+            "sink {}: skipped delta seq {} on {}: it does not decode: {} ({} similar not logged)",
+            config_.name, seq, topic, delta.status().message(), suppressed);
+      }
+      d.delta.seq = seq;
+      d.delta.bridge = sub_.bridge;
+      d.delta.change.tx_last = BodyEndsTransaction(body);
+      return Push(std::move(d));
+    }
+    d.delta = std::move(delta).value();
+    d.delta.bridge = sub_.bridge;
+    d.mapping = FindMapping(config_, topic);
+    if (d.mapping == nullptr) {
+      unmapped_++;
+      uint64_t suppressed = 0;
+      if (unmapped_log_.Allow(&suppressed)) {
+        spdlog::warn(
+            "sink {}: no mapping takes {} (seq {}), which falls under the subscribed topics; "
+            "skipped. Add a mapping for it, or narrow subscribe.topics ({} similar not logged)",
+            config_.name, topic, seq, suppressed);
+      }
+    }
+    received_++;
+    return Push(std::move(d));
+  }
+
+  Status Push(SinkDelta d) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      not_full_.wait(lock, [&] { return queue_.size() < capacity_ || stop_.load(); });
+      if (stop_) return Status::Aborted("stopped");
+      queue_.push_back(std::move(d));
+    }
+    Wake();
+    return Status::Ok();
+  }
+
+  void Wake() { waker_->Wake(); }
+
+  const SinkConfig& config_;
+  const SubscribeConfig& sub_;
+  const size_t capacity_;
+  Waker* waker_;
+  Subscriber subscriber_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+
+  mutable std::mutex mu_;
+  std::condition_variable not_full_;
+  std::deque<SinkDelta> queue_;  // guarded by mu_
+  bool ended_ = false;           // guarded by mu_
+  Status result_;                // guarded by mu_
+
+  std::atomic<uint64_t> received_{0}, unmapped_{0}, malformed_{0};
+  LogLimiter malformed_log_{std::chrono::seconds(10)};
+  LogLimiter unmapped_log_{std::chrono::seconds(60)};
+};
+
+SinkRunner::SinkRunner(const SinkConfig& config, std::unique_ptr<Target> target,
+                       SinkRunnerOptions options)
+    : config_(config), target_(std::move(target)), options_(std::move(options)) {}
+
+SinkRunner::~SinkRunner() = default;
+
+SinkStats SinkRunner::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  SinkStats s = stats_;
+  s.target = target_->counters();
+  return s;
+}
+
+Status SinkRunner::Run(const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(500);
+  while (!stop) {
+    bool retry = false;
+    Status s = RunOnce(stop, &retry);
+    if (!retry) return s;
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      stats_.reconnects++;
+    }
+    spdlog::warn("sink {}: {}; reconnecting to the target in {} ms", config_.name, s.message(),
+                 backoff.count());
+    auto until = Clock::now() + backoff;
+    while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+  }
+  return Status::Ok();
+}
+
+Status SinkRunner::RunOnce(const std::atomic<bool>& stop, bool* retry) {
+  Result<Checkpoints> opened = target_->Open();
+  if (!opened.ok()) {
+    *retry = opened.status().IsUnavailable();
+    return opened.status();
+  }
+  Checkpoints committed = *opened;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.checkpoints = committed;
+  }
+  Waker waker;
+  std::vector<std::unique_ptr<Feed>> feeds;
+  for (const SubscribeConfig& sub : config_.subscribe) {
+    auto it = committed.find(sub.bridge);
+    uint64_t from = it == committed.end() ? 1 : it->second + 1;
+    spdlog::info("sink {}: following bridge {} at {} from seq {}", config_.name, sub.bridge,
+                 sub.publish, from);
+    feeds.push_back(std::make_unique<Feed>(config_, sub, from, options_, &waker));
+  }
+  for (auto& f : feeds) f->Start();
+  auto stop_feeds = [&] {
+    for (auto& f : feeds) f->Stop();
+  };
+
+  Checkpoints pending = committed;  // what the open target transaction will commit
+  std::map<std::string, int64_t, std::less<>> pending_commit_us;
+  bool in_tx = false;
+  size_t batch = 0;
+  Feed* open = nullptr;  // the feed whose source transaction is open
+  size_t next_feed = 0;
+  std::vector<SinkDelta> chunk;
+  auto last_idle = Clock::now();
+  auto last_progress = Clock::now();
+  uint64_t last_progress_deltas = 0;
+
+  auto fail = [&](Status s) {
+    if (in_tx) target_->Abort();
+    stop_feeds();
+    *retry = s.IsUnavailable();
+    return s;
+  };
+  auto flush_chunk = [&]() -> Status {
+    if (chunk.empty()) return Status::Ok();
+    std::vector<SinkDelta> apply;
+    apply.reserve(chunk.size());
+    for (SinkDelta& d : chunk) {
+      if (d.mapping != nullptr) apply.push_back(std::move(d));
+    }
+    chunk.clear();
+    if (apply.empty()) return Status::Ok();
+    return target_->Apply(apply);
+  };
+  auto commit = [&]() -> Status {
+    DB_RETURN_IF_ERROR(flush_chunk());
+    // Raise each drained bridge to its whole-stream position.
+    for (auto& f : feeds) {
+      uint64_t seen = f->last_seq();
+      if (f.get() != open && f->Empty() && seen > pending[f->bridge()]) {
+        pending[f->bridge()] = seen;
+      }
+    }
+    DB_RETURN_IF_ERROR(target_->Commit(pending));
+    in_tx = false;
+    batch = 0;
+    committed = pending;
+    int64_t now = NowUs();
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      stats_.checkpoints = committed;
+      for (const auto& [bridge, us] : pending_commit_us) {
+        stats_.last_commit_us[bridge] = us;
+        stats_.applied_at_us[bridge] = now;
+      }
+    }
+    pending_commit_us.clear();
+    if (on_commit_) on_commit_(committed);
+    return Status::Ok();
+  };
+
+  while (true) {
+    if (stop) break;
+    const uint64_t generation = waker.Generation();
+    for (auto& f : feeds) {
+      std::optional<Status> ended = f->Ended();
+      if (!ended) continue;
+      if (stop) break;
+      Status s = ended->ok() ? Status::Unavailable("the subscriber of " + f->bridge() + " ended")
+                             : *ended;
+      if (s.code() == Status::Code::kFailedPrecondition) {
+        uint64_t at = committed.count(f->bridge()) ? committed[f->bridge()] : 0;
+        s = Status::FailedPrecondition(
+            s.message() + ". This sink's checkpoint for bridge " + f->bridge() + " is seq " +
+            std::to_string(at) +
+            " (table deltabridge_checkpoints in the target, sink '" + config_.name +
+            "'); to go on from the journal's oldest seq N, accepting the loss, resynchronise "
+            "the target and set it with: UPDATE deltabridge_checkpoints SET seq = N - 1 WHERE "
+            "sink = '" + config_.name + "' AND bridge = '" + f->bridge() + "'");
+      }
+      return fail(s);
+    }
+    Feed* source = open;
+    SinkDelta d;
+    bool got = false;
+    if (source != nullptr) {
+      got = source->Pop(&d);
+    } else {
+      for (size_t i = 0; i < feeds.size() && !got; ++i) {
+        Feed* f = feeds[(next_feed + i) % feeds.size()].get();
+        if (f->Pop(&d)) {
+          got = true;
+          source = f;
+          next_feed = (next_feed + i + 1) % feeds.size();
+        }
+      }
+    }
+    if (got) {
+      if (!in_tx) {
+        Status s = target_->Begin();
+        if (!s.ok()) return fail(s);
+        in_tx = true;
+      }
+      const std::string& bridge = source->bridge();
+      pending[bridge] = std::max(pending[bridge], d.delta.seq);
+      if (d.mapping != nullptr) pending_commit_us[bridge] = d.delta.change.commit_time_us;
+      open = d.delta.change.tx_last ? nullptr : source;
+      chunk.push_back(std::move(d));
+      ++batch;
+      if (chunk.size() >= options_.chunk_deltas) {
+        Status s = flush_chunk();
+        if (!s.ok()) return fail(s);
+      }
+      if (open == nullptr && batch >= options_.max_batch_deltas) {
+        Status s = commit();
+        if (!s.ok()) return fail(s);
+      }
+      continue;
+    }
+    // Nothing waiting (from the open transaction's bridge, if one is open).
+    if (in_tx && open == nullptr) {
+      Status s = commit();
+      if (!s.ok()) return fail(s);
+      continue;
+    }
+    auto now = Clock::now();
+    if (!in_tx && now - last_idle >= std::chrono::seconds(1)) {
+      last_idle = now;
+      bool advance = false;
+      Checkpoints raised = committed;
+      for (auto& f : feeds) {
+        uint64_t seen = f->last_seq();
+        if (f->Empty() && seen > raised[f->bridge()]) {
+          raised[f->bridge()] = seen;
+          advance = true;
+        }
+      }
+      if (advance) {
+        Status s = target_->Begin();
+        if (!s.ok()) return fail(s);
+        in_tx = true;
+        pending = raised;
+        s = commit();
+        if (!s.ok()) return fail(s);
+      }
+    }
+    if (now - last_progress >= options_.progress_interval) {
+      ApplyCounters c = target_->counters();
+      double secs = std::chrono::duration<double>(now - last_progress).count();
+      if (c.deltas != last_progress_deltas) {
+        std::string at;
+        for (const auto& [bridge, seq] : committed) {
+          at += (at.empty() ? "" : ", ") + bridge + "=" + std::to_string(seq);
+        }
+        spdlog::info(
+            "sink {}: applied {} deltas ({:.0f}/s); rows +{} ~{} -{}, fields kept {}, "
+            "conflicts {}, rejected {}; checkpoint {}",
+            config_.name, c.deltas, (c.deltas - last_progress_deltas) / secs, c.rows_inserted,
+            c.rows_updated, c.rows_deleted, c.fields_kept, c.conflicts, c.rejected, at);
+      }
+      last_progress = now;
+      last_progress_deltas = c.deltas;
+    }
+    waker.WaitFor(generation, std::chrono::milliseconds(100));
+  }
+
+  // Stopping: keep what forms whole source transactions, redo the rest next time.
+  Status s;
+  if (in_tx) {
+    if (open == nullptr) {
+      s = commit();
+    } else {
+      target_->Abort();
+      in_tx = false;
+    }
+  }
+  stop_feeds();
+  if (!s.ok()) {
+    *retry = false;
+    return s;
+  }
+  spdlog::info("sink {}: stopped", config_.name);
+  return Status::Ok();
+}
+
+}  // namespace deltabridge

@@ -1,0 +1,107 @@
+// SinkRunner: the `deltabridge sink` loop. Follows every bridge the sink file
+// names with a Subscriber (gap-free, through replay), maps what it receives,
+// and applies it to the Target in transactions that carry the checkpoint.
+//
+// Threads: one subscriber thread per bridge decodes deltas and queues them
+// (a bounded queue per bridge: when the target falls behind, the subscriber
+// waits, its socket's queue fills, and what ZeroMQ drops is replayed later;
+// memory stays bounded). The thread that calls Run() applies them.
+//
+// Ordering and exactly-once (the invariants):
+//   * per bridge, deltas are applied in seq order, each once: the subscriber
+//     never skips nor repeats, and a restart resumes at checkpoint + 1;
+//   * a source transaction is never split across target transactions: once
+//     the applier starts one, it takes only that bridge's deltas until the
+//     transaction's last delta, then commits when no more are waiting (or
+//     the batch is full), so under load several source transactions share a
+//     target transaction (group commit) and when idle each commits at once;
+//   * the checkpoint of a bridge is its last applied seq, or, once its queue
+//     is drained, the subscriber's whole-stream position (deltas of topics the
+//     sink does not apply advance it too, at most once a second), so that
+//     journal retention never strands a sink that applies a quiet topic.
+//
+// Failures: the target's Unavailable aborts the transaction, stops the
+// subscribers, reopens the target (backing off from 0.5 s to 30 s) and
+// resumes from the checkpoint it holds. A "gone" answer, a delta the target
+// cannot take (a missing column), or any other error stops the sink with a
+// message that says what to do.
+//
+// Ownership: borrows the config (must outlive Run); owns the target.
+// Thread-safety: Run from one thread; stats() from any.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "cdc/core/status.h"
+#include "mappings/sink_config.h"
+#include "sinks/target.h"
+
+namespace deltabridge {
+
+struct SinkRunnerOptions {
+  // Deltas handed to the target per Apply call.
+  size_t chunk_deltas = 2000;
+  // A target transaction is committed once it holds this many deltas (at the
+  // next source transaction boundary), or as soon as nothing more is waiting.
+  size_t max_batch_deltas = 20000;
+  // Deltas queued per bridge before its subscriber waits.
+  size_t queue_capacity = 50000;
+  // The subscriber's heartbeat timeout (the bridge beats once a second).
+  std::chrono::milliseconds heartbeat_timeout{3000};
+  // Progress lines on stderr every this often while deltas flow.
+  std::chrono::seconds progress_interval{10};
+};
+
+// What a running sink reports (status file, metrics, logs).
+struct SinkStats {
+  ApplyCounters target;
+  uint64_t received = 0;    // deltas queued from the subscribers
+  uint64_t unmapped = 0;    // deltas under the sink's topics that no mapping takes (skipped)
+  uint64_t malformed = 0;   // delta bodies that did not decode (skipped, logged)
+  uint64_t reconnects = 0;  // target reopened after Unavailable
+  Checkpoints checkpoints;  // as last committed
+  // Source commit time of the newest applied delta, per bridge (µs), and when
+  // it was committed to the target: lag = the difference.
+  std::map<std::string, int64_t, std::less<>> last_commit_us;
+  std::map<std::string, int64_t, std::less<>> applied_at_us;
+};
+
+class SinkRunner {
+ public:
+  SinkRunner(const SinkConfig& config, std::unique_ptr<Target> target,
+             SinkRunnerOptions options = {});
+  ~SinkRunner();
+  SinkRunner(const SinkRunner&) = delete;
+  SinkRunner& operator=(const SinkRunner&) = delete;
+
+  // Runs until `stop` becomes true (then Ok: what is applied is committed, a
+  // half-applied source transaction is rolled back and redone next time), or
+  // a fatal error.
+  Status Run(const std::atomic<bool>& stop);
+
+  SinkStats stats() const;
+  // A hook called after each commit (tests and the latency benchmark),
+  // from the applying thread.
+  void set_on_commit(std::function<void(const Checkpoints&)> hook) { on_commit_ = std::move(hook); }
+
+ private:
+  class Feed;
+
+  Status RunOnce(const std::atomic<bool>& stop, bool* retry);
+
+  const SinkConfig& config_;
+  std::unique_ptr<Target> target_;
+  SinkRunnerOptions options_;
+  std::function<void(const Checkpoints&)> on_commit_;
+
+  mutable std::mutex stats_mu_;
+  SinkStats stats_;  // guarded by stats_mu_
+};
+
+}  // namespace deltabridge
