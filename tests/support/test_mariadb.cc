@@ -1,0 +1,447 @@
+#include "tests/support/test_mariadb.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <mysql.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace deltabridge::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr const char* kDefaultMariadbd = "/usr/sbin/mariadbd";
+constexpr const char* kDefaultInstallDb = "/usr/bin/mariadb-install-db";
+constexpr const char* kServerUser = "mysql";  // the system user mariadbd runs as under root
+constexpr const char* kPassword = "deltabridge-test-secret";
+// Ports are drawn below Linux's ephemeral range (32768-60999), so no outgoing
+// connection can sit on a port while the server is down for a restart, and
+// apart from TestPostgres's [20000, 32000).
+constexpr int kMinPort = 12000;
+constexpr int kMaxPort = 20000;
+constexpr int kStartAttempts = 8;
+// InnoDB sizes for a test server: small, and the same for mariadb-install-db
+// and mariadbd so the redo log is never resized.
+constexpr const char* kBufferPoolSize = "--innodb-buffer-pool-size=64M";
+constexpr const char* kLogFileSize = "--innodb-log-file-size=16M";
+
+// Owns a MYSQL handle from libmariadb.
+struct MysqlCloser {
+  void operator()(MYSQL* mysql) const { mysql_close(mysql); }
+};
+using MysqlPtr = std::unique_ptr<MYSQL, MysqlCloser>;
+// Owns a MYSQL_RES.
+struct MysqlResultFreer {
+  void operator()(MYSQL_RES* result) const { mysql_free_result(result); }
+};
+using MysqlResultPtr = std::unique_ptr<MYSQL_RES, MysqlResultFreer>;
+
+std::string Abbreviate(const std::string& sql) {
+  constexpr size_t kMax = 300;
+  return sql.size() <= kMax ? sql : sql.substr(0, kMax) + "...";
+}
+
+bool Executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+std::string FromEnv(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return (value != nullptr && value[0] != '\0') ? value : fallback;
+}
+
+// Whether 127.0.0.1:port can be bound now (the way mariadbd binds it).
+bool PortFree(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+Result<int> PickPort() {
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  std::uniform_int_distribution<int> dist(kMinPort, kMaxPort - 1);
+  for (int i = 0; i < 200; ++i) {
+    int port = dist(rng);
+    if (PortFree(port)) return port;
+  }
+  return Status::Unavailable("no free TCP port on 127.0.0.1 in [" + std::to_string(kMinPort) +
+                             ", " + std::to_string(kMaxPort) + ")");
+}
+
+std::string QuoteIdentifier(const std::string& name) {
+  std::string quoted = "`";
+  for (char c : name) {
+    if (c == '`') quoted += '`';
+    quoted += c;
+  }
+  return quoted + "`";
+}
+
+bool TestHasFailed() {
+  const ::testing::UnitTest* unit = ::testing::UnitTest::GetInstance();
+  return unit->failed_test_count() > 0 || ::testing::Test::HasFailure() ||
+         unit->ad_hoc_test_result().Failed();
+}
+
+// libmariadb must be initialized once before threads use it.
+void InitMysqlLibrary() {
+  static std::once_flag once;
+  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+}
+
+// "error 1064 (SQLSTATE 42000): message" for the last error on `mysql`.
+std::string MysqlErrorText(MYSQL* mysql) {
+  return "error " + std::to_string(mysql_errno(mysql)) + " (SQLSTATE " + mysql_sqlstate(mysql) +
+         "): " + mysql_error(mysql);
+}
+
+// A connection as root over the server's Unix socket; multi statements on.
+Result<MysqlPtr> ConnectSocket(const std::string& socket, const std::string& database,
+                               unsigned int connect_timeout_s) {
+  InitMysqlLibrary();
+  MysqlPtr mysql(mysql_init(nullptr));
+  if (mysql == nullptr) return Status::Unavailable("TestMariadb: out of memory in mysql_init");
+  unsigned int protocol = MYSQL_PROTOCOL_SOCKET;
+  unsigned int read_timeout_s = 600;
+  mysql_options(mysql.get(), MYSQL_OPT_PROTOCOL, &protocol);
+  mysql_options(mysql.get(), MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout_s);
+  mysql_options(mysql.get(), MYSQL_OPT_READ_TIMEOUT, &read_timeout_s);
+  mysql_options(mysql.get(), MYSQL_OPT_WRITE_TIMEOUT, &read_timeout_s);
+  mysql_options(mysql.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (mysql_real_connect(mysql.get(), "localhost", "root", nullptr,
+                         database.empty() ? nullptr : database.c_str(), 0, socket.c_str(),
+                         CLIENT_MULTI_STATEMENTS) == nullptr) {
+    return Status::Unavailable("TestMariadb: connect as root over " + socket +
+                               (database.empty() ? "" : " to database " + database) + ": " +
+                               MysqlErrorText(mysql.get()));
+  }
+  return mysql;
+}
+
+}  // namespace
+
+TestMariadb::TestMariadb(Options options) : options_(std::move(options)) {}
+
+TestMariadb::~TestMariadb() {
+  if (server_) {
+    Status stopped = StopImmediate();
+    if (!stopped.ok()) std::fprintf(stderr, "[TestMariadb] %s\n", stopped.ToString().c_str());
+  }
+  if (dir_ && TestHasFailed()) {
+    std::fprintf(stderr, "[TestMariadb] a test failed; server log %s (tail):\n%s\n",
+                 log_path().c_str(), LogTail().c_str());
+  }
+}
+
+std::string TestMariadb::password() const { return kPassword; }
+
+Status TestMariadb::Failure(const std::string& what) const {
+  std::string message = "TestMariadb: " + what;
+  if (dir_) message += "\n--- server log tail (" + log_path() + ") ---\n" + LogTail(40);
+  return Status::Unavailable(message);
+}
+
+Status TestMariadb::InitDataDir() {
+  mariadbd_ = !options_.mariadbd.empty() ? options_.mariadbd
+                                         : FromEnv("DELTABRIDGE_MARIADBD", kDefaultMariadbd);
+  install_db_ = !options_.install_db.empty()
+                    ? options_.install_db
+                    : FromEnv("DELTABRIDGE_MARIADB_INSTALL_DB", kDefaultInstallDb);
+  if (!Executable(mariadbd_) || !Executable(install_db_)) {
+    return Status::NotFound("TestMariadb: no " + mariadbd_ + " or " + install_db_ +
+                            " (install mariadb-server with scripts/install-deps.sh, or set "
+                            "DELTABRIDGE_MARIADBD and DELTABRIDGE_MARIADB_INSTALL_DB)");
+  }
+  run_as_ = ::geteuid() == 0 ? kServerUser : "";
+
+  auto dir = TempDir::Create("deltabridge-my-");
+  if (!dir.ok()) return dir.status().WithContext("TestMariadb");
+  // sockaddr_un holds 107 characters.
+  constexpr size_t kMaxSocketDir = 107 - sizeof("/mysqld.sock");
+  if (dir->path().size() > kMaxSocketDir) {
+    return Status::InvalidArgument("TestMariadb: temporary directory " + dir->path() +
+                                   " is too long for a Unix socket path; set a shorter TMPDIR");
+  }
+  std::error_code ec;
+  std::filesystem::create_directory(dir->Join("tmp"), ec);
+  if (ec) return Status::IoError("TestMariadb: mkdir " + dir->Join("tmp") + ": " + ec.message());
+  // mariadbd appends to its log as run_as_; we append the process's own
+  // stdout and stderr to it too (Child opens that as us): create it first.
+  DB_RETURN_IF_ERROR(WriteStringToFile(dir->Join("mariadb.log"), ""));
+  if (!run_as_.empty()) DB_RETURN_IF_ERROR(dir->Chown(run_as_).WithContext("TestMariadb"));
+
+  ProcessOptions process;
+  process.working_dir = dir->path();
+  process.user = run_as_;
+  process.env = {"LC_ALL=C", "TZ=UTC"};
+  std::vector<std::string> argv = {
+      install_db_, "--no-defaults", "--datadir=" + dir->Join("data"),
+      "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
+      // Passed on to the bootstrap mariadbd.
+      kBufferPoolSize, kLogFileSize, "--character-set-server=utf8mb4",
+      "--collation-server=utf8mb4_general_ci", "--tmpdir=" + dir->Join("tmp")};
+  if (!run_as_.empty()) argv.push_back("--user=" + run_as_);
+  auto install = RunCommand(argv, seconds(300), process);
+  if (!install.ok()) return install.status().WithContext("TestMariadb: mariadb-install-db");
+  if (!install->ok()) {
+    return Status::Unavailable("TestMariadb: mariadb-install-db " + install->Describe());
+  }
+  dir_.emplace(std::move(*dir));
+  return Status::Ok();
+}
+
+std::vector<std::string> TestMariadb::ServerArgs() const {
+  std::vector<std::string> args = {
+      mariadbd_,
+      "--no-defaults",
+      "--datadir=" + data_dir(),
+      "--socket=" + socket_path(),
+      "--port=" + std::to_string(port_),
+      "--bind-address=127.0.0.1",
+      "--skip-name-resolve",
+      "--log-error=" + log_path(),
+      "--pid-file=" + dir_->Join("mariadbd.pid"),
+      "--tmpdir=" + dir_->Join("tmp"),
+      kBufferPoolSize,
+      kLogFileSize,
+      // See the durability note in the header.
+      "--innodb-flush-log-at-trx-commit=2",
+      "--innodb-buffer-pool-dump-at-shutdown=OFF",
+      "--innodb-buffer-pool-load-at-startup=OFF",
+      "--character-set-server=utf8mb4",
+      "--collation-server=utf8mb4_general_ci",
+      "--default-time-zone=+00:00",
+      "--max-connections=200",
+  };
+  if (options_.binlog) {
+    for (const char* arg :
+         {"--log-bin=mariadb-bin", "--binlog-format=ROW", "--binlog-row-image=FULL",
+          "--binlog-row-metadata=FULL", "--gtid-strict-mode=ON", "--sync-binlog=0"}) {
+      args.emplace_back(arg);
+    }
+    args.push_back("--server-id=" + std::to_string(options_.server_id));
+  }
+  for (const std::string& arg : options_.extra_args) args.push_back(arg);
+  return args;
+}
+
+Status TestMariadb::Start() {
+  if (IsRunning()) return Status::Ok();
+  if (!dir_) DB_RETURN_IF_ERROR(InitDataDir());
+  Status last;
+  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
+    if (!started_once_) {
+      auto port = PickPort();
+      if (!port.ok()) return port.status().WithContext("TestMariadb");
+      port_ = *port;
+    }
+    bool port_conflict = false;
+    last = StartOnce(&port_conflict);
+    if (last.ok()) {
+      if (!started_once_) {
+        last = CreateTcpAccounts();
+        if (!last.ok()) return last;
+      }
+      started_once_ = true;
+      return last;
+    }
+    if (!port_conflict) return last;
+    // First start: another process won the race for the port; draw another.
+    // Restart: the port must stay; give its holder a moment.
+    std::this_thread::sleep_for(milliseconds(started_once_ ? 500 : 20 * attempt));
+  }
+  return last;
+}
+
+Status TestMariadb::StartOnce(bool* port_conflict) {
+  const size_t log_offset = [&] {
+    auto log = ReadFileToString(log_path());
+    return log.ok() ? log->size() : 0;
+  }();
+
+  ProcessOptions process;
+  process.working_dir = dir_->path();
+  process.user = run_as_;
+  process.env = {"LC_ALL=C", "TZ=UTC"};
+  process.output_path = log_path();
+  process.parent_death_signal = SIGKILL;  // a crash if we die; the next start recovers
+  auto child = Child::Spawn(ServerArgs(), process);
+  if (!child.ok()) return child.status().WithContext("TestMariadb: starting mariadbd");
+  server_ = std::make_unique<Child>(std::move(*child));
+
+  // Ready once it answers on its own Unix socket, which no other server uses.
+  const auto deadline = Clock::now() + options_.start_timeout;
+  auto pause = milliseconds(10);
+  while (true) {
+    if (!server_->IsRunning()) {
+      const std::string status = server_->exit_status()->ToString();
+      server_.reset();
+      auto log = ReadFileToString(log_path());
+      const std::string news = log.ok() && log->size() >= log_offset ? log->substr(log_offset) : "";
+      *port_conflict = news.find("Address already in use") != std::string::npos ||
+                       news.find("Bind on TCP/IP port") != std::string::npos;
+      return Failure("mariadbd on port " + std::to_string(port_) + " exited during start-up (" +
+                     status + ")");
+    }
+    if (ConnectSocket(socket_path(), "", 5).ok()) return Status::Ok();
+    if (Clock::now() >= deadline) {
+      Status stopped = Shutdown(SIGKILL, "immediate");
+      (void)stopped;
+      return Failure("mariadbd on port " + std::to_string(port_) + " not ready after " +
+                     std::to_string(options_.start_timeout.count()) + " s");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, milliseconds(100));
+  }
+}
+
+Status TestMariadb::CreateTcpAccounts() const {
+  // mariadb-install-db made root@127.0.0.1 without a password; with
+  // --skip-name-resolve it is the account TCP clients from 127.0.0.1 match.
+  std::string sql;
+  for (const char* host : {"127.0.0.1", "%"}) {
+    const std::string account = std::string("'root'@'") + host + "'";
+    sql += "CREATE USER IF NOT EXISTS " + account + ";\n";
+    sql += "ALTER USER " + account + " IDENTIFIED BY '" + kPassword + "';\n";
+    sql += "GRANT ALL PRIVILEGES ON *.* TO " + account + " WITH GRANT OPTION;\n";
+  }
+  Status status = Exec(sql);
+  return status.ok() ? status : Failure("creating the TCP accounts: " + status.message());
+}
+
+Status TestMariadb::Shutdown(int signal, const char* how) {
+  if (!server_) return Status::Ok();
+  // Generous waits: a normal shutdown flushes InnoDB on a busy machine.
+  struct Step {
+    int signal;
+    milliseconds wait;
+  };
+  std::vector<Step> steps = {{signal, seconds(90)}};
+  if (signal != SIGKILL) steps.push_back({SIGKILL, seconds(30)});
+  Status result;
+  for (const Step& step : steps) {
+    if (server_->IsRunning()) {
+      if (step.signal != signal) {
+        result = Failure(std::string(how) + " shutdown did not finish in time; sent signal " +
+                         std::to_string(step.signal));
+      }
+      // It may exit just before the signal; Wait() tells either way.
+      Status sent =
+          step.signal == SIGKILL ? server_->KillGroup(step.signal) : server_->Kill(step.signal);
+      (void)sent;
+    }
+    if (server_->Wait(step.wait).ok()) {
+      server_.reset();
+      return result;
+    }
+  }
+  return Failure(std::string(how) + " shutdown: mariadbd still running after SIGKILL");
+}
+
+Status TestMariadb::Stop() { return Shutdown(SIGTERM, "normal"); }
+
+Status TestMariadb::StopImmediate() { return Shutdown(SIGKILL, "immediate"); }
+
+Status TestMariadb::Restart() {
+  DB_RETURN_IF_ERROR(Stop());
+  return Start();
+}
+
+bool TestMariadb::IsRunning() {
+  if (server_ && !server_->IsRunning()) server_.reset();
+  return server_ != nullptr;
+}
+
+Result<std::vector<TestMariadb::Row>> TestMariadb::Query(const std::string& sql,
+                                                         const std::string& database) const {
+  if (!dir_) return Status::FailedPrecondition("TestMariadb: not started");
+  auto mysql = ConnectSocket(socket_path(), database, 10);
+  if (!mysql.ok()) return mysql.status();
+  MYSQL* m = mysql->get();
+  auto failed = [&] {
+    return Status::InvalidArgument("TestMariadb: SQL failed" +
+                                   (database.empty() ? "" : " in database " + database) +
+                                   " (port " + std::to_string(port_) + "): " + MysqlErrorText(m) +
+                                   "\n  SQL: " + Abbreviate(sql));
+  };
+  if (mysql_real_query(m, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
+    return failed();
+  }
+  std::vector<Row> rows;
+  while (true) {
+    MysqlResultPtr result(mysql_store_result(m));
+    if (result) {
+      rows.clear();
+      const unsigned int n_cols = mysql_num_fields(result.get());
+      while (MYSQL_ROW values = mysql_fetch_row(result.get())) {
+        const unsigned long* lengths = mysql_fetch_lengths(result.get());
+        Row row;
+        row.reserve(n_cols);
+        for (unsigned int c = 0; c < n_cols; ++c) {
+          if (values[c] == nullptr) {
+            row.emplace_back(std::nullopt);
+          } else {
+            row.emplace_back(std::string(values[c], lengths[c]));
+          }
+        }
+        rows.push_back(std::move(row));
+      }
+    } else if (mysql_field_count(m) != 0) {
+      return failed();  // a result set that could not be read
+    }
+    const int next = mysql_next_result(m);
+    if (next > 0) return failed();
+    if (next < 0) break;
+  }
+  return rows;
+}
+
+Status TestMariadb::Exec(const std::string& sql, const std::string& database) const {
+  auto rows = Query(sql, database);
+  return rows.ok() ? Status::Ok() : rows.status();
+}
+
+Result<std::string> TestMariadb::QueryValue(const std::string& sql,
+                                            const std::string& database) const {
+  auto rows = Query(sql, database);
+  if (!rows.ok()) return rows.status();
+  if (rows->size() != 1 || (*rows)[0].size() != 1) {
+    return Status::InvalidArgument("TestMariadb: expected one value, got " +
+                                   std::to_string(rows->size()) +
+                                   " row(s) from: " + Abbreviate(sql));
+  }
+  if (!(*rows)[0][0]) return Status::NotFound("TestMariadb: NULL from: " + Abbreviate(sql));
+  return *(*rows)[0][0];
+}
+
+Status TestMariadb::CreateDatabase(const std::string& name) const {
+  return Exec("CREATE DATABASE " + QuoteIdentifier(name) +
+              " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+}
+
+std::string TestMariadb::LogTail(size_t max_lines) const {
+  if (!dir_) return "(no server log: the data directory was never created)";
+  auto log = ReadFileToString(log_path());
+  if (!log.ok()) return "(" + log.status().ToString() + ")";
+  if (log->empty()) return "(server log is empty)";
+  return TailLines(*log, max_lines);
+}
+
+}  // namespace deltabridge::test
