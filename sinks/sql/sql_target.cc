@@ -922,6 +922,30 @@ Status Exec(SqlSession& s, const std::string& sql, const std::vector<SqlParam>& 
   return Status::Ok();
 }
 
+// A PostgreSQL type name without its modifier: "character varying(3)" ->
+// "character varying", "timestamp(3) with time zone" -> "timestamp with time zone".
+std::string BaseTypeName(std::string_view type) {
+  std::string out;
+  int depth = 0;
+  for (char c : type) {
+    if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (depth == 0) {
+      out += c;
+    }
+  }
+  // "timestamp with time zone" keeps single spaces where "(3)" was cut.
+  std::string squeezed;
+  for (char c : out) {
+    if (c == ' ' && !squeezed.empty() && squeezed.back() == ' ') continue;
+    squeezed += c;
+  }
+  while (!squeezed.empty() && squeezed.back() == ' ') squeezed.pop_back();
+  return squeezed;
+}
+
 // The columns of a row marked assigned, as a bitmask string (grouping key).
 std::string AssignedSet(const std::vector<bool>& assigned) {
   std::string out(assigned.size(), '0');
@@ -1063,20 +1087,18 @@ Status SqlTarget::UpdateRows(const SqlTableContext& t, const std::vector<size_t>
   const SqlDialect dialect = s.dialect();
   const size_t width = t.key_columns.size();
   if (dialect == SqlDialect::kPostgres && rows.size() > 1) {
-    // One statement for many rows: the VALUES list takes its column types
-    // from an empty SELECT of the table itself, so every parameter is typed
-    // like its column (and assignment checks lengths and ranges as usual).
+    // One statement for many rows: UPDATE ... FROM (VALUES ...). Each
+    // parameter is cast to its column's type without the type modifier
+    // (varchar, not varchar(3)): the assignment then checks lengths and
+    // ranges as a plain UPDATE would, instead of an explicit cast truncating.
     std::vector<size_t> all = t.key_columns;
     all.insert(all.end(), cols.begin(), cols.end());
-    std::string names;
+    std::vector<std::string> casts;
     std::string alias_names;
     for (size_t i = 0; i < all.size(); ++i) {
-      if (i > 0) {
-        names += ", ";
-        alias_names += ", ";
-      }
-      names += t.quoted_columns[all[i]];
+      if (i > 0) alias_names += ", ";
       alias_names += "c" + std::to_string(i);
+      casts.push_back("::" + BaseTypeName(t.info.columns[all[i]].sql_type));
     }
     std::string set;
     for (size_t i = 0; i < cols.size(); ++i) {
@@ -1091,16 +1113,17 @@ Status SqlTarget::UpdateRows(const SqlTableContext& t, const std::vector<size_t>
     const size_t per = BatchRows(s, all.size());
     for (size_t start = 0; start < rows.size(); start += per) {
       size_t end = std::min(rows.size(), start + per);
-      std::string sql = "UPDATE " + t.quoted + " AS t SET " + set + " FROM (SELECT " + names +
-                        " FROM " + t.quoted + " WHERE false UNION ALL VALUES ";
+      std::string sql = "UPDATE " + t.quoted + " AS t SET " + set + " FROM (VALUES ";
       std::vector<SqlParam> params;
       int next = 1;
       for (size_t i = start; i < end; ++i) {
-        if (i > start) sql += ", ";
-        sql += Placeholders(s, &next, all.size());
-        for (size_t c : all) {
-          params.push_back(TypedToSql(t.info.columns[c], rows[i]->values[c], dialect));
+        sql += i > start ? ", (" : "(";
+        for (size_t c = 0; c < all.size(); ++c) {
+          if (c > 0) sql += ", ";
+          sql += s.Placeholder(next++) + casts[c];
+          params.push_back(TypedToSql(t.info.columns[all[c]], rows[i]->values[all[c]], dialect));
         }
+        sql += ")";
       }
       sql += ") AS v(" + alias_names + ") WHERE " + where;
       DB_RETURN_IF_ERROR(Exec(s, sql, params, "updating " + t.info.name));

@@ -1,0 +1,408 @@
+// End-to-end tests of sinks into PostgreSQL: a real PostgreSQL 15 holding the
+// source databases and the target database, a real `deltabridge run` and a
+// real `deltabridge sink` process.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "tests/integration/sink_harness.h"
+
+namespace deltabridge::test {
+namespace {
+
+class PgSinkTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    TestPostgres::Options o;
+    o.extra_config = {"wal_sender_timeout = 10s", "max_replication_slots = 40",
+                      "max_wal_senders = 40"};
+    pg_ = new TestPostgres(o);
+    Status s = pg_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << pg_->LogTail();
+  }
+  static void TearDownTestSuite() {
+    delete pg_;
+    pg_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(pg_, nullptr);
+    // Short: slot names ("<name>_sched_slot") have at most 63 characters.
+    static int tests = 0;
+    name_ = "sink" + std::to_string(++tests);
+    for (const char* db : {"_sched", "_legacy", "_dash"}) {
+      ASSERT_TRUE(pg_->CreateDatabase(name_ + db).ok());
+    }
+  }
+
+  void TearDown() override {
+    pg_->Exec("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
+              "slot_name LIKE '" + name_ + "%' AND NOT active")
+        .ok();
+  }
+
+  std::string sched() const { return name_ + "_sched"; }
+  std::string legacy() const { return name_ + "_legacy"; }
+  std::string dash() const { return name_ + "_dash"; }
+
+  void Sql(const std::string& db, const std::string& sql) {
+    Status s = pg_->Exec(sql, db);
+    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << sql;
+  }
+  std::string Value(const std::string& db, const std::string& sql) {
+    Result<std::string> r = pg_->QueryValue(sql, db);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << sql;
+    return r.ok() ? *r : "";
+  }
+  // Waits until `sql` in the target returns `want`.
+  bool WaitValue(const std::string& sql, const std::string& want,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(90)) {
+    return WaitUntil(
+        [&] {
+          Result<std::string> r = pg_->QueryValue(sql, dash());
+          return r.ok() && *r == want;
+        },
+        timeout);
+  }
+
+  // The two sources of the bridge "parks": scheduling and legacy.
+  std::string Sources(const std::string& sched_tables = "[public.*]",
+                      const std::string& legacy_tables = "[public.*]") {
+    return "  - name: scheduling\n    type: postgres\n    dsn: \"" + pg_->Conninfo(sched()) +
+           "\"\n    slot: " + sched() + "_slot\n    tables: " + sched_tables +
+           "\n  - name: legacy\n    type: postgres\n    dsn: \"" + pg_->Conninfo(legacy()) +
+           "\"\n    slot: " + legacy() + "_slot\n    tables: " + legacy_tables + "\n";
+  }
+  // Only the scheduling source.
+  std::string OneSource(const std::string& tables = "[public.*]") {
+    return "  - name: scheduling\n    type: postgres\n    dsn: \"" + pg_->Conninfo(sched()) +
+           "\"\n    slot: " + sched() + "_slot\n    tables: " + tables + "\n";
+  }
+  std::string Target() { return "  type: postgres\n  dsn: \"" + pg_->Conninfo(dash()) + "\"\n"; }
+
+  // Waits until the sink's checkpoint reaches the bridge's newest seq.
+  bool WaitCaughtUp(const SinkUnderTest& sink, std::chrono::milliseconds timeout =
+                                                   std::chrono::seconds(120)) {
+    return WaitUntil(
+        [&] {
+          RunResult r = SinkUnderTest::Cli({"status", sink.config_path()});
+          return r.output.find(" (0 behind)") != std::string::npos;
+        },
+        timeout);
+  }
+
+  static TestPostgres* pg_;
+  std::string name_;
+};
+
+TestPostgres* PgSinkTest::pg_ = nullptr;
+
+constexpr const char* kRuleColumns =
+    "c_over text, c_lww text, c_lwwby text, changed_at timestamptz, c_fww text, c_prio text, "
+    "c_max int, c_min int, c_add int, c_keep text, c_manual text";
+
+TEST_F(PgSinkTest, TwoSourcesExerciseEveryRule) {
+  for (const std::string& db : {sched(), legacy()}) {
+    Sql(db, std::string("CREATE TABLE slots (id int PRIMARY KEY, ") + kRuleColumns +
+                "); ALTER TABLE slots REPLICA IDENTITY FULL;");
+  }
+  Sql(dash(), std::string("CREATE TABLE slots (slot_id int PRIMARY KEY, ") + kRuleColumns + ")");
+  BridgeUnderTest bridge("parks", Sources());
+  bridge.StartStreaming();
+  ASSERT_TRUE(WaitUntil([&] {
+    return bridge.log().find("source legacy: streaming") != std::string::npos;
+  })) << bridge.log();
+  const std::string rules =
+      "    rules:\n"
+      "      default: last_writer_wins\n"
+      "      c_over: overwrite\n"
+      "      c_lwwby: {rule: last_writer_wins, by: changed_at}\n"
+      "      changed_at: max\n"
+      "      c_fww: first_writer_wins\n"
+      "      c_prio: {rule: source_priority, order: [legacy, scheduling]}\n"
+      "      c_max: max\n"
+      "      c_min: min\n"
+      "      c_add: additive\n"
+      "      c_keep: keep_target\n"
+      "      c_manual: manual\n";
+  SinkUnderTest sink("dash", bridge, {"parks.scheduling.", "parks.legacy."}, Target(),
+                     "  - from: parks.scheduling.public.slots\n    to: public.slots\n"
+                     "    key: [slot_id]\n    columns: {id: slot_id}\n" +
+                         rules +
+                         "  - from: parks.legacy.public.slots\n    to: public.slots\n"
+                         "    key: [slot_id]\n    columns: {id: slot_id}\n" +
+                         rules);
+  sink.Start();
+  const std::string row = "SELECT concat_ws('|', c_over, c_lww, c_lwwby, changed_at, c_fww, "
+                          "c_prio, c_max, c_min, c_add, c_keep, c_manual) FROM slots "
+                          "WHERE slot_id = 1";
+  // 1. Scheduling creates the row: everything applies.
+  Sql(sched(), "INSERT INTO slots VALUES (1, 'a', 'a', 'a', '2026-01-01 10:00+00', 'a', 'a', 5, "
+               "5, 10, NULL, 'a')");
+  ASSERT_TRUE(WaitValue(row, "a|a|a|2026-01-01 10:00:00+00|a|a|5|5|10|a")) << Value(dash(), row);
+  // 2. Legacy inserts the same row, later, with an older changed_at.
+  Sql(legacy(), "INSERT INTO slots VALUES (1, 'L', 'L', 'L', '2026-01-01 09:00+00', 'L', 'L', 3, "
+                "3, 100, 'L', 'L')");
+  //   overwrite L | lww L (newer) | by changed_at: keep a | changed_at max keeps 10:00 |
+  //   fww keeps a | priority: legacy ranks first, L | max keeps 5 | min takes 3 |
+  //   additive: an insert of a row the target has keeps 10 | keep_target: was NULL, L |
+  //   manual: another source wrote the field: held, a.
+  ASSERT_TRUE(WaitValue(row, "L|L|a|2026-01-01 10:00:00+00|a|L|5|3|10|L|a")) << Value(dash(), row);
+  // 3. Scheduling changes several fields.
+  Sql(sched(), "UPDATE slots SET c_add = c_add + 3, c_prio = 'S', c_keep = 'S', c_lww = 'S2', "
+               "c_lwwby = 'S3', changed_at = '2026-01-01 11:00+00' WHERE id = 1");
+  //   additive 10 + 3 | priority: scheduling ranks below legacy, keep L | keep_target keeps L |
+  //   lww S2 | by changed_at: 11:00 is newer, S3 | changed_at max 11:00.
+  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|5|3|13|L|a")) << Value(dash(), row);
+  // 4. Legacy adds to the counter concurrently: both increments count.
+  Sql(legacy(), "UPDATE slots SET c_add = c_add + 50 WHERE id = 1");
+  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|5|3|63|L|a")) << Value(dash(), row);
+  // 5. Fields that do not conflict merge: each source changes another column.
+  Sql(sched(), "UPDATE slots SET c_max = 9 WHERE id = 1");
+  Sql(legacy(), "UPDATE slots SET c_min = 1 WHERE id = 1");
+  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|9|1|63|L|a")) << Value(dash(), row);
+  // max and min keep what does not beat the current value.
+  Sql(sched(), "UPDATE slots SET c_max = 7, c_min = 2 WHERE id = 1");
+  // 6. overwrite from scheduling again, whatever legacy did.
+  Sql(sched(), "UPDATE slots SET c_over = 'S4' WHERE id = 1");
+  ASSERT_TRUE(WaitValue(row, "S4|S2|S3|2026-01-01 11:00:00+00|a|L|9|1|63|L|a"))
+      << Value(dash(), row);
+
+  // The held manual conflict is listed, and resolving it takes the incoming value.
+  ASSERT_TRUE(WaitCaughtUp(sink));
+  RunResult list = SinkUnderTest::Cli({"conflicts", sink.config_path(), "list"});
+  EXPECT_EQ(list.status.exit_code, 0) << list.output;
+  EXPECT_NE(list.output.find("public.slots [1] c_manual  field"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("from parks.legacy"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("current \"a\", incoming \"L\""), std::string::npos) << list.output;
+  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM deltabridge_conflicts WHERE resolved_at IS NULL"),
+            "1");
+  std::string id = Value(dash(), "SELECT id FROM deltabridge_conflicts");
+  RunResult resolve =
+      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", id, "--take", "incoming"});
+  EXPECT_EQ(resolve.status.exit_code, 0) << resolve.output;
+  EXPECT_EQ(Value(dash(), "SELECT c_manual FROM slots WHERE slot_id = 1"), "L");
+  RunResult again =
+      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", id, "--take", "current"});
+  EXPECT_EQ(again.status.exit_code, 1) << again.output;
+  EXPECT_NE(again.output.find("was resolved at"), std::string::npos) << again.output;
+  // The field's last writer is now the held change (legacy).
+  EXPECT_NE(Value(dash(), "SELECT writers::text FROM deltabridge_row_writers").find(
+                "\"source\":\"parks.legacy\""),
+            std::string::npos);
+
+  RunResult status = SinkUnderTest::Cli({"status", sink.config_path()});
+  EXPECT_EQ(status.status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("sink dash: running"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("conflicts waiting: 0"), std::string::npos) << status.output;
+  sink.Stop();
+  bridge.Stop();
+}
+
+TEST_F(PgSinkTest, Kill9DuringWriteLoadKeepsAnAdditiveCounterExact) {
+  for (const std::string& db : {sched(), legacy()}) {
+    Sql(db, "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE counters "
+            "REPLICA IDENTITY FULL; INSERT INTO counters SELECT g, 0 FROM generate_series(1, 20) g");
+  }
+  Sql(dash(), "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)");
+  BridgeUnderTest bridge("parks", Sources());
+  bridge.StartStreaming();
+  const std::string mapping_rules = "    rules:\n      n: additive\n";
+  SinkUnderTest sink("dash", bridge, {"parks.scheduling.", "parks.legacy."}, Target(),
+                     "  - from: parks.*.public.counters\n    to: public.counters\n"
+                     "    key: [id]\n" +
+                         mapping_rules);
+  sink.Start();
+  ASSERT_TRUE(WaitValue("SELECT count(*) FROM counters", "20"));
+
+  // Both sources increment counters, in transactions of 1 to 5 updates.
+  std::atomic<int> failures{0};
+  auto writer = [&](const std::string& db, unsigned seed) {
+    std::mt19937 rng(seed);
+    for (int i = 0; i < 150; ++i) {
+      std::string sql = "BEGIN;";
+      int n = 1 + static_cast<int>(rng() % 5);
+      for (int j = 0; j < n; ++j) {
+        sql += "UPDATE counters SET n = n + " + std::to_string(1 + rng() % 3) +
+               " WHERE id = " + std::to_string(1 + rng() % 20) + ";";
+      }
+      sql += "COMMIT;";
+      if (!pg_->Exec(sql, db).ok()) failures++;
+    }
+  };
+  std::thread w1(writer, sched(), 1);
+  std::thread w2(writer, legacy(), 2);
+  // kill -9 and restart the sink during the load (from this thread: a child
+  // dies with the thread that started it).
+  std::mt19937 rng(3);
+  for (int k = 0; k < 4; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
+    sink.Kill9();
+    sink.Start();
+  }
+  w1.join();
+  w2.join();
+  ASSERT_EQ(failures.load(), 0);
+  // Once caught up, each target counter is exactly the sum of both sources'.
+  const std::string want_sum = std::to_string(
+      std::stoll(Value(sched(), "SELECT sum(n) FROM counters")) +
+      std::stoll(Value(legacy(), "SELECT sum(n) FROM counters")));
+  ASSERT_TRUE(WaitValue("SELECT sum(n) FROM counters", want_sum, std::chrono::seconds(120)))
+      << Value(dash(), "SELECT sum(n) FROM counters") << " want " << want_sum;
+  ASSERT_TRUE(WaitCaughtUp(sink));
+  for (int id = 1; id <= 20; ++id) {
+    std::string where = " FROM counters WHERE id = " + std::to_string(id);
+    long long a = std::stoll(Value(sched(), "SELECT n" + where));
+    long long b = std::stoll(Value(legacy(), "SELECT n" + where));
+    EXPECT_EQ(std::stoll(Value(dash(), "SELECT n" + where)), a + b) << "id " << id;
+  }
+  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM deltabridge_conflicts"), "0");
+  sink.Stop();
+  bridge.Stop();
+}
+
+TEST_F(PgSinkTest, SinkStartedLateCatchesUpThroughReplay) {
+  Sql(sched(), "CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)");
+  Sql(dash(), "CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)");
+  BridgeUnderTest bridge("parks", OneSource("[public.items]"));
+  bridge.StartStreaming();
+  Sql(sched(), "INSERT INTO items SELECT g, 'v' || g, g FROM generate_series(1, 3000) g");
+  Sql(sched(), "UPDATE items SET n = n * 2 WHERE id % 3 = 0");
+  Sql(sched(), "DELETE FROM items WHERE id % 10 = 0");
+  // Deltas the sink never applies (another table) must not hold it back.
+  Sql(sched(), "CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (1), (2)");
+  SinkUnderTest sink("dash", bridge, {"parks.scheduling.public.items"}, Target(),
+                     "  - from: parks.scheduling.public.items\n    to: public.items\n"
+                     "    key: [id]\n");
+  sink.Start();
+  ASSERT_TRUE(WaitValue("SELECT count(*) || '/' || sum(n) FROM items",
+                        Value(sched(), "SELECT count(*) || '/' || sum(n) FROM items")));
+  ASSERT_TRUE(WaitCaughtUp(sink));
+  EXPECT_EQ(Value(dash(), "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"),
+            Value(sched(), "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"));
+  // A restart applies nothing twice: the checkpoint holds.
+  sink.Stop();
+  sink.Start();
+  Sql(sched(), "UPDATE items SET v = 'x' WHERE id = 1");
+  ASSERT_TRUE(WaitValue("SELECT v FROM items WHERE id = 1", "x"));
+  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM items"), "2700");
+  sink.Stop();
+  bridge.Stop();
+}
+
+TEST_F(PgSinkTest, RefusedRowsBecomeConflictsAndDeletesFollowOnDelete) {
+  Sql(sched(),
+      "CREATE TABLE seats (id int PRIMARY KEY, n int, tag text); ALTER TABLE seats REPLICA "
+      "IDENTITY FULL;"
+      "CREATE TABLE soft (id int PRIMARY KEY, v text); ALTER TABLE soft REPLICA IDENTITY FULL;"
+      "CREATE TABLE keep (id int PRIMARY KEY, v text);"
+      "CREATE TABLE trunc (id int PRIMARY KEY, v text);"
+      "CREATE TABLE rekey (id int PRIMARY KEY, v text); ALTER TABLE rekey REPLICA IDENTITY FULL");
+  Sql(dash(),
+      "CREATE TABLE seats (id int PRIMARY KEY, n int CHECK (n >= 0), tag varchar(3));"
+      "CREATE TABLE soft (id int PRIMARY KEY, v text, deleted_at timestamptz);"
+      "CREATE TABLE keep (id int PRIMARY KEY, v text);"
+      "CREATE TABLE trunc (id int PRIMARY KEY, v text);"
+      "CREATE TABLE rekey (id int PRIMARY KEY, v text)");
+  BridgeUnderTest bridge("parks", OneSource());
+  bridge.StartStreaming();
+  SinkUnderTest sink("dash", bridge, {"parks.scheduling."}, Target(),
+                     "  - from: parks.scheduling.public.seats\n    to: public.seats\n"
+                     "    key: [id]\n"
+                     "  - from: parks.scheduling.public.soft\n    to: public.soft\n"
+                     "    key: [id]\n    on_delete: {soft: deleted_at}\n"
+                     "  - from: parks.scheduling.public.keep\n    to: public.keep\n"
+                     "    key: [id]\n    on_delete: ignore\n"
+                     "  - from: parks.scheduling.public.trunc\n    to: public.trunc\n"
+                     "    key: [id]\n"
+                     "  - from: parks.scheduling.public.rekey\n    to: public.rekey\n"
+                     "    key: [id]\n");
+  sink.Start();
+  // One transaction with a row the target refuses between good ones.
+  Sql(sched(), "INSERT INTO seats VALUES (1, 5, 'ok'), (2, -1, 'bad'), (3, 7, 'toolong'), "
+               "(4, 8, 'ok')");
+  Sql(sched(), "INSERT INTO soft VALUES (1, 'a'), (2, 'b'); INSERT INTO keep VALUES (1, 'a');"
+               "INSERT INTO trunc VALUES (1, 'a'), (2, 'b'); INSERT INTO rekey VALUES (1, 'a')");
+  Sql(sched(), "DELETE FROM soft WHERE id = 1; DELETE FROM keep WHERE id = 1; TRUNCATE trunc;"
+               "UPDATE rekey SET id = 10, v = 'moved' WHERE id = 1");
+  Sql(sched(), "INSERT INTO seats VALUES (5, 1, 'end')");
+  ASSERT_TRUE(WaitValue("SELECT string_agg(id::text, ',' ORDER BY id) FROM seats", "1,4,5"));
+  ASSERT_TRUE(WaitValue("SELECT count(*) FROM deltabridge_conflicts WHERE kind = 'rejected'", "2"));
+  std::string reasons = Value(dash(), "SELECT string_agg(reason, ' | ' ORDER BY seq) FROM "
+                                      "deltabridge_conflicts");
+  EXPECT_NE(reasons.find("23514"), std::string::npos) << reasons;  // check_violation
+  EXPECT_NE(reasons.find("22001"), std::string::npos) << reasons;  // string_data_right_truncation
+  ASSERT_TRUE(WaitValue("SELECT v || ':' || (deleted_at IS NOT NULL) FROM soft WHERE id = 1",
+                        "a:true"));
+  EXPECT_EQ(Value(dash(), "SELECT (deleted_at IS NULL)::text FROM soft WHERE id = 2"), "true");
+  EXPECT_EQ(Value(dash(), "SELECT v FROM keep WHERE id = 1"), "a");
+  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM trunc"), "0");
+  EXPECT_EQ(Value(dash(), "SELECT string_agg(id || ':' || v, ',') FROM rekey"), "10:moved");
+  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM deltabridge_row_writers WHERE row_key = '[1]' "
+                          "AND target_table = 'public.rekey'"),
+            "0");
+
+  // Taking "current" closes a refused row; taking "incoming" again is refused again.
+  std::string bad = Value(dash(), "SELECT id FROM deltabridge_conflicts WHERE row_key = '[2]'");
+  RunResult r = SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", bad, "--take",
+                                    "incoming"});
+  EXPECT_EQ(r.status.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("23514"), std::string::npos) << r.output;
+  r = SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", bad, "--take", "current"});
+  EXPECT_EQ(r.status.exit_code, 0) << r.output;
+  // After the DBA widens the column, the too-long tag applies on "incoming".
+  Sql(dash(), "ALTER TABLE seats ALTER COLUMN tag TYPE varchar(10)");
+  std::string long_tag = Value(dash(), "SELECT id FROM deltabridge_conflicts WHERE row_key = '[3]'");
+  r = SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", long_tag, "--take",
+                          "incoming"});
+  EXPECT_EQ(r.status.exit_code, 0) << r.output;
+  EXPECT_EQ(Value(dash(), "SELECT n || tag FROM seats WHERE id = 3"), "7toolong");
+  r = SinkUnderTest::Cli({"conflicts", sink.config_path(), "list"});
+  EXPECT_NE(r.output.find("no conflicts waiting"), std::string::npos) << r.output;
+  sink.Stop();
+  bridge.Stop();
+}
+
+TEST_F(PgSinkTest, CheckAndRuntimeErrorsSayWhatToFix) {
+  Sql(sched(), "CREATE TABLE t (id int PRIMARY KEY, label text, extra int)");
+  Sql(dash(), "CREATE TABLE t (id int PRIMARY KEY, label text)");
+  BridgeUnderTest bridge("parks", OneSource("[public.t]"));
+  bridge.StartStreaming();
+  // additive on a text column: check fails with the line of the rule.
+  SinkUnderTest bad("dash", bridge, {"parks.scheduling."}, Target(),
+                    "  - from: parks.scheduling.public.t\n    to: public.t\n    key: [id]\n"
+                    "    rules:\n      label: additive\n");
+  RunResult check = SinkUnderTest::Cli({"check", bad.config_path()});
+  EXPECT_EQ(check.status.exit_code, 1) << check.output;
+  EXPECT_NE(check.output.find(bad.config_path() + ":17:7: mappings[0].rules.label: additive "
+                                                  "needs a numeric column"),
+            std::string::npos)
+      << check.output;
+  EXPECT_NE(check.output.find("ok    bridge parks: heartbeat"), std::string::npos) << check.output;
+
+  // A column the target lacks stops the sink, naming it and the fixes.
+  SinkUnderTest sink("dash", bridge, {"parks.scheduling."}, Target(),
+                     "  - from: parks.scheduling.public.t\n    to: public.t\n    key: [id]\n");
+  RunResult ok = SinkUnderTest::Cli({"check", sink.config_path()});
+  EXPECT_EQ(ok.status.exit_code, 0) << ok.output;
+  sink.Start();
+  Sql(sched(), "INSERT INTO t VALUES (1, 'one', 5)");
+  EXPECT_EQ(sink.WaitExit(std::chrono::seconds(60)), 1) << sink.log();
+  EXPECT_NE(sink.log().find("has column extra"), std::string::npos) << sink.log();
+  EXPECT_NE(sink.log().find("`exclude:`"), std::string::npos) << sink.log();
+  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM t"), "0");
+  // Excluding it lets the same delta through: nothing was skipped meanwhile.
+  SinkUnderTest fixed("dash", bridge, {"parks.scheduling."}, Target(),
+                      "  - from: parks.scheduling.public.t\n    to: public.t\n    key: [id]\n"
+                      "    exclude: [extra]\n");
+  fixed.Start();
+  ASSERT_TRUE(WaitValue("SELECT label FROM t WHERE id = 1", "one"));
+  fixed.Stop();
+  bridge.Stop();
+}
+
+}  // namespace
+}  // namespace deltabridge::test

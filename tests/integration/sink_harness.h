@@ -1,0 +1,44 @@
+// Test harness for sink end-to-end tests: a real `deltabridge sink` process
+// following a BridgeUnderTest, and the CLI's other sink commands.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/integration/bridge_harness.h"
+
+namespace deltabridge::test {
+
+class SinkUnderTest {
+ public:
+  // Writes SINK.yaml: `target_yaml` is the text of the `target:` section's
+  // body (indented by 2), `mappings_yaml` the `mappings:` list (indented by 2).
+  SinkUnderTest(const std::string& name, const BridgeUnderTest& bridge,
+                const std::vector<std::string>& topics, const std::string& target_yaml,
+                const std::string& mappings_yaml, const std::string& bridge_name = "parks");
+  ~SinkUnderTest();
+
+  const std::string& config_path() const { return config_path_; }
+  std::string state_dir() const { return dir_->Join("state"); }
+  std::string dir() const { return dir_->path(); }
+  std::string log() const;  // this start's output
+
+  void Start();
+  void Stop();  // SIGTERM, asserts exit 0
+  void Kill9();
+  bool running();
+  int WaitExit(std::chrono::milliseconds timeout);
+
+  // Runs `deltabridge ARGS...` to completion (60 s at most).
+  static RunResult Cli(const std::vector<std::string>& args);
+
+ private:
+  std::unique_ptr<TempDir> dir_;
+  std::string config_path_, log_path_;
+  std::unique_ptr<Child> child_;
+  int starts_ = 0;
+};
+
+}  // namespace deltabridge::test
