@@ -57,6 +57,10 @@ FieldDecision Hold(const FieldInput& f, std::string reason) {
 // or the field was last written by another source or at a later time.
 std::string FindConflict(const IncomingRow& in, const IncomingField& field, const CurrentRow& row,
                          const Value& current, const WriterMark* last_writer) {
+  // A change that sets the value the target already holds agrees with it,
+  // whoever wrote it last: nothing to review (two sources' snapshots of one
+  // row, a value set the same way on both sides).
+  if (row.exists && field.new_value && SemanticEqual(*field.new_value, current)) return "";
   if (field.old_value) {
     if (!row.exists) {
       return "old value " + DescribeValue(*field.old_value) + " but the target has no row";

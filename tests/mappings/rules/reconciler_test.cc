@@ -590,6 +590,12 @@ TEST(ReconcilerTest, ManualAppliesWithoutAConflictAndHoldsOne) {
   // An old value on a missing row is a conflict too.
   EXPECT_HELD(
       One(Update(kLegacy, 50, 6, {Field("notes", Text("a"), Text("b"))}), Missing(), rules));
+  // A change that agrees with the target is no conflict, whoever wrote last
+  // (the same edit on both sides, or two sources' snapshots of one row).
+  FieldDecision agrees =
+      One(Update(kScheduling, 200, 6, {Field("notes", Text("z"), Text("a"))}), row, rules);
+  EXPECT_APPLY(agrees, Text("a"));
+  EXPECT_EQ(agrees.conflict, "");
 }
 
 // ---------------------------------------------------------------- rows and merging
