@@ -159,7 +159,10 @@ class PgSession final : public SqlSession {
         "ORDER BY a.attnum",
         p);
     if (!cols.ok()) {
-      if (cols.status().IsRejected()) {  // 22xxx/42xxx: a name that does not parse
+      // A name that does not parse (22xxx, 42xxx): no such table.
+      if ((cols.status().IsRejected() ||
+           cols.status().code() == Status::Code::kFailedPrecondition) &&
+          cols.status().message().find("42501") == std::string::npos) {  // not a permission error
         return Status::NotFound("no table " + std::string(table) + ": " +
                                 cols.status().message());
       }
