@@ -192,12 +192,18 @@ class PgSource::Session {
       Result<PgReplicationStream::Message> m = stream.Read(wait);
       if (!m.ok()) {
         if (builder.in_transaction()) src_->sink_->AbortTx();
+        // Commit the transactions already complete before reconnecting: the
+        // next session resumes from the journal's durable position, and the
+        // server resends everything after it. Left pending, they would be
+        // journaled twice (once now, once resent).
+        if (src_->sink_->unflushed() > 0) DB_RETURN_IF_ERROR(src_->sink_->Flush());
         return m.status().WithContext("source " + o_.name + " at " + durable.ToString());
       }
       if (m->kind == PgReplicationStream::Message::Kind::kData) {
         Status s = decoder.Decode(m->data, &builder);
         if (!s.ok()) {
           if (builder.in_transaction()) src_->sink_->AbortTx();
+          if (src_->sink_->unflushed() > 0) DB_RETURN_IF_ERROR(src_->sink_->Flush());
           return s.WithContext("source " + o_.name + ": pgoutput message at " +
                                m->wal_start.ToString());
         }

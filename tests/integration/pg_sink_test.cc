@@ -264,6 +264,37 @@ TEST_F(PgSinkTest, Kill9DuringWriteLoadKeepsAnAdditiveCounterExact) {
   bridge.Stop();
 }
 
+TEST_F(PgSinkTest, TargetServerCrashUnderTheSinkLosesAndRepeatsNothing) {
+  Sql(sched(), "CREATE TABLE items (id int PRIMARY KEY, n bigint NOT NULL);"
+               "ALTER TABLE items REPLICA IDENTITY FULL");
+  Sql(dash(), "CREATE TABLE items (id int PRIMARY KEY, n bigint NOT NULL)");
+  BridgeUnderTest bridge("parks", OneSource("[public.items]"));
+  bridge.StartStreaming();
+  SinkUnderTest sink("dash", bridge, {"parks.scheduling."}, Target(),
+                     "  - from: parks.scheduling.public.items\n    to: public.items\n"
+                     "    key: [id]\n    rules: {n: additive}\n");
+  sink.Start();
+  Sql(sched(), "INSERT INTO items SELECT g, 0 FROM generate_series(1, 50) g");
+  ASSERT_TRUE(WaitValue("SELECT count(*) FROM items", "50"));
+  for (int i = 0; i < 40; ++i) {
+    Sql(sched(), "UPDATE items SET n = n + 1 WHERE id % 2 = " + std::to_string(i % 2));
+  }
+  // Crash the server (source and target alike) while the sink applies.
+  ASSERT_TRUE(pg_->StopImmediate().ok());
+  ASSERT_TRUE(pg_->Start().ok());
+  for (int i = 0; i < 40; ++i) Sql(sched(), "UPDATE items SET n = n + 1 WHERE id <= 10");
+  const std::string want = Value(sched(), "SELECT string_agg(id || ':' || n, ',' ORDER BY id) "
+                                          "FROM items");
+  ASSERT_TRUE(WaitValue("SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM items", want,
+                        std::chrono::seconds(120)))
+      << Value(dash(), "SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM items");
+  ASSERT_TRUE(WaitCaughtUp(sink));
+  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM deltabridge_conflicts"), "0");
+  EXPECT_TRUE(sink.running());
+  sink.Stop();
+  bridge.Stop();
+}
+
 TEST_F(PgSinkTest, SinkStartedLateCatchesUpThroughReplay) {
   Sql(sched(), "CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)");
   Sql(dash(), "CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)");
