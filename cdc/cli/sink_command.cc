@@ -135,6 +135,9 @@ int SinkCommand(const std::string& file) {
     spdlog::error("{}", target.status().message());
     return ExitFor(target.status());
   }
+  if (cfg->metrics) {
+    spdlog::warn("sink {}: sink.metrics is accepted but not served by this build yet", cfg->name);
+  }
   spdlog::info("sink {}: applying to {} ({} mapping(s), {} bridge(s))", cfg->name,
                TargetTypeName(cfg->target.type), cfg->mappings.size(), cfg->subscribe.size());
   SinkRunner runner(*cfg, std::move(target).value());
