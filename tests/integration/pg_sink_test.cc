@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
@@ -291,6 +292,47 @@ TEST_F(PgSinkTest, TargetServerCrashUnderTheSinkLosesAndRepeatsNothing) {
   ASSERT_TRUE(WaitCaughtUp(sink));
   EXPECT_EQ(Value(dash(), "SELECT count(*) FROM deltabridge_conflicts"), "0");
   EXPECT_TRUE(sink.running());
+  sink.Stop();
+  bridge.Stop();
+}
+
+TEST_F(PgSinkTest, JsonLinesTargetHoldsEveryDeltaOnceAcrossKill9) {
+  Sql(sched(), "CREATE TABLE items (id int PRIMARY KEY, v text, secret text)");
+  BridgeUnderTest bridge("parks", OneSource("[public.items]"));
+  bridge.StartStreaming();
+  Result<TempDir> out = TempDir::Create("dbj-");
+  ASSERT_TRUE(out.ok());
+  const std::string file = out->Join("items.jsonl");
+  SinkUnderTest sink("audit", bridge, {"parks.scheduling."}, "  type: jsonl\n  path: " + file + "\n",
+                     "  - from: parks.scheduling.public.items\n    to: audit.items\n"
+                     "    key: [item]\n    columns: {id: item}\n    exclude: [secret]\n");
+  sink.Start();
+  auto lines = [&] {
+    std::ifstream f(file);
+    std::vector<Json> all;
+    std::string line;
+    while (std::getline(f, line)) all.push_back(Json::parse(line));
+    return all;
+  };
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      int id = round * 100 + i;
+      Sql(sched(), "INSERT INTO items VALUES (" + std::to_string(id) + ", 'v', 's'); UPDATE items "
+                   "SET v = 'w' WHERE id = " + std::to_string(id));
+    }
+    sink.Kill9();
+    sink.Start();
+  }
+  ASSERT_TRUE(WaitUntil([&] { return lines().size() >= 40; })) << lines().size();
+  ASSERT_FALSE(WaitUntil([&] { return lines().size() > 40; }, std::chrono::milliseconds(1500)));
+  std::vector<Json> all = lines();
+  ASSERT_EQ(all.size(), 40u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i]["seq"], i + 1) << all[i].dump();
+    EXPECT_EQ(all[i]["table"], "audit.items");
+    EXPECT_TRUE(all[i]["key"].contains("item")) << all[i].dump();
+    EXPECT_FALSE(all[i]["changes"].contains("secret")) << all[i].dump();
+  }
   sink.Stop();
   bridge.Stop();
 }
