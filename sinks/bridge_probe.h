@@ -14,7 +14,6 @@ namespace deltabridge {
 // The newest seq of bridge `bridge` at `publish_endpoint`; Unavailable when
 // no heartbeat arrives within `timeout`.
 Result<uint64_t> ProbeBridgeNewestSeq(const std::string& publish_endpoint,
-                                      const std::string& bridge,
-                                      std::chrono::milliseconds timeout);
+                                      const std::string& bridge, std::chrono::milliseconds timeout);
 
 }  // namespace deltabridge

@@ -31,8 +31,8 @@ std::string LocateConfigKey(const std::string& path, std::string_view dotted) {
     if (dotted[i] == '[') {
       size_t close = dotted.find(']', i);
       if (close == std::string_view::npos) break;
-      size_t index = std::strtoul(std::string(dotted.substr(i + 1, close - i - 1)).c_str(),
-                                  nullptr, 10);
+      size_t index =
+          std::strtoul(std::string(dotted.substr(i + 1, close - i - 1)).c_str(), nullptr, 10);
       if (!node.IsSequence() || index >= node.size()) break;
       next = node[index];
       i = close + 1;
@@ -184,8 +184,9 @@ void CheckSink(const SinkConfig& config, const std::string& path, CheckReport* r
     report->Ok("state_dir " + config.state_dir + " will be created");
   } else {
     report->Fail("state_dir " + config.state_dir + " does not exist and cannot be created",
-                 "mkdir -p " + config.state_dir + " as a user that may, and chown it to the "
-                 "sink's user");
+                 "mkdir -p " + config.state_dir +
+                     " as a user that may, and chown it to the "
+                     "sink's user");
   }
   if (config.target.type == TargetType::kJsonl) {
     const std::string& file = config.target.jsonl()->path;

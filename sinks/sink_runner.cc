@@ -23,9 +23,7 @@ int64_t NowUs() {
 
 // Whether a delta body closes its source transaction. The bridge's encoder
 // (cdc/core/envelope.cc) writes "tx" last: ...,"tx":{"id":"731","last":true}}.
-bool BodyEndsTransaction(std::string_view body) {
-  return body.ends_with(",\"last\":true}}");
-}
+bool BodyEndsTransaction(std::string_view body) { return body.ends_with(",\"last\":true}}"); }
 
 // Wakes the applier when a feed has news. The generation makes a wake-up
 // that comes between the applier's last poll and its wait count.
@@ -66,11 +64,9 @@ class SinkRunner::Feed {
 
   void Start() {
     thread_ = std::thread([this] {
-      Status s = subscriber_.Run(
-          [this](std::string_view topic, std::string_view body, uint64_t seq) {
-            return Handle(topic, body, seq);
-          },
-          stop_);
+      Status s = subscriber_.Run([this](std::string_view topic, std::string_view body,
+                                        uint64_t seq) { return Handle(topic, body, seq); },
+                                 stop_);
       {
         std::lock_guard<std::mutex> lock(mu_);
         result_ = s;
@@ -236,7 +232,8 @@ Status SinkRunner::Run(const std::atomic<bool>& stop) {
     spdlog::warn("sink {}: {}; reconnecting to the target in {} ms", config_.name, s.message(),
                  backoff.count());
     auto until = Clock::now() + backoff;
-    while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!stop && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
   }
   return Status::Ok();
@@ -329,17 +326,18 @@ Status SinkRunner::RunOnce(const std::atomic<bool>& stop, bool* retry) {
       std::optional<Status> ended = f->Ended();
       if (!ended) continue;
       if (stop) break;
-      Status s = ended->ok() ? Status::Unavailable("the subscriber of " + f->bridge() + " ended")
-                             : *ended;
+      Status s =
+          ended->ok() ? Status::Unavailable("the subscriber of " + f->bridge() + " ended") : *ended;
       if (s.code() == Status::Code::kFailedPrecondition) {
         uint64_t at = committed.count(f->bridge()) ? committed[f->bridge()] : 0;
         s = Status::FailedPrecondition(
             s.message() + ". This sink's checkpoint for bridge " + f->bridge() + " is seq " +
-            std::to_string(at) +
-            " (table deltabridge_checkpoints in the target, sink '" + config_.name +
+            std::to_string(at) + " (table deltabridge_checkpoints in the target, sink '" +
+            config_.name +
             "'); to go on from the journal's oldest seq N, accepting the loss, resynchronise "
             "the target and set it with: UPDATE deltabridge_checkpoints SET seq = N - 1 WHERE "
-            "sink = '" + config_.name + "' AND bridge = '" + f->bridge() + "'");
+            "sink = '" +
+            config_.name + "' AND bridge = '" + f->bridge() + "'");
       }
       return fail(s);
     }

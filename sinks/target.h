@@ -51,14 +51,14 @@ using Checkpoints = std::map<std::string, uint64_t, std::less<>>;
 
 // What a target has done since it was made; monotonic.
 struct ApplyCounters {
-  uint64_t deltas = 0;           // deltas applied (whatever they did)
+  uint64_t deltas = 0;  // deltas applied (whatever they did)
   uint64_t rows_inserted = 0;
   uint64_t rows_updated = 0;
   uint64_t rows_deleted = 0;
-  uint64_t fields_kept = 0;      // fields a rule kept as they were
-  uint64_t conflicts = 0;        // conflicts recorded for review
-  uint64_t rejected = 0;         // deltas the target refused (recorded as conflicts)
-  uint64_t transactions = 0;     // target transactions committed
+  uint64_t fields_kept = 0;   // fields a rule kept as they were
+  uint64_t conflicts = 0;     // conflicts recorded for review
+  uint64_t rejected = 0;      // deltas the target refused (recorded as conflicts)
+  uint64_t transactions = 0;  // target transactions committed
 };
 
 class Target {

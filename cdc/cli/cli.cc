@@ -46,8 +46,10 @@ int RunCli(int argc, char** argv) {
   conflicts_resolve->add_option("ID", conflict_id, "the conflict's id (from list)")
       ->required()
       ->check(CLI::PositiveNumber);
-  conflicts_resolve->add_option("--take", take, "incoming: apply the held change; current: keep "
-                                                "the target as it is")
+  conflicts_resolve
+      ->add_option("--take", take,
+                   "incoming: apply the held change; current: keep "
+                   "the target as it is")
       ->required()
       ->check(CLI::IsMember({"incoming", "current"}));
   TailArgs tail_args;

@@ -48,9 +48,9 @@ class StateDirLock {
     fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd_ < 0) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
     if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      return Status::FailedPrecondition(
-          "another sink runs with state_dir " + dir + " (it holds " + path +
-          "); stop it first, or give this sink its own state_dir");
+      return Status::FailedPrecondition("another sink runs with state_dir " + dir + " (it holds " +
+                                        path +
+                                        "); stop it first, or give this sink its own state_dir");
     }
     return Status::Ok();
   }
@@ -184,10 +184,10 @@ int SinkStatusCommand(const std::string& file) {
       if (live.is_object() && live.contains("pid") && live["pid"].is_number_integer()) {
         pid_t pid = live["pid"].get<int>();
         struct stat st {};
-        bool fresh = stat(StatusPath(*cfg).c_str(), &st) == 0 &&
-                     std::chrono::system_clock::now() -
-                             std::chrono::system_clock::from_time_t(st.st_mtime) <
-                         std::chrono::seconds(5);
+        bool fresh =
+            stat(StatusPath(*cfg).c_str(), &st) == 0 &&
+            std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime) <
+                std::chrono::seconds(5);
         running = fresh && kill(pid, 0) == 0;
       }
     }
@@ -232,7 +232,8 @@ int SinkStatusCommand(const std::string& file) {
     uint64_t applied = it == checkpoints.end() ? 0 : it->second;
     Result<uint64_t> newest =
         ProbeBridgeNewestSeq(sub.publish, sub.bridge, std::chrono::milliseconds(2500));
-    std::string line = "  bridge " + sub.bridge + ": applied through seq " + std::to_string(applied);
+    std::string line =
+        "  bridge " + sub.bridge + ": applied through seq " + std::to_string(applied);
     if (newest.ok()) {
       line += ", bridge at seq " + std::to_string(*newest) + " (" +
               std::to_string(*newest > applied ? *newest - applied : 0) + " behind)";
@@ -270,9 +271,10 @@ int ConflictsCommand(const std::string& file, const std::string& action, int64_t
   Result<SinkConfig> cfg = Load(file, &rc);
   if (!cfg.ok()) return rc;
   if (cfg->target.type == TargetType::kJsonl) {
-    std::printf("sink %s writes a JSON-lines file: it holds no conflicts (rules do not apply to "
-                "a file; see docs/jsonl-target.md)\n",
-                cfg->name.c_str());
+    std::printf(
+        "sink %s writes a JSON-lines file: it holds no conflicts (rules do not apply to "
+        "a file; see docs/jsonl-target.md)\n",
+        cfg->name.c_str());
     return kExitOk;
   }
   Result<SqlSessionFactory> factory = MakeSqlSessionFactory(cfg->target);
@@ -288,8 +290,7 @@ int ConflictsCommand(const std::string& file, const std::string& action, int64_t
   if (action == "resolve") {
     Status s = ResolveConflict(**session, *cfg, id, take, NowUs());
     if (!s.ok()) {
-      std::fprintf(stderr, "conflict %lld: %s\n", static_cast<long long>(id),
-                   s.message().c_str());
+      std::fprintf(stderr, "conflict %lld: %s\n", static_cast<long long>(id), s.message().c_str());
       return s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;
     }
     std::printf("conflict %lld resolved: took %s\n", static_cast<long long>(id), take.c_str());
@@ -323,9 +324,10 @@ int ConflictsCommand(const std::string& file, const std::string& action, int64_t
                   c.resolution.value_or("?").c_str());
     }
   }
-  std::printf("%zu conflict(s). Resolve one with: deltabridge conflicts %s resolve ID --take "
-              "incoming|current\n",
-              list->size(), file.c_str());
+  std::printf(
+      "%zu conflict(s). Resolve one with: deltabridge conflicts %s resolve ID --take "
+      "incoming|current\n",
+      list->size(), file.c_str());
   return kExitOk;
 }
 

@@ -25,7 +25,7 @@ class [[nodiscard]] Status {
     kUnavailable,         // transient: retry with backoff (connection lost)
     kFailedPrecondition,  // fatal until an operator acts (slot dropped, gone)
     kAborted,             // stopped on request (shutdown)
-    kRejected,            // a database refused this data (constraint, bad value); retrying won't help
+    kRejected,  // a database refused this data (constraint, bad value); retrying won't help
   };
 
   Status() = default;

@@ -163,8 +163,7 @@ class PgSession final : public SqlSession {
       if ((cols.status().IsRejected() ||
            cols.status().code() == Status::Code::kFailedPrecondition) &&
           cols.status().message().find("42501") == std::string::npos) {  // not a permission error
-        return Status::NotFound("no table " + std::string(table) + ": " +
-                                cols.status().message());
+        return Status::NotFound("no table " + std::string(table) + ": " + cols.status().message());
       }
       return cols.status();
     }
@@ -259,8 +258,8 @@ ColumnCategory PgCategoryOf(std::string_view type, char typcategory) {
   if (t == "timestamptz") return ColumnCategory::kTimestampTz;
   if (starts("timestamp")) return ColumnCategory::kTimestamp;
   if (t == "json" || t == "jsonb") return ColumnCategory::kJson;
-  if (t == "text" || starts("character") || starts("varchar") || starts("char") ||
-      t == "name" || t == "citext" || t == "bpchar") {
+  if (t == "text" || starts("character") || starts("varchar") || starts("char") || t == "name" ||
+      t == "citext" || t == "bpchar") {
     return ColumnCategory::kText;
   }
   switch (typcategory) {

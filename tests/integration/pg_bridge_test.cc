@@ -338,7 +338,8 @@ TEST_F(PgBridgeTest, ServerCrashDuringAStreamRepeatsNothing) {
   bridge.StartStreaming();
   Collector col(bridge.publish(), bridge.replay());
   Sql("INSERT INTO s SELECT g, 0 FROM generate_series(1, 20) g");
-  for (int i = 0; i < 60; ++i) Sql("UPDATE s SET n = n + 1 WHERE id % 2 = " + std::to_string(i % 2));
+  for (int i = 0; i < 60; ++i)
+    Sql("UPDATE s SET n = n + 1 WHERE id % 2 = " + std::to_string(i % 2));
   ASSERT_TRUE(pg_->StopImmediate().ok());
   ASSERT_TRUE(pg_->Start().ok()) << pg_->LogTail();
   Sql("INSERT INTO s VALUES (21, 0)");

@@ -40,8 +40,10 @@ class PgSinkTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    pg_->Exec("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
-              "slot_name LIKE '" + name_ + "%' AND NOT active")
+    pg_->Exec(
+           "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
+           "slot_name LIKE '" +
+           name_ + "%' AND NOT active")
         .ok();
   }
 
@@ -85,8 +87,8 @@ class PgSinkTest : public ::testing::Test {
   std::string Target() { return "  type: postgres\n  dsn: \"" + pg_->Conninfo(dash()) + "\"\n"; }
 
   // Waits until the sink's checkpoint reaches the bridge's newest seq.
-  bool WaitCaughtUp(const SinkUnderTest& sink, std::chrono::milliseconds timeout =
-                                                   std::chrono::seconds(120)) {
+  bool WaitCaughtUp(const SinkUnderTest& sink,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
     return WaitUntil(
         [&] {
           RunResult r = SinkUnderTest::Cli({"status", sink.config_path()});
@@ -137,34 +139,41 @@ TEST_F(PgSinkTest, TwoSourcesExerciseEveryRule) {
                          "    key: [slot_id]\n    columns: {id: slot_id}\n" +
                          rules);
   sink.Start();
-  const std::string row = "SELECT concat_ws('|', c_over, c_lww, c_lwwby, changed_at, c_fww, "
-                          "c_prio, c_max, c_min, c_add, c_keep, c_manual) FROM slots "
-                          "WHERE slot_id = 1";
+  const std::string row =
+      "SELECT concat_ws('|', c_over, c_lww, c_lwwby, changed_at, c_fww, "
+      "c_prio, c_max, c_min, c_add, c_keep, c_manual) FROM slots "
+      "WHERE slot_id = 1";
   // 1. Scheduling creates the row: everything applies.
-  Sql(sched(), "INSERT INTO slots VALUES (1, 'a', 'a', 'a', '2026-01-01 10:00+00', 'a', 'a', 5, "
-               "5, 10, NULL, 'a')");
+  Sql(sched(),
+      "INSERT INTO slots VALUES (1, 'a', 'a', 'a', '2026-01-01 10:00+00', 'a', 'a', 5, "
+      "5, 10, NULL, 'a')");
   ASSERT_TRUE(WaitValue(row, "a|a|a|2026-01-01 10:00:00+00|a|a|5|5|10|a")) << Value(dash(), row);
   // 2. Legacy inserts the same row, later, with an older changed_at.
-  Sql(legacy(), "INSERT INTO slots VALUES (1, 'L', 'L', 'L', '2026-01-01 09:00+00', 'L', 'L', 3, "
-                "3, 100, 'L', 'L')");
+  Sql(legacy(),
+      "INSERT INTO slots VALUES (1, 'L', 'L', 'L', '2026-01-01 09:00+00', 'L', 'L', 3, "
+      "3, 100, 'L', 'L')");
   //   overwrite L | lww L (newer) | by changed_at: keep a | changed_at max keeps 10:00 |
   //   fww keeps a | priority: legacy ranks first, L | max keeps 5 | min takes 3 |
   //   additive: an insert of a row the target has keeps 10 | keep_target: was NULL, L |
   //   manual: another source wrote the field: held, a.
   ASSERT_TRUE(WaitValue(row, "L|L|a|2026-01-01 10:00:00+00|a|L|5|3|10|L|a")) << Value(dash(), row);
   // 3. Scheduling changes several fields.
-  Sql(sched(), "UPDATE slots SET c_add = c_add + 3, c_prio = 'S', c_keep = 'S', c_lww = 'S2', "
-               "c_lwwby = 'S3', changed_at = '2026-01-01 11:00+00' WHERE id = 1");
+  Sql(sched(),
+      "UPDATE slots SET c_add = c_add + 3, c_prio = 'S', c_keep = 'S', c_lww = 'S2', "
+      "c_lwwby = 'S3', changed_at = '2026-01-01 11:00+00' WHERE id = 1");
   //   additive 10 + 3 | priority: scheduling ranks below legacy, keep L | keep_target keeps L |
   //   lww S2 | by changed_at: 11:00 is newer, S3 | changed_at max 11:00.
-  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|5|3|13|L|a")) << Value(dash(), row);
+  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|5|3|13|L|a"))
+      << Value(dash(), row);
   // 4. Legacy adds to the counter concurrently: both increments count.
   Sql(legacy(), "UPDATE slots SET c_add = c_add + 50 WHERE id = 1");
-  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|5|3|63|L|a")) << Value(dash(), row);
+  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|5|3|63|L|a"))
+      << Value(dash(), row);
   // 5. Fields that do not conflict merge: each source changes another column.
   Sql(sched(), "UPDATE slots SET c_max = 9 WHERE id = 1");
   Sql(legacy(), "UPDATE slots SET c_min = 1 WHERE id = 1");
-  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|9|1|63|L|a")) << Value(dash(), row);
+  ASSERT_TRUE(WaitValue(row, "L|S2|S3|2026-01-01 11:00:00+00|a|L|9|1|63|L|a"))
+      << Value(dash(), row);
   // max and min keep what does not beat the current value.
   Sql(sched(), "UPDATE slots SET c_max = 7, c_min = 2 WHERE id = 1");
   // 6. overwrite from scheduling again, whatever legacy did.
@@ -191,8 +200,8 @@ TEST_F(PgSinkTest, TwoSourcesExerciseEveryRule) {
   EXPECT_EQ(again.status.exit_code, 1) << again.output;
   EXPECT_NE(again.output.find("was resolved at"), std::string::npos) << again.output;
   // The field's last writer is now the held change (legacy).
-  EXPECT_NE(Value(dash(), "SELECT writers::text FROM deltabridge_row_writers").find(
-                "\"source\":\"parks.legacy\""),
+  EXPECT_NE(Value(dash(), "SELECT writers::text FROM deltabridge_row_writers")
+                .find("\"source\":\"parks.legacy\""),
             std::string::npos);
 
   RunResult status = SinkUnderTest::Cli({"status", sink.config_path()});
@@ -205,8 +214,9 @@ TEST_F(PgSinkTest, TwoSourcesExerciseEveryRule) {
 
 TEST_F(PgSinkTest, Kill9DuringWriteLoadKeepsAnAdditiveCounterExact) {
   for (const std::string& db : {sched(), legacy()}) {
-    Sql(db, "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE counters "
-            "REPLICA IDENTITY FULL; INSERT INTO counters SELECT g, 0 FROM generate_series(1, 20) g");
+    Sql(db,
+        "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE counters "
+        "REPLICA IDENTITY FULL; INSERT INTO counters SELECT g, 0 FROM generate_series(1, 20) g");
   }
   Sql(dash(), "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)");
   BridgeUnderTest bridge("parks", Sources());
@@ -248,9 +258,9 @@ TEST_F(PgSinkTest, Kill9DuringWriteLoadKeepsAnAdditiveCounterExact) {
   w2.join();
   ASSERT_EQ(failures.load(), 0);
   // Once caught up, each target counter is exactly the sum of both sources'.
-  const std::string want_sum = std::to_string(
-      std::stoll(Value(sched(), "SELECT sum(n) FROM counters")) +
-      std::stoll(Value(legacy(), "SELECT sum(n) FROM counters")));
+  const std::string want_sum =
+      std::to_string(std::stoll(Value(sched(), "SELECT sum(n) FROM counters")) +
+                     std::stoll(Value(legacy(), "SELECT sum(n) FROM counters")));
   ASSERT_TRUE(WaitValue("SELECT sum(n) FROM counters", want_sum, std::chrono::seconds(120)))
       << Value(dash(), "SELECT sum(n) FROM counters") << " want " << want_sum;
   ASSERT_TRUE(WaitCaughtUp(sink));
@@ -266,8 +276,9 @@ TEST_F(PgSinkTest, Kill9DuringWriteLoadKeepsAnAdditiveCounterExact) {
 }
 
 TEST_F(PgSinkTest, TargetServerCrashUnderTheSinkLosesAndRepeatsNothing) {
-  Sql(sched(), "CREATE TABLE items (id int PRIMARY KEY, n bigint NOT NULL);"
-               "ALTER TABLE items REPLICA IDENTITY FULL");
+  Sql(sched(),
+      "CREATE TABLE items (id int PRIMARY KEY, n bigint NOT NULL);"
+      "ALTER TABLE items REPLICA IDENTITY FULL");
   Sql(dash(), "CREATE TABLE items (id int PRIMARY KEY, n bigint NOT NULL)");
   BridgeUnderTest bridge("parks", OneSource("[public.items]"));
   bridge.StartStreaming();
@@ -284,8 +295,9 @@ TEST_F(PgSinkTest, TargetServerCrashUnderTheSinkLosesAndRepeatsNothing) {
   ASSERT_TRUE(pg_->StopImmediate().ok());
   ASSERT_TRUE(pg_->Start().ok());
   for (int i = 0; i < 40; ++i) Sql(sched(), "UPDATE items SET n = n + 1 WHERE id <= 10");
-  const std::string want = Value(sched(), "SELECT string_agg(id || ':' || n, ',' ORDER BY id) "
-                                          "FROM items");
+  const std::string want = Value(sched(),
+                                 "SELECT string_agg(id || ':' || n, ',' ORDER BY id) "
+                                 "FROM items");
   ASSERT_TRUE(WaitValue("SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM items", want,
                         std::chrono::seconds(120)))
       << Value(dash(), "SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM items");
@@ -303,7 +315,8 @@ TEST_F(PgSinkTest, JsonLinesTargetHoldsEveryDeltaOnceAcrossKill9) {
   Result<TempDir> out = TempDir::Create("dbj-");
   ASSERT_TRUE(out.ok());
   const std::string file = out->Join("items.jsonl");
-  SinkUnderTest sink("audit", bridge, {"parks.scheduling."}, "  type: jsonl\n  path: " + file + "\n",
+  SinkUnderTest sink("audit", bridge, {"parks.scheduling."},
+                     "  type: jsonl\n  path: " + file + "\n",
                      "  - from: parks.scheduling.public.items\n    to: audit.items\n"
                      "    key: [item]\n    columns: {id: item}\n    exclude: [secret]\n");
   sink.Start();
@@ -317,8 +330,10 @@ TEST_F(PgSinkTest, JsonLinesTargetHoldsEveryDeltaOnceAcrossKill9) {
   for (int round = 0; round < 4; ++round) {
     for (int i = 0; i < 5; ++i) {
       int id = round * 100 + i;
-      Sql(sched(), "INSERT INTO items VALUES (" + std::to_string(id) + ", 'v', 's'); UPDATE items "
-                   "SET v = 'w' WHERE id = " + std::to_string(id));
+      Sql(sched(), "INSERT INTO items VALUES (" + std::to_string(id) +
+                       ", 'v', 's'); UPDATE items "
+                       "SET v = 'w' WHERE id = " +
+                       std::to_string(id));
     }
     sink.Kill9();
     sink.Start();
@@ -395,42 +410,48 @@ TEST_F(PgSinkTest, RefusedRowsBecomeConflictsAndDeletesFollowOnDelete) {
                      "    key: [id]\n");
   sink.Start();
   // One transaction with a row the target refuses between good ones.
-  Sql(sched(), "INSERT INTO seats VALUES (1, 5, 'ok'), (2, -1, 'bad'), (3, 7, 'toolong'), "
-               "(4, 8, 'ok')");
-  Sql(sched(), "INSERT INTO soft VALUES (1, 'a'), (2, 'b'); INSERT INTO keep VALUES (1, 'a');"
-               "INSERT INTO trunc VALUES (1, 'a'), (2, 'b'); INSERT INTO rekey VALUES (1, 'a')");
-  Sql(sched(), "DELETE FROM soft WHERE id = 1; DELETE FROM keep WHERE id = 1; TRUNCATE trunc;"
-               "UPDATE rekey SET id = 10, v = 'moved' WHERE id = 1");
+  Sql(sched(),
+      "INSERT INTO seats VALUES (1, 5, 'ok'), (2, -1, 'bad'), (3, 7, 'toolong'), "
+      "(4, 8, 'ok')");
+  Sql(sched(),
+      "INSERT INTO soft VALUES (1, 'a'), (2, 'b'); INSERT INTO keep VALUES (1, 'a');"
+      "INSERT INTO trunc VALUES (1, 'a'), (2, 'b'); INSERT INTO rekey VALUES (1, 'a')");
+  Sql(sched(),
+      "DELETE FROM soft WHERE id = 1; DELETE FROM keep WHERE id = 1; TRUNCATE trunc;"
+      "UPDATE rekey SET id = 10, v = 'moved' WHERE id = 1");
   Sql(sched(), "INSERT INTO seats VALUES (5, 1, 'end')");
   ASSERT_TRUE(WaitValue("SELECT string_agg(id::text, ',' ORDER BY id) FROM seats", "1,4,5"));
   ASSERT_TRUE(WaitValue("SELECT count(*) FROM deltabridge_conflicts WHERE kind = 'rejected'", "2"));
-  std::string reasons = Value(dash(), "SELECT string_agg(reason, ' | ' ORDER BY seq) FROM "
-                                      "deltabridge_conflicts");
+  std::string reasons = Value(dash(),
+                              "SELECT string_agg(reason, ' | ' ORDER BY seq) FROM "
+                              "deltabridge_conflicts");
   EXPECT_NE(reasons.find("23514"), std::string::npos) << reasons;  // check_violation
   EXPECT_NE(reasons.find("22001"), std::string::npos) << reasons;  // string_data_right_truncation
-  ASSERT_TRUE(WaitValue("SELECT v || ':' || (deleted_at IS NOT NULL) FROM soft WHERE id = 1",
-                        "a:true"));
+  ASSERT_TRUE(
+      WaitValue("SELECT v || ':' || (deleted_at IS NOT NULL) FROM soft WHERE id = 1", "a:true"));
   EXPECT_EQ(Value(dash(), "SELECT (deleted_at IS NULL)::text FROM soft WHERE id = 2"), "true");
   EXPECT_EQ(Value(dash(), "SELECT v FROM keep WHERE id = 1"), "a");
   EXPECT_EQ(Value(dash(), "SELECT count(*) FROM trunc"), "0");
   EXPECT_EQ(Value(dash(), "SELECT string_agg(id || ':' || v, ',') FROM rekey"), "10:moved");
-  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM deltabridge_row_writers WHERE row_key = '[1]' "
-                          "AND target_table = 'public.rekey'"),
+  EXPECT_EQ(Value(dash(),
+                  "SELECT count(*) FROM deltabridge_row_writers WHERE row_key = '[1]' "
+                  "AND target_table = 'public.rekey'"),
             "0");
 
   // Taking "current" closes a refused row; taking "incoming" again is refused again.
   std::string bad = Value(dash(), "SELECT id FROM deltabridge_conflicts WHERE row_key = '[2]'");
-  RunResult r = SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", bad, "--take",
-                                    "incoming"});
+  RunResult r =
+      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", bad, "--take", "incoming"});
   EXPECT_EQ(r.status.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("23514"), std::string::npos) << r.output;
   r = SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", bad, "--take", "current"});
   EXPECT_EQ(r.status.exit_code, 0) << r.output;
   // After the DBA widens the column, the too-long tag applies on "incoming".
   Sql(dash(), "ALTER TABLE seats ALTER COLUMN tag TYPE varchar(10)");
-  std::string long_tag = Value(dash(), "SELECT id FROM deltabridge_conflicts WHERE row_key = '[3]'");
-  r = SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", long_tag, "--take",
-                          "incoming"});
+  std::string long_tag =
+      Value(dash(), "SELECT id FROM deltabridge_conflicts WHERE row_key = '[3]'");
+  r = SinkUnderTest::Cli(
+      {"conflicts", sink.config_path(), "resolve", long_tag, "--take", "incoming"});
   EXPECT_EQ(r.status.exit_code, 0) << r.output;
   EXPECT_EQ(Value(dash(), "SELECT n || tag FROM seats WHERE id = 3"), "7toolong");
   r = SinkUnderTest::Cli({"conflicts", sink.config_path(), "list"});

@@ -6,9 +6,8 @@
 namespace deltabridge::test {
 
 SinkUnderTest::SinkUnderTest(const std::string& name, const BridgeUnderTest& bridge,
-                             const std::vector<std::string>& topics,
-                             const std::string& target_yaml, const std::string& mappings_yaml,
-                             const std::string& bridge_name) {
+                             const std::vector<std::string>& topics, const std::string& target_yaml,
+                             const std::string& mappings_yaml, const std::string& bridge_name) {
   Result<TempDir> d = TempDir::Create("dbs-");
   EXPECT_TRUE(d.ok()) << d.status().ToString();
   dir_ = std::make_unique<TempDir>(std::move(*d));

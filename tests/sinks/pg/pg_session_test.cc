@@ -87,9 +87,9 @@ TEST_F(PgSessionTest, DataErrorsAreRejectedAndSavepointsKeepEarlierWork) {
   ASSERT_TRUE(s->Begin().ok());
   ASSERT_TRUE(s->Execute("INSERT INTO kv VALUES (1, 1, 'a')", {}).ok());
   ASSERT_TRUE(s->Execute("SAVEPOINT x", {}).ok());
-  for (const char* bad : {"INSERT INTO kv VALUES (1, 1, 'a')", "INSERT INTO kv VALUES (2, -1, 'a')",
-                          "INSERT INTO kv VALUES (3, 1, 'abcd')",
-                          "INSERT INTO kv VALUES (4, 99999999999, 'a')"}) {
+  for (const char* bad :
+       {"INSERT INTO kv VALUES (1, 1, 'a')", "INSERT INTO kv VALUES (2, -1, 'a')",
+        "INSERT INTO kv VALUES (3, 1, 'abcd')", "INSERT INTO kv VALUES (4, 99999999999, 'a')"}) {
     Result<uint64_t> r = s->Execute(bad, {});
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_TRUE(r.status().IsRejected()) << r.status().ToString();
