@@ -352,6 +352,57 @@ TEST_F(PgSinkTest, JsonLinesTargetHoldsEveryDeltaOnceAcrossKill9) {
   bridge.Stop();
 }
 
+TEST_F(PgSinkTest, TwoBridgesFeedOneCounter) {
+  for (const std::string& db : {sched(), legacy()}) {
+    Sql(db,
+        "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE counters "
+        "REPLICA IDENTITY FULL; INSERT INTO counters SELECT g, 0 FROM generate_series(1, 5) g");
+  }
+  Sql(dash(), "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)");
+  // Two bridges, each with a source named "main": the rules tell them apart
+  // as parks.main and zoo.main.
+  auto source = [&](const std::string& db) {
+    return "  - name: main\n    type: postgres\n    dsn: \"" + pg_->Conninfo(db) +
+           "\"\n    slot: " + db + "_slot\n    tables: [public.counters]\n";
+  };
+  BridgeUnderTest parks("parks", source(sched()));
+  BridgeUnderTest zoo("zoo", source(legacy()));
+  parks.StartStreaming();
+  zoo.StartStreaming();
+  SinkUnderTest sink("dash",
+                     SinkUnderTest::SubscribeEntry(parks, "parks", {"parks.main."}) +
+                         SinkUnderTest::SubscribeEntry(zoo, "zoo", {"zoo.main."}),
+                     Target(),
+                     "  - from: parks.main.public.counters\n    to: public.counters\n"
+                     "    key: [id]\n    rules: {n: additive}\n"
+                     "  - from: zoo.main.public.counters\n    to: public.counters\n"
+                     "    key: [id]\n    rules: {n: additive}\n");
+  sink.Start();
+  auto load = [&](const std::string& db) {
+    for (int i = 0; i < 60; ++i) {
+      pg_->Exec("BEGIN; UPDATE counters SET n = n + 1 WHERE id = " + std::to_string(1 + i % 5) +
+                    "; UPDATE counters SET n = n + 2 WHERE id = " +
+                    std::to_string(1 + (i + 2) % 5) + "; COMMIT;",
+                db)
+          .ok();
+    }
+  };
+  std::thread a(load, sched());
+  std::thread b(load, legacy());
+  a.join();
+  b.join();
+  ASSERT_TRUE(
+      WaitValue("SELECT string_agg(n::text, ',' ORDER BY id) FROM counters", "72,72,72,72,72"))
+      << Value(dash(), "SELECT string_agg(n::text, ',' ORDER BY id) FROM counters");
+  EXPECT_EQ(Value(dash(),
+                  "SELECT string_agg(bridge || '=' || seq, ',' ORDER BY bridge) FROM "
+                  "deltabridge_checkpoints"),
+            "parks=125,zoo=125");
+  sink.Stop();
+  parks.Stop();
+  zoo.Stop();
+}
+
 TEST_F(PgSinkTest, SinkStartedLateCatchesUpThroughReplay) {
   Sql(sched(), "CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)");
   Sql(dash(), "CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)");

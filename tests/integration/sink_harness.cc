@@ -5,21 +5,34 @@
 
 namespace deltabridge::test {
 
+std::string SinkUnderTest::SubscribeEntry(const BridgeUnderTest& bridge,
+                                          const std::string& bridge_name,
+                                          const std::vector<std::string>& topics) {
+  std::string topic_list;
+  for (const std::string& t : topics) {
+    topic_list += (topic_list.empty() ? "\"" : ", \"") + t + "\"";
+  }
+  return "  - bridge: " + bridge_name + "\n    publish: " + bridge.publish() +
+         "\n    replay: " + bridge.replay() + "\n    topics: [" + topic_list + "]\n";
+}
+
 SinkUnderTest::SinkUnderTest(const std::string& name, const BridgeUnderTest& bridge,
                              const std::vector<std::string>& topics, const std::string& target_yaml,
-                             const std::string& mappings_yaml, const std::string& bridge_name) {
+                             const std::string& mappings_yaml, const std::string& bridge_name)
+    : SinkUnderTest(name, SubscribeEntry(bridge, bridge_name, topics), target_yaml, mappings_yaml) {
+}
+
+SinkUnderTest::SinkUnderTest(const std::string& name, const std::string& subscribe_yaml,
+                             const std::string& target_yaml, const std::string& mappings_yaml) {
   Result<TempDir> d = TempDir::Create("dbs-");
   EXPECT_TRUE(d.ok()) << d.status().ToString();
   dir_ = std::make_unique<TempDir>(std::move(*d));
   config_path_ = dir_->Join("sink.yaml");
   log_path_ = dir_->Join("sink.log");
-  std::string topic_list;
-  for (const std::string& t : topics) topic_list += (topic_list.empty() ? "\"" : ", \"") + t + "\"";
   std::ofstream f(config_path_);
   f << "sink:\n  name: " << name << "\n  state_dir: " << state_dir() << "\n"
-    << "subscribe:\n  - bridge: " << bridge_name << "\n    publish: " << bridge.publish()
-    << "\n    replay: " << bridge.replay() << "\n    topics: [" << topic_list << "]\n"
-    << "target:\n"
+    << "subscribe:\n"
+    << subscribe_yaml << "target:\n"
     << target_yaml << "mappings:\n"
     << mappings_yaml;
 }

@@ -18,6 +18,12 @@ class SinkUnderTest {
   SinkUnderTest(const std::string& name, const BridgeUnderTest& bridge,
                 const std::vector<std::string>& topics, const std::string& target_yaml,
                 const std::string& mappings_yaml, const std::string& bridge_name = "parks");
+  // Several bridges: `subscribe_yaml` is the text of the `subscribe:` list
+  // (indented by 2); SubscribeEntry() writes one entry.
+  SinkUnderTest(const std::string& name, const std::string& subscribe_yaml,
+                const std::string& target_yaml, const std::string& mappings_yaml);
+  static std::string SubscribeEntry(const BridgeUnderTest& bridge, const std::string& bridge_name,
+                                    const std::vector<std::string>& topics);
   ~SinkUnderTest();
 
   const std::string& config_path() const { return config_path_; }
