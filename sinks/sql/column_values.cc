@@ -109,15 +109,16 @@ std::string NormalizeTimestampTz(std::string text) {
   if (text.size() >= 19 && text[10] == ' ') text[10] = 'T';
   if (text.size() < 19 || text[10] != 'T') return text;
   if (!text.empty() && text.back() == 'Z') return text;
+  // The offset follows the seconds (index 19) or their fraction.
   for (std::string_view suffix : {"+00:00", "+00", "-00:00", "-00"}) {
-    if (text.size() > suffix.size() + 19 &&
+    if (text.size() >= suffix.size() + 19 &&
         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0) {
       return text.substr(0, text.size() - suffix.size()) + "Z";
     }
   }
   // Another offset: convert through the instant.
   size_t tail = text.find_last_of("+-");
-  if (tail != std::string::npos && tail > 19) {
+  if (tail != std::string::npos && tail >= 19) {
     std::optional<Instant> at = ParseInstant(text);
     if (at) {
       int64_t us = at->seconds * 1'000'000 + at->nanos / 1000;
@@ -132,10 +133,23 @@ std::string NormalizeTimestamp(std::string text) {
   return text;
 }
 
+// A timestamp with a zone ("...Z", "...+02:00") as the UTC wall time a
+// column without a zone holds ("2026-11-27T10:00:00Z" -> "2026-11-27T10:00:00"),
+// as the target reads it back: a key must be the same text both ways.
+std::string UtcWallTime(std::string text) {
+  if (text.size() <= 19 || text[10] != 'T') return text;
+  if (text.back() != 'Z' && text.find_first_of("+-", 19) == std::string::npos) return text;
+  text = NormalizeTimestampTz(std::move(text));
+  if (!text.empty() && text.back() == 'Z') text.pop_back();
+  return text;
+}
+
 // Drops the fraction's trailing zeros and a bare ".": "10:00:00.500000" ->
-// "10:00:00.5". The wire never carries zeros there; MySQL's DATETIME(6) does.
+// "10:00:00.5". The wire never carries zeros there; MySQL's DATETIME(6) and
+// TIME(6) do. A date or time has no other '.', so the first one starts the
+// fraction (at 8 in a TIME, 19 in a DATETIME).
 std::string TrimFraction(std::string text) {
-  size_t dot = text.find('.', 10);
+  size_t dot = text.find('.');
   if (dot == std::string::npos) return text;
   size_t end = dot + 1;
   while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
@@ -211,7 +225,7 @@ Result<Value> WireToTyped(const TargetColumnInfo& column, const Value& wire) {
       return Mismatch(column, wire, "a time HH:MM:SS");
     case ColumnCategory::kTimestamp:
       if (wire.kind == K::kText || wire.kind == K::kTimestamp || wire.kind == K::kTimestampTz) {
-        return Value::Textual(K::kTimestamp, NormalizeTimestamp(wire.text), type);
+        return Value::Textual(K::kTimestamp, UtcWallTime(NormalizeTimestamp(wire.text)), type);
       }
       return Mismatch(column, wire, "a timestamp");
     case ColumnCategory::kTimestampTz:

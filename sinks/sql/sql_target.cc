@@ -645,11 +645,21 @@ void AppendKeyParams(const SqlSession& session, const SqlTableContext& t,
   }
 }
 
-std::string SelectList(const SqlTableContext& t) {
+std::string SelectList(const SqlTableContext& t, SqlDialect dialect) {
   std::string out;
   for (size_t c = 0; c < t.quoted_columns.size(); ++c) {
     if (c > 0) out += ", ";
-    out += t.quoted_columns[c];
+    const std::string& q = t.quoted_columns[c];
+    if (dialect == SqlDialect::kSqlite && t.info.columns[c].category == ColumnCategory::kFloat) {
+      // sqliteodbc gives a REAL as SQLite's 15-digit text (also for
+      // SQL_C_DOUBLE), which does not read back as the stored double
+      // (0.30000000000000004 reads "0.3"): quote() writes as many digits as
+      // the double needs. Other storage classes (a NULL, an integer, text
+      // that did not convert) are read as they are.
+      out += "CASE WHEN typeof(" + q + ") = 'real' THEN quote(" + q + ") ELSE " + q + " END";
+    } else {
+      out += q;
+    }
   }
   return out;
 }
@@ -689,7 +699,7 @@ Status SqlTarget::Prefetch(const std::vector<Mapped*>& mapped, ChunkState& state
     for (size_t start = 0; start < rows.size(); start += per) {
       size_t end = std::min(rows.size(), start + per);
       int next = 1;
-      std::string sql = "SELECT " + SelectList(*t) + " FROM " + t->quoted + " WHERE " +
+      std::string sql = "SELECT " + SelectList(*t, s.dialect()) + " FROM " + t->quoted + " WHERE " +
                         KeyPredicate(s, *t, end - start, &next);
       std::vector<SqlParam> params;
       for (size_t i = start; i < end; ++i) AppendKeyParams(s, *t, rows[i]->key, &params);
