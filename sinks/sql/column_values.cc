@@ -16,9 +16,8 @@ namespace {
 using K = Value::Kind;
 
 Status Mismatch(const TargetColumnInfo& column, const Value& wire, std::string_view expected) {
-  return Status::InvalidArgument("column " + column.name + " (" + column.sql_type +
-                                 "): expected " + std::string(expected) + ", got " +
-                                 DescribeValue(wire));
+  return Status::InvalidArgument("column " + column.name + " (" + column.sql_type + "): expected " +
+                                 std::string(expected) + ", got " + DescribeValue(wire));
 }
 
 // The JSON text of a wire value, for a text column that receives a number or a bool.
@@ -82,8 +81,8 @@ bool LooksDecimal(std::string_view s) {
 }
 
 std::optional<bool> ParseBool(std::string_view s) {
-  if (s == "t" || s == "true" || s == "1" || s == "TRUE" || s == "True" || s == "y" ||
-      s == "yes" || s == "on") {
+  if (s == "t" || s == "true" || s == "1" || s == "TRUE" || s == "True" || s == "y" || s == "yes" ||
+      s == "on") {
     return true;
   }
   if (s == "f" || s == "false" || s == "0" || s == "FALSE" || s == "False" || s == "n" ||

@@ -144,8 +144,8 @@ Status SetWriters(SqlSession& s, const std::string& table, const std::string& ro
   if (existed) {
     return Exec(s,
                 "UPDATE deltabridge_row_writers SET writers = " + s.Placeholder(1) +
-                    " WHERE target_table = " + s.Placeholder(2) + " AND row_key = " +
-                    s.Placeholder(3),
+                    " WHERE target_table = " + s.Placeholder(2) +
+                    " AND row_key = " + s.Placeholder(3),
                 {SqlParam::Text(json), SqlParam::Text(table), SqlParam::Text(row_key)});
   }
   return Exec(s,
@@ -158,7 +158,8 @@ Status DeleteRow(SqlSession& s, const TableKey& t, const std::string& table,
                  const std::vector<Value>& key, const std::string& row_key) {
   int next = 1;
   std::vector<SqlParam> params;
-  for (size_t k = 0; k < key.size(); ++k) params.push_back(TypedToSql(*t.key[k], key[k], s.dialect()));
+  for (size_t k = 0; k < key.size(); ++k)
+    params.push_back(TypedToSql(*t.key[k], key[k], s.dialect()));
   DB_RETURN_IF_ERROR(
       Exec(s, "DELETE FROM " + QuoteTableName(s, table) + " WHERE " + Where(s, t, &next), params));
   return Exec(s,
@@ -185,8 +186,7 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
   switch (c.kind) {
     case ConflictKind::kTruncate: {
       DB_RETURN_IF_ERROR(Exec(s, "DELETE FROM " + QuoteTableName(s, c.target_table), {}));
-      return Exec(s,
-                  "DELETE FROM deltabridge_row_writers WHERE target_table = " + s.Placeholder(1),
+      return Exec(s, "DELETE FROM deltabridge_row_writers WHERE target_table = " + s.Placeholder(1),
                   {SqlParam::Text(c.target_table)});
     }
     case ConflictKind::kDelete: {
@@ -246,7 +246,8 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
       if ((*j).contains("fields") && (*j)["fields"].is_object()) {
         for (const auto& [name, value] : (*j)["fields"].items()) {
           const TargetColumnInfo* c = t->info.Find(name);
-          if (c == nullptr) return Status::FailedPrecondition(mapping->to + " has no column " + name);
+          if (c == nullptr)
+            return Status::FailedPrecondition(mapping->to + " has no column " + name);
           Result<Value> v = WireToTyped(*c, WireFromJson(value));
           if (!v.ok()) return v.status();
           int k = slot(c);
@@ -259,7 +260,8 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
       }
       std::vector<Value> full_key;
       for (size_t k = 0; k < key.size(); ++k) {
-        if (!key[k]) return Status::FailedPrecondition("the held change has no key " + t->key[k]->name);
+        if (!key[k])
+          return Status::FailedPrecondition("the held change has no key " + t->key[k]->name);
         full_key.push_back(*key[k]);
       }
       std::string op = (*j).value("op", "");
@@ -290,8 +292,8 @@ Status ResolveConflict(SqlSession& session, const SinkConfig& config, int64_t id
   }
   if (c->resolved_at) {
     return Status::FailedPrecondition("conflict " + std::to_string(id) + " was resolved at " +
-                                      *c->resolved_at + " (took " +
-                                      c->resolution.value_or("?") + ")");
+                                      *c->resolved_at + " (took " + c->resolution.value_or("?") +
+                                      ")");
   }
   DB_RETURN_IF_ERROR(session.Begin());
   Status s = Status::Ok();

@@ -83,9 +83,9 @@ struct TargetColumnInfo {
 };
 
 struct TargetTableInfo {
-  std::string name;                        // as configured: "schema.table" or "table"
-  std::vector<TargetColumnInfo> columns;   // in table order
-  std::vector<std::string> primary_key;    // the primary key's columns; empty when none
+  std::string name;                       // as configured: "schema.table" or "table"
+  std::vector<TargetColumnInfo> columns;  // in table order
+  std::vector<std::string> primary_key;   // the primary key's columns; empty when none
 
   // The column named `name` (exact match first, then case-insensitive, since
   // unquoted identifiers fold case in most databases), or nullptr.

@@ -94,8 +94,8 @@ std::string CheckRule(const Rule& rule, const TargetColumnInfo& column,
                  " has no such column";
         }
         if (by->category != ColumnCategory::kTimestamp &&
-            by->category != ColumnCategory::kTimestampTz &&
-            by->category != ColumnCategory::kDate && by->category != ColumnCategory::kInteger) {
+            by->category != ColumnCategory::kTimestampTz && by->category != ColumnCategory::kDate &&
+            by->category != ColumnCategory::kInteger) {
           return "last_writer_wins by: " + rule.by_column +
                  " needs a timestamp, date or integer column, but " + TypeOf(table, *by);
         }
@@ -126,8 +126,7 @@ std::vector<std::string> CheckMappingAgainstTable(const MappingConfig& mapping, 
   }
   for (const auto& [source, target] : mapping.columns) {
     if (table.Find(target) == nullptr) {
-      problems.push_back(p + ".columns." + source + ": " + table.name + " has no column " +
-                         target);
+      problems.push_back(p + ".columns." + source + ": " + table.name + " has no column " + target);
     }
   }
   auto is_key = [&](const TargetColumnInfo* c) {
@@ -150,8 +149,7 @@ std::vector<std::string> CheckMappingAgainstTable(const MappingConfig& mapping, 
     if (is_key(&c) || mapping.rules.count(c.name) > 0) continue;
     std::string why = CheckRule(mapping.default_rule, c, table);
     if (!why.empty()) {
-      problems.push_back(p + ".rules.default: " + why + " (give " + c.name +
-                         " a rule of its own)");
+      problems.push_back(p + ".rules.default: " + why + " (give " + c.name + " a rule of its own)");
     }
   }
   if (mapping.on_delete == OnDelete::kSoft) {
@@ -169,8 +167,7 @@ std::vector<std::string> CheckMappingAgainstTable(const MappingConfig& mapping, 
   return problems;
 }
 
-SqlTarget::SqlTarget(const SinkConfig& config, SqlSessionFactory factory,
-                     SqlTargetOptions options)
+SqlTarget::SqlTarget(const SinkConfig& config, SqlSessionFactory factory, SqlTargetOptions options)
     : config_(config), factory_(std::move(factory)), options_(std::move(options)) {
   if (options_.chunk_deltas == 0) options_.chunk_deltas = 1;
   for (const MappingConfig& m : config_.mappings) {
@@ -190,7 +187,8 @@ int64_t SqlTarget::Now() const {
 }
 
 std::string SqlTarget::Describe() const {
-  if (session_) return std::string(TargetTypeName(config_.target.type)) + " " + session_->Describe();
+  if (session_)
+    return std::string(TargetTypeName(config_.target.type)) + " " + session_->Describe();
   return std::string(TargetTypeName(config_.target.type)) + " (not connected)";
 }
 
@@ -458,7 +456,8 @@ Result<SqlTarget::Mapped> SqlTarget::MapDelta(const SinkDelta& d) {
           "delta seq " + std::to_string(d.delta.seq) + " of " + d.topic + " has column " +
           source_name + ", written to " + info.name + "." + target +
           ", which the table lacks: add the column to the target table, map it elsewhere with "
-          "`columns:`, or list it in `exclude:` (mapping from " + mapping.from + ")");
+          "`columns:`, or list it in `exclude:` (mapping from " +
+          mapping.from + ")");
     }
     *index = col - info.columns.data();
     return Status::Ok();
@@ -665,8 +664,8 @@ std::string SelectList(const SqlTableContext& t, SqlDialect dialect) {
 }
 
 size_t BatchRows(const SqlSession& session, size_t params_per_row) {
-  return std::max<size_t>(1, static_cast<size_t>(session.max_params()) /
-                                 std::max<size_t>(1, params_per_row));
+  return std::max<size_t>(
+      1, static_cast<size_t>(session.max_params()) / std::max<size_t>(1, params_per_row));
 }
 
 }  // namespace
@@ -727,8 +726,9 @@ Status SqlTarget::Prefetch(const std::vector<Mapped*>& mapped, ChunkState& state
     const size_t per_w = BatchRows(s, 1) - 1;
     for (size_t start = 0; start < rows.size(); start += per_w) {
       size_t end = std::min(rows.size(), start + per_w);
-      std::string sql = "SELECT row_key, writers FROM deltabridge_row_writers WHERE target_table = " +
-                        s.Placeholder(1) + " AND row_key IN (";
+      std::string sql =
+          "SELECT row_key, writers FROM deltabridge_row_writers WHERE target_table = " +
+          s.Placeholder(1) + " AND row_key IN (";
       std::vector<SqlParam> params = {SqlParam::Text(t->info.name)};
       for (size_t i = start; i < end; ++i) {
         if (i > start) sql += ", ";
@@ -894,9 +894,9 @@ Status SqlTarget::ReconcileOne(const SinkDelta& d, Mapped& m, ChunkState& state)
         case OnDelete::kSoft: {
           const TargetColumnInfo* col = info.Find(d.mapping->soft_delete_column);
           if (col == nullptr) return Status::FailedPrecondition("soft delete column missing");
-          Result<Value> v = WireToTyped(
-              *col, Value::Textual(Value::Kind::kTimestampTz, FormatUtcMicros(c.commit_time_us),
-                                   "timestamptz"));
+          Result<Value> v =
+              WireToTyped(*col, Value::Textual(Value::Kind::kTimestampTz,
+                                               FormatUtcMicros(c.commit_time_us), "timestamptz"));
           if (!v.ok()) {
             Reject(d, &m, v.status().message(), state);
             return Status::Ok();
@@ -1059,8 +1059,9 @@ Status SqlTarget::WriteOut(ChunkState& state) {
     const size_t per_one = BatchRows(s, 1) - 1;
     for (size_t start = 0; start < w_delete.size(); start += per_one) {
       size_t end = std::min(w_delete.size(), start + per_one);
-      std::string sql = "DELETE FROM deltabridge_row_writers WHERE target_table = " +
-                        s.Placeholder(1) + " AND row_key IN ";
+      std::string sql =
+          "DELETE FROM deltabridge_row_writers WHERE target_table = " + s.Placeholder(1) +
+          " AND row_key IN ";
       int next = 2;
       sql += Placeholders(s, &next, end - start);
       std::vector<SqlParam> params = {SqlParam::Text(t->info.name)};
@@ -1167,8 +1168,7 @@ Status SqlTarget::UpdateWriters(const SqlTableContext& t, const std::vector<Row*
     const size_t per = BatchRows(s, 2) - 1;
     for (size_t start = 0; start < rows.size(); start += per) {
       size_t end = std::min(rows.size(), start + per);
-      std::string sql =
-          "UPDATE deltabridge_row_writers AS w SET writers = v.writers FROM (VALUES ";
+      std::string sql = "UPDATE deltabridge_row_writers AS w SET writers = v.writers FROM (VALUES ";
       std::vector<SqlParam> params = {SqlParam::Text(t.info.name)};
       int next = 2;
       for (size_t i = start; i < end; ++i) {
@@ -1204,10 +1204,10 @@ Status SqlTarget::ApplyTruncate(const SinkDelta& d, ChunkState& state) {
     uint64_t n = 0;
     DB_RETURN_IF_ERROR(
         Exec(*session_, "DELETE FROM " + t->quoted, {}, "truncating " + t->info.name, &n));
-    DB_RETURN_IF_ERROR(Exec(*session_,
-                            "DELETE FROM deltabridge_row_writers WHERE target_table = " +
-                                session_->Placeholder(1),
-                            {SqlParam::Text(t->info.name)}, "truncating " + t->info.name));
+    DB_RETURN_IF_ERROR(
+        Exec(*session_,
+             "DELETE FROM deltabridge_row_writers WHERE target_table = " + session_->Placeholder(1),
+             {SqlParam::Text(t->info.name)}, "truncating " + t->info.name));
     state.counters.rows_deleted += n;
     return Status::Ok();
   }
@@ -1260,13 +1260,12 @@ Status SqlTarget::ApplyKeyChange(const SinkDelta& d, Mapped& m, ChunkState& stat
     }
     AppendKeyParams(s, t, m.key, &params);
     DB_RETURN_IF_ERROR(Exec(s, sql, params, "changing a key in " + t.info.name));
-    DB_RETURN_IF_ERROR(Exec(s,
-                            "UPDATE deltabridge_row_writers SET row_key = " + s.Placeholder(1) +
-                                " WHERE target_table = " + s.Placeholder(2) +
-                                " AND row_key = " + s.Placeholder(3),
-                            {SqlParam::Text(new_row_key), SqlParam::Text(t.info.name),
-                             SqlParam::Text(m.row_key)},
-                            "changing a key in deltabridge_row_writers"));
+    DB_RETURN_IF_ERROR(
+        Exec(s,
+             "UPDATE deltabridge_row_writers SET row_key = " + s.Placeholder(1) +
+                 " WHERE target_table = " + s.Placeholder(2) + " AND row_key = " + s.Placeholder(3),
+             {SqlParam::Text(new_row_key), SqlParam::Text(t.info.name), SqlParam::Text(m.row_key)},
+             "changing a key in deltabridge_row_writers"));
   }
   // The rest of the update applies to the row under its new key.
   state.ClearRows();

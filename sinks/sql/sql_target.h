@@ -52,10 +52,10 @@ struct SqlTargetOptions {
 // One target table as the engine uses it.
 struct SqlTableContext {
   TargetTableInfo info;
-  std::string quoted;                    // quoted table name
-  std::vector<size_t> key_columns;       // indexes into info.columns, in mapping key order
+  std::string quoted;                       // quoted table name
+  std::vector<size_t> key_columns;          // indexes into info.columns, in mapping key order
   std::vector<std::string> quoted_columns;  // parallel to info.columns
-  int mappings = 0;                      // how many mappings write this table
+  int mappings = 0;                         // how many mappings write this table
 };
 
 // Checks a mapping against its table: the key and every ruled, renamed and
@@ -118,8 +118,8 @@ class SqlTarget : public Target {
   bool in_transaction_ = false;
 
   ApplyCounters pending_;  // counted since Begin; added to the totals at Commit
-  std::atomic<uint64_t> deltas_{0}, inserted_{0}, updated_{0}, deleted_{0}, kept_{0},
-      conflicts_{0}, rejected_{0}, transactions_{0};
+  std::atomic<uint64_t> deltas_{0}, inserted_{0}, updated_{0}, deleted_{0}, kept_{0}, conflicts_{0},
+      rejected_{0}, transactions_{0};
 };
 
 }  // namespace deltabridge

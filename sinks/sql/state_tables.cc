@@ -159,10 +159,9 @@ Status EnsureStateTables(SqlSession& session) {
 }
 
 Result<Checkpoints> LoadCheckpoints(SqlSession& session, std::string_view sink) {
-  Result<std::vector<SqlRow>> rows =
-      session.Query("SELECT bridge, seq FROM deltabridge_checkpoints WHERE sink = " +
-                        session.Placeholder(1),
-                    {SqlParam::Text(std::string(sink))});
+  Result<std::vector<SqlRow>> rows = session.Query(
+      "SELECT bridge, seq FROM deltabridge_checkpoints WHERE sink = " + session.Placeholder(1),
+      {SqlParam::Text(std::string(sink))});
   if (!rows.ok()) return rows.status().WithContext("reading deltabridge_checkpoints");
   Checkpoints out;
   for (const SqlRow& r : *rows) {
@@ -177,14 +176,13 @@ Status SaveCheckpoints(SqlSession& session, std::string_view sink, const Checkpo
   for (const auto& [bridge, seq] : now) {
     auto it = stored->find(bridge);
     if (it != stored->end() && it->second == seq) continue;
-    std::vector<SqlParam> params = {SqlParam::Text(std::to_string(seq)),
-                                    TimeParam(session, now_us), SqlParam::Text(std::string(sink)),
-                                    SqlParam::Text(bridge)};
+    std::vector<SqlParam> params = {SqlParam::Text(std::to_string(seq)), TimeParam(session, now_us),
+                                    SqlParam::Text(std::string(sink)), SqlParam::Text(bridge)};
     if (it != stored->end()) {
       Result<uint64_t> n = session.Execute(
           "UPDATE deltabridge_checkpoints SET seq = " + session.Placeholder(1) +
-              ", updated_at = " + session.Placeholder(2) + " WHERE sink = " +
-              session.Placeholder(3) + " AND bridge = " + session.Placeholder(4),
+              ", updated_at = " + session.Placeholder(2) +
+              " WHERE sink = " + session.Placeholder(3) + " AND bridge = " + session.Placeholder(4),
           params);
       if (!n.ok()) return n.status().WithContext("writing deltabridge_checkpoints");
     } else {
@@ -363,16 +361,15 @@ Result<ConflictRecord> LoadConflict(SqlSession& session, int64_t id) {
 
 Status MarkConflictResolved(SqlSession& session, int64_t id, std::string_view resolution,
                             int64_t now_us) {
-  Result<uint64_t> n = session.Execute(
-      "UPDATE deltabridge_conflicts SET resolved_at = " + session.Placeholder(1) +
-          ", resolution = " + session.Placeholder(2) + " WHERE id = " + session.Placeholder(3) +
-          " AND resolved_at IS NULL",
-      {TimeParam(session, now_us), SqlParam::Text(std::string(resolution)),
-       SqlParam::Text(std::to_string(id))});
+  Result<uint64_t> n =
+      session.Execute("UPDATE deltabridge_conflicts SET resolved_at = " + session.Placeholder(1) +
+                          ", resolution = " + session.Placeholder(2) +
+                          " WHERE id = " + session.Placeholder(3) + " AND resolved_at IS NULL",
+                      {TimeParam(session, now_us), SqlParam::Text(std::string(resolution)),
+                       SqlParam::Text(std::to_string(id))});
   if (!n.ok()) return n.status().WithContext("updating deltabridge_conflicts");
   if (*n == 0) {
-    return Status::FailedPrecondition("conflict " + std::to_string(id) +
-                                      " is already resolved");
+    return Status::FailedPrecondition("conflict " + std::to_string(id) + " is already resolved");
   }
   return Status::Ok();
 }
