@@ -334,11 +334,29 @@ SqlParam TypedToSql(const TargetColumnInfo& column, const Value& v, SqlDialect d
   }
 }
 
+// A decimal's text without the zeros its scale adds: "1.50" and "1.5" (a
+// source numeric(10,2) and a target numeric(10,1)) name one key; "-0.0" is "0".
+static std::string CanonicalDecimal(const std::string& text) {
+  size_t dot = text.find('.');
+  if (dot == std::string::npos || text.find_first_of("eE") != std::string::npos) return text;
+  size_t end = text.size();
+  while (end > dot + 1 && text[end - 1] == '0') --end;
+  if (end == dot + 1) end = dot;
+  std::string out = text.substr(0, end);
+  if (out == "-0") out = "0";
+  return out;
+}
+
 std::string RowKeyText(const std::vector<Value>& key_values) {
   std::string out = "[";
   for (size_t i = 0; i < key_values.size(); ++i) {
     if (i > 0) out += ',';
-    AppendJsonValue(&out, key_values[i]);
+    if (key_values[i].kind == K::kDecimal) {
+      AppendJsonValue(&out, Value::Textual(K::kDecimal, CanonicalDecimal(key_values[i].text),
+                                           key_values[i].sql_type));
+    } else {
+      AppendJsonValue(&out, key_values[i]);
+    }
   }
   out += ']';
   return out;

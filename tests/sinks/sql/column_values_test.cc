@@ -357,6 +357,12 @@ TEST(TypedToSqlTest, Scalars) {
 
 TEST(RowKeyTextTest, KeysInTheirWireForm) {
   EXPECT_EQ(RowKeyText({Value::Int(42)}), "[42]");
+  // Decimals name one key whatever their scale.
+  EXPECT_EQ(RowKeyText({Value::Textual(K::kDecimal, "1.50", "numeric(10,2)")}), "[\"1.5\"]");
+  EXPECT_EQ(RowKeyText({Value::Textual(K::kDecimal, "1.5", "numeric")}), "[\"1.5\"]");
+  EXPECT_EQ(RowKeyText({Value::Textual(K::kDecimal, "10.000", "numeric")}), "[\"10\"]");
+  EXPECT_EQ(RowKeyText({Value::Textual(K::kDecimal, "100", "numeric")}), "[\"100\"]");
+  EXPECT_EQ(RowKeyText({Value::Textual(K::kDecimal, "-0.00", "numeric")}), "[\"0\"]");
   EXPECT_EQ(RowKeyText({Value::Textual(K::kText, "A-7", ""), Value::Int(3)}), "[\"A-7\",3]");
   EXPECT_EQ(RowKeyText({Value::Textual(K::kText, "a\"b\\c", "")}), "[\"a\\\"b\\\\c\"]");
   EXPECT_EQ(RowKeyText({}), "[]");
