@@ -284,7 +284,12 @@ Result<std::unique_ptr<SqlSession>> ConnectPostgres(const PostgresTargetConfig& 
       setup.exec(
           "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "
           "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-          "SET application_name = 'deltabridge sink'");
+          "SET application_name = 'deltabridge sink'; "
+          // The sink only looks rows up by key. A table the sink is filling
+          // has no statistics until autovacuum analyses it, and the planner
+          // then reads the whole table per batch (sequential scans, hash
+          // joins); key probes are right at any size.
+          "SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off");
     }
     std::string version = std::to_string(conn->server_version() / 10000) + "." +
                           std::to_string(conn->server_version() % 10000);

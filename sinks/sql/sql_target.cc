@@ -722,20 +722,43 @@ Status SqlTarget::Prefetch(const std::vector<Mapped*>& mapped, ChunkState& state
         r->assigned.assign(t->info.columns.size(), false);
       }
     }
-    // Their last writers.
-    const size_t per_w = BatchRows(s, 1) - 1;
+    // Their last writers. PostgreSQL: one text[] parameter joined laterally,
+    // so that each key is an index probe whatever the table's statistics
+    // (an IN list of 2000 keys on a growing, not yet analysed table was
+    // planned as a scan of every row of the table).
+    const bool pg = s.dialect() == SqlDialect::kPostgres;
+    const size_t per_w = pg ? rows.size() : BatchRows(s, 1) - 1;
     for (size_t start = 0; start < rows.size(); start += per_w) {
       size_t end = std::min(rows.size(), start + per_w);
-      std::string sql =
-          "SELECT row_key, writers FROM deltabridge_row_writers WHERE target_table = " +
-          s.Placeholder(1) + " AND row_key IN (";
+      std::string sql;
       std::vector<SqlParam> params = {SqlParam::Text(t->info.name)};
-      for (size_t i = start; i < end; ++i) {
-        if (i > start) sql += ", ";
-        sql += s.Placeholder(static_cast<int>(params.size()) + 1);
-        params.push_back(SqlParam::Text(rows[i]->row_key));
+      if (pg) {
+        std::string array = "{";
+        for (size_t i = start; i < end; ++i) {
+          if (i > start) array += ',';
+          array += '"';
+          for (char c : rows[i]->row_key) {
+            if (c == '"' || c == '\\') array += '\\';
+            array += c;
+          }
+          array += '"';
+        }
+        array += '}';
+        params.push_back(SqlParam::Text(std::move(array)));
+        sql =
+            "SELECT k.row_key, w.writers FROM unnest($2::text[]) AS k(row_key) CROSS JOIN "
+            "LATERAL (SELECT writers FROM deltabridge_row_writers w WHERE w.target_table = $1 "
+            "AND w.row_key = k.row_key) w";
+      } else {
+        sql = "SELECT row_key, writers FROM deltabridge_row_writers WHERE target_table = " +
+              s.Placeholder(1) + " AND row_key IN (";
+        for (size_t i = start; i < end; ++i) {
+          if (i > start) sql += ", ";
+          sql += s.Placeholder(static_cast<int>(params.size()) + 1);
+          params.push_back(SqlParam::Text(rows[i]->row_key));
+        }
+        sql += ")";
       }
-      sql += ")";
       Result<std::vector<SqlRow>> result = s.Query(sql, params);
       if (!result.ok()) return result.status().WithContext("reading deltabridge_row_writers");
       for (const SqlRow& w : *result) {
