@@ -53,11 +53,12 @@ struct Waker {
 class SinkRunner::Feed {
  public:
   Feed(const SinkConfig& config, const SubscribeConfig& sub, uint64_t from_seq,
-       const SinkRunnerOptions& options, Waker* waker)
+       const SinkRunnerOptions& options, Waker* waker, FeedCounters* counters)
       : config_(config),
         sub_(sub),
         capacity_(options.queue_capacity),
         waker_(waker),
+        counters_(counters),
         subscriber_(MakeOptions(sub, from_seq, options)) {}
 
   ~Feed() { Stop(); }
@@ -108,9 +109,6 @@ class SinkRunner::Feed {
   }
 
   const std::string& bridge() const { return sub_.bridge; }
-  uint64_t received() const { return received_.load(); }
-  uint64_t unmapped() const { return unmapped_.load(); }
-  uint64_t malformed() const { return malformed_.load(); }
 
  private:
   static SubscriberOptions MakeOptions(const SubscribeConfig& sub, uint64_t from_seq,
@@ -145,7 +143,7 @@ class SinkRunner::Feed {
     }
     Result<Delta> delta = DecodeEnvelope(body);
     if (!delta.ok()) {
-      malformed_++;
+      counters_->malformed++;
       uint64_t suppressed = 0;
       if (malformed_log_.Allow(&suppressed)) {
         spdlog::error(
@@ -161,7 +159,7 @@ class SinkRunner::Feed {
     d.delta.bridge = sub_.bridge;
     d.mapping = FindMapping(config_, topic);
     if (d.mapping == nullptr) {
-      unmapped_++;
+      counters_->unmapped++;
       uint64_t suppressed = 0;
       if (unmapped_log_.Allow(&suppressed)) {
         spdlog::warn(
@@ -170,7 +168,7 @@ class SinkRunner::Feed {
             config_.name, topic, seq, suppressed);
       }
     }
-    received_++;
+    counters_->received++;
     return Push(std::move(d));
   }
 
@@ -191,6 +189,7 @@ class SinkRunner::Feed {
   const SubscribeConfig& sub_;
   const size_t capacity_;
   Waker* waker_;
+  FeedCounters* counters_;  // the runner's; outlives the feed
   Subscriber subscriber_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -201,7 +200,6 @@ class SinkRunner::Feed {
   bool ended_ = false;           // guarded by mu_
   Status result_;                // guarded by mu_
 
-  std::atomic<uint64_t> received_{0}, unmapped_{0}, malformed_{0};
   LogLimiter malformed_log_{std::chrono::seconds(10)};
   LogLimiter unmapped_log_{std::chrono::seconds(60)};
 };
@@ -215,6 +213,9 @@ SinkRunner::~SinkRunner() = default;
 SinkStats SinkRunner::stats() const {
   std::lock_guard<std::mutex> lock(stats_mu_);
   SinkStats s = stats_;
+  s.received = feed_counters_.received.load();
+  s.unmapped = feed_counters_.unmapped.load();
+  s.malformed = feed_counters_.malformed.load();
   s.target = target_->counters();
   return s;
 }
@@ -257,7 +258,7 @@ Status SinkRunner::RunOnce(const std::atomic<bool>& stop, bool* retry) {
     uint64_t from = it == committed.end() ? 1 : it->second + 1;
     spdlog::info("sink {}: following bridge {} at {} from seq {}", config_.name, sub.bridge,
                  sub.publish, from);
-    feeds.push_back(std::make_unique<Feed>(config_, sub, from, options_, &waker));
+    feeds.push_back(std::make_unique<Feed>(config_, sub, from, options_, &waker, &feed_counters_));
   }
   for (auto& f : feeds) f->Start();
   auto stop_feeds = [&] {

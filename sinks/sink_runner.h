@@ -100,8 +100,15 @@ class SinkRunner {
   SinkRunnerOptions options_;
   std::function<void(const Checkpoints&)> on_commit_;
 
+  // Counted by the subscriber threads, across reconnects (the feeds are
+  // made anew on each one).
+  struct FeedCounters {
+    std::atomic<uint64_t> received{0}, unmapped{0}, malformed{0};
+  };
+  FeedCounters feed_counters_;
+
   mutable std::mutex stats_mu_;
-  SinkStats stats_;  // guarded by stats_mu_
+  SinkStats stats_;  // guarded by stats_mu_; received/unmapped/malformed come from feed_counters_
 };
 
 }  // namespace deltabridge

@@ -86,6 +86,7 @@ void WriteStatusFile(const SinkConfig& config, const SinkStats& s) {
   j["conflicts"] = s.target.conflicts;
   j["rejected"] = s.target.rejected;
   j["transactions"] = s.target.transactions;
+  j["received"] = s.received;
   j["unmapped"] = s.unmapped;
   j["malformed"] = s.malformed;
   j["reconnects"] = s.reconnects;
