@@ -68,28 +68,6 @@ void AppendDouble(std::string* out, double d) {
   }
 }
 
-Value ValueFromJson(const nlohmann::ordered_json& j) {
-  switch (j.type()) {
-    case nlohmann::ordered_json::value_t::null:
-      return Value::Null();
-    case nlohmann::ordered_json::value_t::boolean:
-      return Value::Bool(j.get<bool>(), "");
-    case nlohmann::ordered_json::value_t::number_integer:
-      return Value::Int(j.get<int64_t>(), "");
-    case nlohmann::ordered_json::value_t::number_unsigned: {
-      uint64_t u = j.get<uint64_t>();
-      if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::Int(static_cast<int64_t>(u), "");
-      return Value::UInt(u, "");
-    }
-    case nlohmann::ordered_json::value_t::number_float:
-      return Value::Float(j.get<double>(), "");
-    case nlohmann::ordered_json::value_t::string:
-      return Value::Textual(Value::Kind::kText, j.get<std::string>(), "");
-    default:
-      return Value::Textual(Value::Kind::kOther, j.dump(), "");
-  }
-}
-
 // Parses "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" into microseconds; false when malformed.
 bool ParseUtcMicros(std::string_view s, int64_t* out) {
   std::tm tm{};
@@ -336,6 +314,28 @@ Result<uint64_t> DecodeHeartbeatSeq(std::string_view body) {
     return Status::Corruption("heartbeat body has no seq");
   }
   return j["seq"].get<uint64_t>();
+}
+
+Value ValueFromJson(const nlohmann::ordered_json& j) {
+  switch (j.type()) {
+    case nlohmann::ordered_json::value_t::null:
+      return Value::Null();
+    case nlohmann::ordered_json::value_t::boolean:
+      return Value::Bool(j.get<bool>(), "");
+    case nlohmann::ordered_json::value_t::number_integer:
+      return Value::Int(j.get<int64_t>(), "");
+    case nlohmann::ordered_json::value_t::number_unsigned: {
+      uint64_t u = j.get<uint64_t>();
+      if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::Int(static_cast<int64_t>(u), "");
+      return Value::UInt(u, "");
+    }
+    case nlohmann::ordered_json::value_t::number_float:
+      return Value::Float(j.get<double>(), "");
+    case nlohmann::ordered_json::value_t::string:
+      return Value::Textual(Value::Kind::kText, j.get<std::string>(), "");
+    default:
+      return Value::Textual(Value::Kind::kOther, j.dump(), "");
+  }
 }
 
 }  // namespace deltabridge

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ std::string EncodeEnvelope(const Delta& delta);
 // Values come back loosely typed: JSON numbers as kInt/kUInt/kFloat, strings as
 // kText, true/false as kBool, null as kNull; sql_type is left empty.
 Result<Delta> DecodeEnvelope(std::string_view body);
+
+// One JSON value as DecodeEnvelope reads it: the same loose kinds, sql_type empty.
+Value ValueFromJson(const nlohmann::ordered_json& j);
 
 // {"seq": N, "bridge": "...", "ts": "..."} published once a second on <bridge>._heartbeat.
 std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us);

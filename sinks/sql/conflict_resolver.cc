@@ -2,30 +2,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cdc/core/envelope.h"
 #include "sinks/sql/column_values.h"
 #include "sinks/sql/state_tables.h"
 
 namespace deltabridge {
 namespace {
 
-// A JSON value as the wire would have carried it.
-Value WireFromJson(const nlohmann::json& j) {
-  if (j.is_null()) return Value::Null();
-  if (j.is_boolean()) return Value::Bool(j.get<bool>(), "");
-  if (j.is_number_unsigned()) {
-    uint64_t u = j.get<uint64_t>();
-    if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::Int(static_cast<int64_t>(u), "");
-    return Value::UInt(u, "");
-  }
-  if (j.is_number_integer()) return Value::Int(j.get<int64_t>(), "");
-  if (j.is_number_float()) return Value::Float(j.get<double>(), "");
-  if (j.is_string()) return Value::Textual(Value::Kind::kText, j.get<std::string>(), "");
-  return Value::Textual(Value::Kind::kOther, j.dump(), "");
-}
-
-Result<nlohmann::json> ParseJson(const std::optional<std::string>& text, std::string_view what) {
+Result<nlohmann::ordered_json> ParseJson(const std::optional<std::string>& text,
+                                         std::string_view what) {
   if (!text) return Status::Corruption(std::string(what) + " is NULL");
-  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::ordered_json j =
+      nlohmann::ordered_json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::Corruption(std::string(what) + " is not JSON: " + *text);
   return j;
 }
@@ -169,13 +157,13 @@ Status DeleteRow(SqlSession& s, const TableKey& t, const std::string& table,
 }
 
 Result<std::vector<Value>> KeyFromRowKey(const TableKey& t, const std::string& row_key) {
-  nlohmann::json j = nlohmann::json::parse(row_key, nullptr, false);
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(row_key, nullptr, false);
   if (!j.is_array() || j.size() != t.key.size()) {
     return Status::Corruption("row_key " + row_key + " does not match the table's key");
   }
   std::vector<Value> key;
   for (size_t k = 0; k < t.key.size(); ++k) {
-    Result<Value> v = WireToTyped(*t.key[k], WireFromJson(j[k]));
+    Result<Value> v = WireToTyped(*t.key[k], ValueFromJson(j[k]));
     if (!v.ok()) return v.status();
     key.push_back(std::move(v).value());
   }
@@ -205,16 +193,16 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
       if (col == nullptr) {
         return Status::FailedPrecondition(c.target_table + " has no column " + c.column_name);
       }
-      Result<nlohmann::json> j = ParseJson(c.incoming_value, "incoming_value");
+      Result<nlohmann::ordered_json> j = ParseJson(c.incoming_value, "incoming_value");
       if (!j.ok()) return j.status();
-      Result<Value> v = WireToTyped(*col, WireFromJson(*j));
+      Result<Value> v = WireToTyped(*col, ValueFromJson(*j));
       if (!v.ok()) return v.status();
       DB_RETURN_IF_ERROR(WriteRow(s, *t, c.target_table, *key, {{col, std::move(v).value()}}));
       return SetWriters(s, c.target_table, c.row_key, {col->name},
                         WriterMark{c.source, c.committed_at_us, c.seq});
     }
     case ConflictKind::kRejected: {
-      Result<nlohmann::json> j = ParseJson(c.incoming_value, "incoming_value");
+      Result<nlohmann::ordered_json> j = ParseJson(c.incoming_value, "incoming_value");
       if (!j.ok()) return j.status();
       if (!j->is_object() || !j->contains("topic") || !(*j)["topic"].is_string()) {
         return Status::Corruption("incoming_value carries no topic");
@@ -238,7 +226,7 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
         for (const auto& [name, value] : (*j)["key"].items()) {
           const TargetColumnInfo* c = t->info.Find(TargetColumn(*mapping, name));
           if (c == nullptr || slot(c) < 0) continue;
-          Result<Value> v = WireToTyped(*c, WireFromJson(value));
+          Result<Value> v = WireToTyped(*c, ValueFromJson(value));
           if (!v.ok()) return v.status();
           key[slot(c)] = std::move(v).value();
         }
@@ -248,7 +236,7 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
           const TargetColumnInfo* c = t->info.Find(name);
           if (c == nullptr)
             return Status::FailedPrecondition(mapping->to + " has no column " + name);
-          Result<Value> v = WireToTyped(*c, WireFromJson(value));
+          Result<Value> v = WireToTyped(*c, ValueFromJson(value));
           if (!v.ok()) return v.status();
           int k = slot(c);
           if (k >= 0) {
