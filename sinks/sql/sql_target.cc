@@ -386,26 +386,36 @@ Status SqlTarget::ApplyChunk(const std::vector<const SinkDelta*>& deltas) {
   return Release("deltabridge_chunk");
 }
 
-void SqlTarget::Reject(const SinkDelta& d, const Mapped* m, const std::string& reason,
-                       ChunkState& state) {
-  const Change& c = d.delta.change;
+ConflictRecord& SqlTarget::HoldConflict(const SinkDelta& d, ConflictKind kind, std::string row_key,
+                                        std::string reason, ChunkState& state) {
   ConflictRecord r;
   r.sink = config_.name;
   r.target_table = d.mapping->to;
-  r.row_key = m != nullptr ? m->row_key : "";
-  if (r.row_key.empty()) {
-    // The key as it came (source names), for the record.
-    std::string key = "[";
-    for (size_t i = 0; i < c.key.size(); ++i) {
-      if (i > 0) key += ',';
-      AppendJsonValue(&key, c.key[i].second);
-    }
-    r.row_key = key + "]";
-  }
-  r.kind = ConflictKind::kRejected;
-  r.source = QualifiedSource(d.delta.bridge, c.source);
+  r.row_key = std::move(row_key);
+  r.kind = kind;
+  r.source = QualifiedSource(d.delta.bridge, d.delta.change.source);
   r.seq = d.delta.seq;
-  r.committed_at_us = c.commit_time_us;
+  r.committed_at_us = d.delta.change.commit_time_us;
+  r.reason = std::move(reason);
+  r.detected_at_us = Now();
+  state.conflicts.push_back(std::move(r));
+  state.counters.conflicts++;
+  return state.conflicts.back();
+}
+
+void SqlTarget::Reject(const SinkDelta& d, const Mapped* m, const std::string& reason,
+                       ChunkState& state) {
+  const Change& c = d.delta.change;
+  std::string row_key = m != nullptr ? m->row_key : "";
+  if (row_key.empty()) {
+    // The key as it came (source names), for the record.
+    row_key = "[";
+    for (size_t i = 0; i < c.key.size(); ++i) {
+      if (i > 0) row_key += ',';
+      AppendJsonValue(&row_key, c.key[i].second);
+    }
+    row_key += "]";
+  }
   std::string incoming = "{\"topic\":";
   AppendJsonString(&incoming, d.topic);
   incoming += ",\"op\":\"" + std::string(OpName(c.op)) + "\",\"key\":{";
@@ -427,12 +437,9 @@ void SqlTarget::Reject(const SinkDelta& d, const Mapped* m, const std::string& r
     AppendJsonValue(&incoming, *cc.new_value);
   }
   incoming += "}}";
-  r.incoming_value = std::move(incoming);
-  r.reason = reason;
-  r.detected_at_us = Now();
-  state.conflicts.push_back(std::move(r));
+  HoldConflict(d, ConflictKind::kRejected, std::move(row_key), reason, state).incoming_value =
+      std::move(incoming);
   state.counters.rejected++;
-  state.counters.conflicts++;
   state.counters.deltas++;
 }
 
@@ -865,21 +872,10 @@ Status SqlTarget::ReconcileOne(const SinkDelta& d, Mapped& m, ChunkState& state)
             state.counters.fields_kept++;
             break;
           case FieldAction::kConflict: {
-            ConflictRecord r;
-            r.sink = config_.name;
-            r.target_table = info.name;
-            r.row_key = m.row_key;
+            ConflictRecord& r = HoldConflict(d, ConflictKind::kField, m.row_key, f.reason, state);
             r.column_name = f.column;
-            r.kind = ConflictKind::kField;
-            r.source = source;
-            r.seq = d.delta.seq;
-            r.committed_at_us = c.commit_time_us;
             if (row->exists) r.current_value = ValueJson(row->values[i]);
             r.incoming_value = ValueJson(f.value);
-            r.reason = f.reason;
-            r.detected_at_us = Now();
-            state.conflicts.push_back(std::move(r));
-            state.counters.conflicts++;
             break;
           }
         }
@@ -900,18 +896,9 @@ Status SqlTarget::ReconcileOne(const SinkDelta& d, Mapped& m, ChunkState& state)
         case OnDelete::kIgnore:
           return Status::Ok();
         case OnDelete::kManual: {
-          ConflictRecord r;
-          r.sink = config_.name;
-          r.target_table = info.name;
-          r.row_key = m.row_key;
-          r.kind = ConflictKind::kDelete;
-          r.source = source;
-          r.seq = d.delta.seq;
-          r.committed_at_us = c.commit_time_us;
-          r.reason = "the source deleted the row; on_delete: manual holds the delete for review";
-          r.detected_at_us = Now();
-          state.conflicts.push_back(std::move(r));
-          state.counters.conflicts++;
+          HoldConflict(d, ConflictKind::kDelete, m.row_key,
+                       "the source deleted the row; on_delete: manual holds the delete for review",
+                       state);
           return Status::Ok();
         }
         case OnDelete::kSoft: {
@@ -1220,7 +1207,6 @@ Status SqlTarget::UpdateWriters(const SqlTableContext& t, const std::vector<Row*
 
 Status SqlTarget::ApplyTruncate(const SinkDelta& d, ChunkState& state) {
   SqlTableContext* t = tables_.at(d.mapping->to).get();
-  const Change& c = d.delta.change;
   state.counters.deltas++;
   if (d.mapping->on_delete == OnDelete::kIgnore) return Status::Ok();
   if (d.mapping->on_delete == OnDelete::kApply && t->mappings == 1) {
@@ -1234,22 +1220,13 @@ Status SqlTarget::ApplyTruncate(const SinkDelta& d, ChunkState& state) {
     state.counters.rows_deleted += n;
     return Status::Ok();
   }
-  ConflictRecord r;
-  r.sink = config_.name;
-  r.target_table = t->info.name;
-  r.row_key = "[]";
-  r.kind = ConflictKind::kTruncate;
-  r.source = QualifiedSource(d.delta.bridge, c.source);
-  r.seq = d.delta.seq;
-  r.committed_at_us = c.commit_time_us;
-  r.reason = d.mapping->on_delete == OnDelete::kApply
-                 ? "the source table " + d.topic + " was truncated, and " + t->info.name +
-                       " is written by several mappings: held for review rather than emptied"
-                 : "the source table " + d.topic + " was truncated (on_delete: " +
-                       std::string(OnDeleteName(d.mapping->on_delete)) + ")";
-  r.detected_at_us = Now();
-  state.conflicts.push_back(std::move(r));
-  state.counters.conflicts++;
+  HoldConflict(d, ConflictKind::kTruncate, "[]",
+               d.mapping->on_delete == OnDelete::kApply
+                   ? "the source table " + d.topic + " was truncated, and " + t->info.name +
+                         " is written by several mappings: held for review rather than emptied"
+                   : "the source table " + d.topic + " was truncated (on_delete: " +
+                         std::string(OnDeleteName(d.mapping->on_delete)) + ")",
+               state);
   return Status::Ok();
 }
 

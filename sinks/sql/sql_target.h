@@ -105,6 +105,10 @@ class SqlTarget : public Target {
   Status Savepoint(const char* name);
   Status RollbackTo(const char* name);
   Status Release(const char* name);
+  // Records a conflict of `d` on its mapping's table; returns it for the
+  // kind's own fields. Counts it.
+  ConflictRecord& HoldConflict(const SinkDelta& d, ConflictKind kind, std::string row_key,
+                               std::string reason, ChunkState& state);
   void Reject(const SinkDelta& d, const Mapped* m, const std::string& reason, ChunkState& state);
   int64_t Now() const;
 
