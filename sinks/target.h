@@ -53,6 +53,7 @@ using Checkpoints = std::map<std::string, uint64_t, std::less<>>;
 struct ApplyCounters {
   uint64_t deltas = 0;  // deltas applied (whatever they did)
   uint64_t rows_inserted = 0;
+  uint64_t rows_bulk = 0;  // of rows_inserted, written by the bulk path (COPY)
   uint64_t rows_updated = 0;
   uint64_t rows_deleted = 0;
   uint64_t fields_kept = 0;   // fields a rule kept as they were

@@ -80,6 +80,7 @@ void WriteStatusFile(const SinkConfig& config, const SinkStats& s) {
   j["bridges"] = bridges;
   j["deltas"] = s.target.deltas;
   j["rows_inserted"] = s.target.rows_inserted;
+  j["rows_bulk"] = s.target.rows_bulk;
   j["rows_updated"] = s.target.rows_updated;
   j["rows_deleted"] = s.target.rows_deleted;
   j["fields_kept"] = s.target.fields_kept;
@@ -256,12 +257,13 @@ int SinkStatusCommand(const std::string& file) {
   }
   if (running) {
     std::printf(
-        "  since start: %llu deltas, rows +%llu ~%llu -%llu, fields kept %llu, conflicts %llu, "
-        "rejected %llu, %llu transactions\n",
+        "  since start: %llu deltas, rows +%llu (%llu by COPY) ~%llu -%llu, fields kept %llu, "
+        "conflicts %llu, rejected %llu, %llu transactions\n",
         live.value("deltas", 0ULL), live.value("rows_inserted", 0ULL),
-        live.value("rows_updated", 0ULL), live.value("rows_deleted", 0ULL),
-        live.value("fields_kept", 0ULL), live.value("conflicts", 0ULL),
-        live.value("rejected", 0ULL), live.value("transactions", 0ULL));
+        live.value("rows_bulk", 0ULL), live.value("rows_updated", 0ULL),
+        live.value("rows_deleted", 0ULL), live.value("fields_kept", 0ULL),
+        live.value("conflicts", 0ULL), live.value("rejected", 0ULL),
+        live.value("transactions", 0ULL));
   }
   return exit_code;
 }

@@ -61,6 +61,11 @@ const TargetColumnInfo* TargetTableInfo::Find(std::string_view column) const {
   return nullptr;
 }
 
+Status SqlSession::CopyIn(std::string_view, const std::vector<std::string>&,
+                          const std::vector<SqlParam>&) {
+  return Status::FailedPrecondition("internal: COPY is not supported by " + Describe());
+}
+
 std::string QuoteTableName(const SqlSession& session, std::string_view table) {
   std::string out;
   size_t start = 0;

@@ -132,6 +132,17 @@ class SqlSession {
   virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
                                             const std::vector<SqlParam>& params) = 0;
 
+  // Bulk load (PostgreSQL's COPY FROM STDIN): appends rows to `quoted_table`
+  // (already quoted, as QuoteTableName gives it), `quoted_columns.size()`
+  // values per row, row after row in `values`. All or nothing, like one
+  // INSERT: a duplicate key or a bad value fails the whole call with
+  // Rejected. Only when supports_copy(); the engine uses multi-row INSERTs
+  // everywhere else.
+  virtual bool supports_copy() const { return false; }
+  virtual Status CopyIn(std::string_view quoted_table,
+                        const std::vector<std::string>& quoted_columns,
+                        const std::vector<SqlParam>& values);
+
   virtual Status Begin() = 0;
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -233,6 +234,15 @@ Result<Checkpoints> SqlTarget::Open() {
           if (&ctx->info.columns[c] == ctx->info.Find(k)) ctx->key_columns.push_back(c);
         }
       }
+      if (session_->supports_copy() && !ctx->info.primary_key.empty() &&
+          ctx->info.primary_key.size() == ctx->key_columns.size()) {
+        ctx->copy_ok = true;
+        for (const std::string& pk : ctx->info.primary_key) {
+          bool in_key = false;
+          for (size_t k : ctx->key_columns) in_key = in_key || ctx->info.columns[k].name == pk;
+          ctx->copy_ok = ctx->copy_ok && in_key;
+        }
+      }
       it = tables_.emplace(m.to, std::move(ctx)).first;
     } else {
       // Mappings sharing a table must agree on the key.
@@ -281,6 +291,7 @@ Status SqlTarget::Commit(const Checkpoints& checkpoints) {
   in_transaction_ = false;
   deltas_ += pending_.deltas;
   inserted_ += pending_.rows_inserted;
+  bulk_ += pending_.rows_bulk;
   updated_ += pending_.rows_updated;
   deleted_ += pending_.rows_deleted;
   kept_ += pending_.fields_kept;
@@ -305,6 +316,7 @@ ApplyCounters SqlTarget::counters() const {
   ApplyCounters c;
   c.deltas = deltas_.load();
   c.rows_inserted = inserted_.load();
+  c.rows_bulk = bulk_.load();
   c.rows_updated = updated_.load();
   c.rows_deleted = deleted_.load();
   c.fields_kept = kept_.load();
@@ -331,6 +343,7 @@ namespace {
 void AddCounters(ApplyCounters& to, const ApplyCounters& from) {
   to.deltas += from.deltas;
   to.rows_inserted += from.rows_inserted;
+  to.rows_bulk += from.rows_bulk;
   to.rows_updated += from.rows_updated;
   to.rows_deleted += from.rows_deleted;
   to.fields_kept += from.fields_kept;
@@ -574,11 +587,15 @@ Status SqlTarget::ProcessDeltas(const std::vector<const SinkDelta*>& deltas, Chu
       for (size_t j = begin; j < i; ++j) {
         if (mapped[j].reject.empty()) seg.push_back(&mapped[j]);
       }
-      DB_RETURN_IF_ERROR(Prefetch(seg, state));
-      for (size_t j = begin; j < i; ++j) {
-        DB_RETURN_IF_ERROR(ReconcileOne(*deltas[j], mapped[j], state));
+      Result<bool> bulk = TryCopySegment(deltas, mapped, begin, i, state);
+      if (!bulk.ok()) return bulk.status();
+      if (!*bulk) {
+        DB_RETURN_IF_ERROR(Prefetch(seg, state));
+        for (size_t j = begin; j < i; ++j) {
+          DB_RETURN_IF_ERROR(ReconcileOne(*deltas[j], mapped[j], state));
+        }
+        DB_RETURN_IF_ERROR(WriteOut(state));
       }
-      DB_RETURN_IF_ERROR(WriteOut(state));
     }
     if (i < deltas.size()) {
       if (deltas[i]->delta.change.op == Op::kTruncate) {
@@ -591,6 +608,83 @@ Status SqlTarget::ProcessDeltas(const std::vector<const SinkDelta*>& deltas, Chu
     begin = i + 1;
   }
   return Status::Ok();
+}
+
+// The bulk path. A segment of inserts (or snapshot rows) of distinct keys is
+// reconciled as if none of its rows existed in the target, without reading
+// them, and written with COPY. That assumption is checked by the database
+// itself: each bulk table's primary key is the mapping's key
+// (SqlTableContext::copy_ok) and deltabridge_row_writers is keyed by
+// (target_table, row_key), so if any row or writers record already exists
+// the COPY fails with a unique violation. Then the savepoint undoes the
+// segment's writes, the state is put back as it was, and the caller applies
+// the segment the ordinary way (read, reconcile, write), exactly as if the
+// bulk path had not been tried. Any other refusal (a bad value) takes the
+// same way back, and the ordinary path then isolates the refused row.
+// Returns true when the segment was written here.
+Result<bool> SqlTarget::TryCopySegment(const std::vector<const SinkDelta*>& deltas,
+                                       std::vector<Mapped>& mapped, size_t begin, size_t end,
+                                       ChunkState& state) {
+  if (options_.copy_min_rows == 0 || end - begin < options_.copy_min_rows) return false;
+  std::vector<SqlTableContext*> tables;
+  bool eligible = state.rows.empty();
+  for (size_t j = begin; j < end && eligible; ++j) {
+    const Op op = deltas[j]->delta.change.op;
+    const Mapped& m = mapped[j];
+    eligible = (op == Op::kInsert || op == Op::kSnapshot) && m.reject.empty() &&
+               !m.new_key.has_value() && m.table->copy_ok;
+    if (eligible && std::find(tables.begin(), tables.end(), m.table) == tables.end()) {
+      tables.push_back(m.table);
+    }
+  }
+  if (!eligible) return false;
+  bool skipping = false;
+  for (SqlTableContext* t : tables) {
+    if (t->copy_skip > 0) {
+      t->copy_skip--;
+      skipping = true;
+    }
+  }
+  if (skipping) return false;
+  // Distinct keys only: a second delta for a key would have to see the first.
+  for (size_t j = begin; j < end; ++j) {
+    Mapped& m = mapped[j];
+    std::string id = m.table->info.name + '\n' + m.row_key;
+    if (state.rows.count(id) > 0) {
+      state.ClearRows();
+      return false;
+    }
+    auto row = std::make_unique<Row>();
+    row->table = m.table;
+    row->key = m.key;
+    row->row_key = m.row_key;
+    state.order.push_back(row.get());
+    state.rows.emplace(std::move(id), std::move(row));
+  }
+  const ApplyCounters before = state.counters;
+  DB_RETURN_IF_ERROR(Savepoint("deltabridge_bulk"));
+  Status s = Status::Ok();
+  for (size_t j = begin; j < end && s.ok(); ++j) s = ReconcileOne(*deltas[j], mapped[j], state);
+  if (s.ok()) s = WriteOut(state, /*bulk=*/true);
+  if (s.ok()) {
+    for (SqlTableContext* t : tables) t->copy_backoff = 0;
+    state.counters.rows_bulk += end - begin;
+    DB_RETURN_IF_ERROR(Release("deltabridge_bulk"));
+    return true;
+  }
+  if (!s.IsRejected()) return s;
+  spdlog::debug("bulk insert of {} rows refused ({}); applying them the ordinary way", end - begin,
+                s.message());
+  DB_RETURN_IF_ERROR(RollbackTo("deltabridge_bulk"));
+  DB_RETURN_IF_ERROR(Release("deltabridge_bulk"));
+  state.ClearRows();
+  state.conflicts.clear();
+  state.counters = before;
+  for (SqlTableContext* t : tables) {
+    t->copy_backoff = std::min(64, std::max(1, t->copy_backoff * 2));
+    t->copy_skip = t->copy_backoff;
+  }
+  return false;
 }
 
 namespace {
@@ -977,7 +1071,7 @@ std::string AssignedSet(const std::vector<bool>& assigned) {
 
 }  // namespace
 
-Status SqlTarget::WriteOut(ChunkState& state) {
+Status SqlTarget::WriteOut(ChunkState& state, bool bulk) {
   SqlSession& s = *session_;
   const SqlDialect dialect = s.dialect();
   // Per table, in first-touch order.
@@ -1017,6 +1111,20 @@ Status SqlTarget::WriteOut(ChunkState& state) {
       std::vector<size_t> cols;
       for (size_t c = 0; c < ncols; ++c) {
         if (set[c] == '1') cols.push_back(c);
+      }
+      if (bulk) {
+        std::vector<std::string> names;
+        for (size_t c : cols) names.push_back(t->quoted_columns[c]);
+        std::vector<SqlParam> values;
+        values.reserve(group.size() * cols.size());
+        for (Row* r : group) {
+          for (size_t c : cols) {
+            values.push_back(TypedToSql(t->info.columns[c], r->values[c], dialect));
+          }
+        }
+        Status cs = s.CopyIn(t->quoted, names, values);
+        if (!cs.ok()) return cs.WithContext("copying into " + t->info.name);
+        continue;
       }
       std::string head = "INSERT INTO " + t->quoted + " (";
       for (size_t i = 0; i < cols.size(); ++i) {
@@ -1077,6 +1185,19 @@ Status SqlTarget::WriteOut(ChunkState& state) {
       std::vector<SqlParam> params = {SqlParam::Text(t->info.name)};
       for (size_t i = start; i < end; ++i) params.push_back(SqlParam::Text(w_delete[i]->row_key));
       DB_RETURN_IF_ERROR(Exec(s, sql, params, "deleting from deltabridge_row_writers"));
+    }
+    if (bulk && !w_insert.empty()) {
+      static const std::vector<std::string> kWriterColumns = {"target_table", "row_key", "writers"};
+      std::vector<SqlParam> values;
+      values.reserve(w_insert.size() * 3);
+      for (Row* r : w_insert) {
+        values.push_back(SqlParam::Text(t->info.name));
+        values.push_back(SqlParam::Text(r->row_key));
+        values.push_back(SqlParam::Text(EncodeRowWriters(r->writers)));
+      }
+      Status cs = s.CopyIn("deltabridge_row_writers", kWriterColumns, values);
+      if (!cs.ok()) return cs.WithContext("copying into deltabridge_row_writers");
+      w_insert.clear();
     }
     const size_t per_three = BatchRows(s, 3);
     for (size_t start = 0; start < w_insert.size(); start += per_three) {

@@ -47,6 +47,10 @@ struct SqlTargetOptions {
   size_t chunk_deltas = 2000;
   // Now, in microseconds since the epoch (tests fix it).
   std::function<int64_t()> now_us;
+  // Bulk path (sessions that support COPY): a segment of at least this many
+  // inserts of distinct new keys is written with COPY, without reading the
+  // rows first (see SqlTarget::TryCopySegment). 0 turns the path off.
+  size_t copy_min_rows = 16;
 };
 
 // One target table as the engine uses it.
@@ -56,6 +60,15 @@ struct SqlTableContext {
   std::vector<size_t> key_columns;          // indexes into info.columns, in mapping key order
   std::vector<std::string> quoted_columns;  // parallel to info.columns
   int mappings = 0;                         // how many mappings write this table
+  // The bulk path may write this table: the session supports COPY and the
+  // table's primary key is exactly the mapping's key, so COPY of a key the
+  // table already has fails with a unique violation instead of adding a
+  // second row.
+  bool copy_ok = false;
+  // After the bulk path met a row the table already had: segments to skip
+  // it for (copy_skip), doubling on each failure up to 64 (copy_backoff).
+  int copy_skip = 0;
+  int copy_backoff = 0;
 };
 
 // Checks a mapping against its table: the key and every ruled, renamed and
@@ -90,13 +103,16 @@ class SqlTarget : public Target {
   struct ChunkState;
 
   Status ProcessDeltas(const std::vector<const SinkDelta*>& deltas, ChunkState& state);
-  Status ProcessSegment(const std::vector<const SinkDelta*>& deltas, size_t begin, size_t end,
-                        ChunkState& state);
+  Result<bool> TryCopySegment(const std::vector<const SinkDelta*>& deltas,
+                              std::vector<Mapped>& mapped, size_t begin, size_t end,
+                              ChunkState& state);
   Status ApplyChunk(const std::vector<const SinkDelta*>& deltas);
   Result<Mapped> MapDelta(const SinkDelta& d);
   Status Prefetch(const std::vector<Mapped*>& mapped, ChunkState& state);
   Status ReconcileOne(const SinkDelta& d, Mapped& m, ChunkState& state);
-  Status WriteOut(ChunkState& state);
+  // Writes what the segment reconciled. `bulk`: every row is new and is
+  // written with COPY (TryCopySegment's precondition).
+  Status WriteOut(ChunkState& state, bool bulk = false);
   Status UpdateRows(const SqlTableContext& t, const std::vector<size_t>& cols,
                     const std::vector<Row*>& rows);
   Status UpdateWriters(const SqlTableContext& t, const std::vector<Row*>& rows);
@@ -122,8 +138,8 @@ class SqlTarget : public Target {
   bool in_transaction_ = false;
 
   ApplyCounters pending_;  // counted since Begin; added to the totals at Commit
-  std::atomic<uint64_t> deltas_{0}, inserted_{0}, updated_{0}, deleted_{0}, kept_{0}, conflicts_{0},
-      rejected_{0}, transactions_{0};
+  std::atomic<uint64_t> deltas_{0}, inserted_{0}, bulk_{0}, updated_{0}, deleted_{0}, kept_{0},
+      conflicts_{0}, rejected_{0}, transactions_{0};
 };
 
 }  // namespace deltabridge

@@ -107,6 +107,62 @@ TEST_F(PgSessionTest, DataErrorsAreRejectedAndSavepointsKeepEarlierWork) {
   ASSERT_TRUE(s->Execute("DELETE FROM kv", {}).ok());
 }
 
+TEST_F(PgSessionTest, CopyInRoundTripsEscapesNullAndBinaryAndRefusesDuplicates) {
+  auto s = Connect();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->supports_copy());
+  ASSERT_TRUE(
+      pg_->Exec("CREATE TABLE \"Copy Me\" (\"K\" int PRIMARY KEY, t text, b bytea)", "target")
+          .ok());
+  const std::string nasty = "tab\there\nnew line\r\\back\\N \\. héllo ✓";
+  std::vector<SqlParam> rows = {
+      SqlParam::Text("1"), SqlParam::Text(nasty), SqlParam::Binary(AllBytes()),
+      SqlParam::Text("2"), SqlParam::Null(),      SqlParam::Binary(""),
+      SqlParam::Text("3"), SqlParam::Text("\\N"), SqlParam::Null(),
+      SqlParam::Text("4"), SqlParam::Text(""),    SqlParam::Binary("\t\n\\")};
+  // More rows than one piece of the COPY stream holds.
+  const std::string long_text(300 * 1024, 'x');
+  rows.push_back(SqlParam::Text("5"));
+  rows.push_back(SqlParam::Text(long_text));
+  rows.push_back(SqlParam::Null());
+  const std::vector<std::string> columns = {s->QuoteIdentifier("K"), "t", "b"};
+  ASSERT_TRUE(s->Begin().ok());
+  Status copied = s->CopyIn(QuoteTableName(*s, "public.Copy Me"), columns, rows);
+  ASSERT_TRUE(copied.ok()) << copied.ToString();
+  ASSERT_TRUE(s->Commit().ok());
+  auto back = s->Query("SELECT \"K\", t, b FROM \"Copy Me\" ORDER BY 1", {});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), 5u);
+  EXPECT_EQ((*back)[0][1], nasty);
+  EXPECT_EQ((*back)[0][2], AllBytes());
+  EXPECT_FALSE((*back)[1][1].has_value());
+  EXPECT_EQ((*back)[1][2], "");
+  EXPECT_EQ((*back)[2][1], "\\N");
+  EXPECT_FALSE((*back)[2][2].has_value());
+  EXPECT_EQ((*back)[3][1], "");
+  EXPECT_EQ((*back)[3][2], "\t\n\\");
+  EXPECT_EQ((*back)[4][1], long_text);
+
+  // A key the table has: the whole COPY is refused (unique violation), the
+  // savepoint before it keeps the transaction usable, and nothing of it lands.
+  ASSERT_TRUE(s->Begin().ok());
+  ASSERT_TRUE(s->Execute("SAVEPOINT x", {}).ok());
+  Status dup = s->CopyIn("\"Copy Me\"", columns,
+                         {SqlParam::Text("6"), SqlParam::Null(), SqlParam::Null(),
+                          SqlParam::Text("1"), SqlParam::Null(), SqlParam::Null()});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_TRUE(dup.IsRejected()) << dup.ToString();
+  EXPECT_NE(dup.message().find("23505"), std::string::npos) << dup.ToString();
+  ASSERT_TRUE(s->Execute("ROLLBACK TO SAVEPOINT x", {}).ok());
+  Status ragged = s->CopyIn("\"Copy Me\"", columns, {SqlParam::Text("7")});
+  EXPECT_FALSE(ragged.ok());
+  ASSERT_TRUE(s->Execute("INSERT INTO \"Copy Me\" VALUES (8, 'after', NULL)", {}).ok());
+  ASSERT_TRUE(s->Commit().ok());
+  EXPECT_EQ(
+      *pg_->QueryValue("SELECT string_agg(\"K\"::text, ',' ORDER BY 1) FROM \"Copy Me\"", "target"),
+      "1,2,3,4,5,8");
+}
+
 TEST_F(PgSessionTest, DescribeTableGivesCategoriesAndTheKeyInOrder) {
   auto s = Connect();
   ASSERT_TRUE(s);
