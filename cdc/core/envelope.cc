@@ -68,7 +68,9 @@ void AppendDouble(std::string* out, double d) {
   }
 }
 
-// Parses "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" into microseconds; false when malformed.
+
+}  // namespace
+
 bool ParseUtcMicros(std::string_view s, int64_t* out) {
   std::tm tm{};
   int us = 0;
@@ -89,8 +91,6 @@ bool ParseUtcMicros(std::string_view s, int64_t* out) {
   *out = static_cast<int64_t>(timegm(&tm)) * 1000000 + us;
   return true;
 }
-
-}  // namespace
 
 void AppendJsonString(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -263,43 +263,6 @@ std::string EncodeEnvelope(const Delta& delta) {
   return out;
 }
 
-Result<Delta> DecodeEnvelope(std::string_view body) {
-  // ordered_json keeps the columns in the order the source sent them.
-  nlohmann::ordered_json j =
-      nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption("body is not a JSON object");
-  try {
-    Delta d;
-    d.seq = j.at("seq").get<uint64_t>();
-    d.bridge = j.at("bridge").get<std::string>();
-    Change& c = d.change;
-    c.source = j.at("source").get<std::string>();
-    c.table = j.at("table").get<std::string>();
-    if (!ParseOp(j.at("op").get<std::string>(), &c.op)) {
-      return Status::Corruption("unknown op " + j.at("op").dump());
-    }
-    for (const auto& [k, v] : j.at("key").items()) c.key.emplace_back(k, ValueFromJson(v));
-    for (const auto& [k, v] : j.at("changes").items()) {
-      ColumnChange cc;
-      cc.name = k;
-      if (!v.is_object()) return Status::Corruption("change of " + k + " is not an object");
-      if (v.contains("old")) cc.old_value = ValueFromJson(v["old"]);
-      if (v.contains("new")) cc.new_value = ValueFromJson(v["new"]);
-      c.changes.push_back(std::move(cc));
-    }
-    if (j.contains("ts") && !ParseUtcMicros(j["ts"].get<std::string>(), &c.commit_time_us)) {
-      return Status::Corruption("bad ts " + j["ts"].dump());
-    }
-    if (j.contains("pos")) c.pos = j["pos"].get<std::string>();
-    if (j.contains("tx")) {
-      c.tx_id = j["tx"].at("id").get<std::string>();
-      c.tx_last = j["tx"].at("last").get<bool>();
-    }
-    return d;
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(std::string("envelope: ") + e.what());
-  }
-}
 
 std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us) {
   std::string out = fmt::format("{{\"seq\":{},\"bridge\":", newest_seq);

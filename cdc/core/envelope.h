@@ -2,8 +2,8 @@
 // ZeroMQ message, and the heartbeat body.
 //
 // Encoding is hand-written (it runs once per delta on the hot path and must
-// format values exactly as the contract says); decoding uses nlohmann::json,
-// since subscribers parse far fewer bytes per second than the bridge writes.
+// format values exactly as the contract says); decoding uses simdjson's
+// On-Demand parser, with nlohmann::json as the reference for unusual bodies.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -24,7 +24,11 @@ std::string EncodeEnvelope(const Delta& delta);
 // Parses a body produced by EncodeEnvelope (or by any writer of the contract).
 // Values come back loosely typed: JSON numbers as kInt/kUInt/kFloat, strings as
 // kText, true/false as kBool, null as kNull; sql_type is left empty.
+// (envelope_decoder.cc: simdjson for the forms the bridge writes, nlohmann
+// for everything else, with one meaning.)
 Result<Delta> DecodeEnvelope(std::string_view body);
+// The nlohmann decoder alone, which defines the meaning (tests compare).
+Result<Delta> DecodeEnvelopeWithTreeForTest(std::string_view body);
 
 // One JSON value as DecodeEnvelope reads it: the same loose kinds, sql_type empty.
 Value ValueFromJson(const nlohmann::ordered_json& j);
@@ -33,6 +37,10 @@ Value ValueFromJson(const nlohmann::ordered_json& j);
 std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us);
 // The newest seq in a heartbeat body.
 Result<uint64_t> DecodeHeartbeatSeq(std::string_view body);
+
+// Parses "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" into microseconds since the epoch;
+// false when malformed.
+bool ParseUtcMicros(std::string_view text, int64_t* out);
 
 // Appends `value` in its contract JSON form.
 void AppendJsonValue(std::string* out, const Value& value);

@@ -129,6 +129,100 @@ TEST(EnvelopeTest, DecodeRejectsMalformedBodies) {
   }
 }
 
+// The fast decoder (simdjson) must mean exactly what the tree decoder
+// (nlohmann) means: same delta, or the same error.
+std::string Describe(const Result<Delta>& r) {
+  if (!r.ok()) return "error: " + r.status().ToString();
+  std::string out = EncodeEnvelope(*r);
+  for (const auto& [k, v] : r->change.key) out += " k:" + std::to_string(static_cast<int>(v.kind));
+  for (const ColumnChange& c : r->change.changes) {
+    out += " c:" + (c.old_value ? std::to_string(static_cast<int>(c.old_value->kind)) : "-") + "/" +
+           (c.new_value ? std::to_string(static_cast<int>(c.new_value->kind)) : "-");
+  }
+  return out;
+}
+
+void ExpectSameMeaning(const std::string& body) {
+  EXPECT_EQ(Describe(DecodeEnvelope(body)), Describe(DecodeEnvelopeWithTreeForTest(body))) << body;
+}
+
+TEST(EnvelopeTest, FastDecoderMeansWhatTheTreeDecoderMeans) {
+  Delta rich = SampleDelta();
+  rich.change.key.emplace_back("k2",
+                               Value::Textual(Value::Kind::kText, "a\"b\\c\u00e9\x01", "text"));
+  rich.change.changes.push_back(
+      {"big", Value::Int(-9007199254740993), Value::UInt(18446744073709551615u)});
+  rich.change.changes.push_back({"f", Value::Float(1e300), Value::Float(std::nan(""))});
+  rich.change.changes.push_back({"b", Value::Bool(false), Value::Bool(true)});
+  rich.change.changes.push_back({"n", std::nullopt, Value::Int(9007199254740992)});
+  rich.change.changes.push_back(
+      {"bin", std::nullopt, Value::Textual(Value::Kind::kBinary, "\x00\xff", "bytea")});
+  const std::string body = EncodeEnvelope(rich);
+  ASSERT_TRUE(DecodeEnvelope(body).ok());
+  ExpectSameMeaning(body);
+  for (const std::string& odd : {
+           // Fields in another order, whitespace, escapes, unknown fields.
+           std::string("{ \"changes\" : {\"x\":{\"new\":1}}, \"key\":{\"id\":1},\"op\":\"insert\","
+                       "\"table\":\"t\",\"source\":\"s\",\"bridge\":\"b\",\"seq\":3 }"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{\"id\":1},\"changes\":{},\"extra\":[1,2]}"),
+           // Values that are arrays or objects, numbers past 64 bits, 1.0.
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{\"id\":[1, {\"a\":2}]},\"changes\":{\"x\":{\"new\":{\"z\":null}}}}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{\"id\":123456789012345678901234},\"changes\":{\"x\":{\"new\":1.0}}}"),
+           // Repeated columns, repeated sides, unknown sides.
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{\"id\":1,\"id\":2},\"changes\":{\"x\":{\"new\":1},\"x\":{\"old\":2}}}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{\"x\":{\"new\":1,\"new\":2,\"other\":3}}}"),
+           // Mistyped and missing fields, a negative seq, trailing bytes, bad UTF-8.
+           std::string(
+               "{\"seq\":-3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{}}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{\"x\":5}}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"upsert\","
+               "\"key\":{},\"changes\":{}}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{},\"tx\":{\"id\":\"1\"}}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{},\"ts\":\"yesterday\"}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{}} x"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\xff\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{}}"),
+           std::string("{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\\u0000\",\"table\":\"t\",\"op\":"
+                       "\"insert\","
+                       "\"key\":{},\"changes\":{}}"),
+       }) {
+    ExpectSameMeaning(odd);
+  }
+  // Every truncation, and many bodies with one byte changed.
+  for (size_t n = 0; n < body.size(); ++n) ExpectSameMeaning(body.substr(0, n));
+  uint64_t x = 88172645463325252u;  // xorshift64: the same bodies every run
+  const std::string bytes = "{}[]\":,0129-.eE\\ntfu \x01\xc3\xff";
+  for (int i = 0; i < 4000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    std::string mutated = body;
+    mutated[x % mutated.size()] = bytes[(x >> 32) % bytes.size()];
+    ExpectSameMeaning(mutated);
+  }
+}
+
 TEST(EnvelopeTest, Heartbeat) {
   std::string hb = EncodeHeartbeat("parks", 77, 0);
   EXPECT_EQ(hb, "{\"seq\":77,\"bridge\":\"parks\",\"ts\":\"1970-01-01T00:00:00.000000Z\"}");
