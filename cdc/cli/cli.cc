@@ -60,6 +60,13 @@ int RunCli(int argc, char** argv) {
   tail->add_option("--from", tail_args.from, "first seq to replay")->check(CLI::PositiveNumber);
   tail->add_option("--count", tail_args.count, "exit after N deltas")->check(CLI::PositiveNumber);
 
+  BinlogArgs binlog_args;
+  CLI::App* binlog = app.add_subcommand(
+      "binlog", "decode captured MySQL/MariaDB binlog files and print their deltas as JSON lines");
+  binlog->add_option("FILE", binlog_args.files, "binlog files, in order")->required();
+  binlog->add_option("--table", binlog_args.tables, "database.table pattern (repeatable)")
+      ->allow_extra_args(false);  // --table A FILE: FILE is not a second pattern
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -74,6 +81,7 @@ int RunCli(int argc, char** argv) {
   if (run->parsed()) return RunCommand(file, resnapshot);
   if (check->parsed()) return CheckCommand(file);
   if (tail->parsed()) return TailCommand(tail_args);
+  if (binlog->parsed()) return BinlogCommand(binlog_args);
   if (sink->parsed()) return SinkCommand(file);
   if (status->parsed()) {
     Result<ConfigKind> kind = DetectConfigKind(file);

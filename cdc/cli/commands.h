@@ -27,6 +27,13 @@ int TailCommand(const TailArgs& args);
 
 int CheckCommand(const std::string& file);
 
+// `deltabridge binlog FILE... [--table PATTERN]...`
+struct BinlogArgs {
+  std::vector<std::string> files;
+  std::vector<std::string> tables;  // database.table globs; all tables when empty
+};
+int BinlogCommand(const BinlogArgs& args);
+
 // `deltabridge sink SINK.yaml`
 int SinkCommand(const std::string& sink_file);
 // `deltabridge status SINK.yaml`

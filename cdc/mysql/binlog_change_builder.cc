@@ -1,0 +1,175 @@
+#include "cdc/mysql/binlog_change_builder.h"
+
+#include <algorithm>
+#include <cctype>
+#include <variant>
+
+namespace deltabridge::mysql {
+
+namespace {
+
+// The query's first word, upper-cased ("BEGIN", "COMMIT", "XA", ...).
+std::string FirstWord(const std::string& q) {
+  size_t i = 0;
+  while (i < q.size() && std::isspace(static_cast<unsigned char>(q[i]))) ++i;
+  std::string w;
+  while (i < q.size() && std::isalpha(static_cast<unsigned char>(q[i]))) {
+    w += static_cast<char>(std::toupper(static_cast<unsigned char>(q[i])));
+    ++i;
+  }
+  return w;
+}
+
+}  // namespace
+
+void BinlogChangeBuilder::Begin(const BinlogEvent& ev, std::string gtid, bool implicit) {
+  tx_.emplace();
+  tx_->gtid = std::move(gtid);
+  tx_->start = file_ + ":" + std::to_string(ev.offset);
+  tx_->implicit = implicit;
+  tx_->original_commit_us = pending_commit_us_;
+  pending_gtid_.clear();
+  pending_commit_us_ = 0;
+}
+
+Status BinlogChangeBuilder::Commit(const BinlogEvent& ev) {
+  BinlogTransaction t;
+  t.gtid = tx_->gtid;
+  t.tx_id = tx_->gtid.empty() ? tx_->start : tx_->gtid;
+  t.position =
+      (t.gtid.empty() ? "" : t.gtid + " ") + file_ + ":" + std::to_string(ev.header.log_pos);
+  t.commit_time_us = tx_->original_commit_us != 0 ? static_cast<int64_t>(tx_->original_commit_us)
+                                                  : int64_t{ev.header.timestamp} * 1000000;
+  t.changes = std::move(tx_->changes);
+  tx_.reset();
+  for (Change& c : t.changes) {
+    c.pos = t.position;
+    c.tx_id = t.tx_id;
+    c.commit_time_us = t.commit_time_us;
+    c.tx_last = false;
+  }
+  if (!t.changes.empty()) t.changes.back().tx_last = true;
+  ++stats_.transactions;
+  stats_.changes += t.changes.size();
+  return on_tx_(std::move(t));
+}
+
+Status BinlogChangeBuilder::OnEvent(const BinlogEvent& ev) {
+  if (const auto* q = std::get_if<QueryEvent>(&ev.body)) {
+    std::string word = FirstWord(q->query);
+    if (word == "BEGIN") {
+      std::string gtid = pending_gtid_;
+      if (!tx_) Begin(ev, std::move(gtid), false);
+      return Status::Ok();
+    }
+    if (word == "COMMIT") {
+      if (!tx_) return Status::Ok();  // a COMMIT without its BEGIN (read from mid-transaction)
+      return Commit(ev);
+    }
+    if (word == "ROLLBACK") {
+      if (tx_) ++stats_.rollbacks;
+      tx_.reset();
+      pending_gtid_.clear();
+      return Status::Ok();
+    }
+    if (tx_) return Status::Ok();  // a statement inside a transaction (e.g. on a MyISAM table)
+    // A statement that is a transaction of its own (DDL): it only moves the position.
+    Begin(ev, pending_gtid_, false);
+    return Commit(ev);
+  }
+  if (const auto* x = std::get_if<XidEvent>(&ev.body)) {
+    (void)x;
+    if (!tx_) return Status::Ok();
+    return Commit(ev);
+  }
+  if (const auto* g = std::get_if<MysqlGtidEvent>(&ev.body)) {
+    pending_gtid_ = g->anonymous ? std::string() : g->Text();
+    pending_commit_us_ = g->original_commit_us;
+    return Status::Ok();
+  }
+  if (const auto* g = std::get_if<MariaGtidEvent>(&ev.body)) {
+    tx_.reset();  // a transaction cut short (never committed) ends here
+    pending_gtid_ = g->Text();
+    pending_commit_us_ = 0;
+    if (!g->standalone()) Begin(ev, g->Text(), false);
+    return Status::Ok();
+  }
+  if (const auto* t = std::get_if<TableMapEvent>(&ev.body)) {
+    tables_[t->table_id] = *t;
+    return Status::Ok();
+  }
+  if (const auto* rows = std::get_if<RowsEvent>(&ev.body)) return OnRows(ev, *rows);
+  return Status::Ok();
+}
+
+Status BinlogChangeBuilder::OnRows(const BinlogEvent& ev, const RowsEvent& rows) {
+  auto it = tables_.find(rows.table_id);
+  if (it == tables_.end()) {
+    return Status::Corruption("rows event for table id " + std::to_string(rows.table_id) +
+                              " without a TABLE_MAP before it");
+  }
+  const TableMapEvent& table = it->second;
+  if (!tx_) Begin(ev, pending_gtid_, true);
+  std::string name = table.QualifiedName();
+  if (!opt_.include_table || opt_.include_table(name)) {
+    std::vector<RowPair> pairs;
+    Status s = DecodeRows(table, rows, &pairs);
+    if (!s.ok()) return s.WithContext(EventTypeName(ev.header.type) + " event of " + name);
+    for (const RowPair& p : pairs) AddRow(table, rows.kind, p);
+  }
+  if (tx_->implicit && rows.statement_end()) return Commit(ev);
+  return Status::Ok();
+}
+
+void BinlogChangeBuilder::AddRow(const TableMapEvent& table, RowsKind kind, const RowPair& row) {
+  Change c;
+  c.source = opt_.source;
+  c.table = table.QualifiedName();
+  const Row* key_image = nullptr;
+  switch (kind) {
+    case RowsKind::kWrite:
+      c.op = Op::kInsert;
+      key_image = &*row.after;
+      for (size_t i = 0; i < row.after->size(); ++i) {
+        if ((*row.after)[i])
+          c.changes.push_back({table.ColumnName(i), std::nullopt, (*row.after)[i]});
+      }
+      break;
+    case RowsKind::kUpdate: {
+      c.op = Op::kUpdate;
+      key_image = &*row.before;
+      // A column in both images is reported only when its value changed, as
+      // {old, new}; a column only in the after image (MINIMAL: every changed
+      // column; NOBLOB: a changed BLOB) as new only. With FULL every column
+      // is in both images.
+      for (size_t i = 0; i < row.after->size(); ++i) {
+        const std::optional<Value>& after = (*row.after)[i];
+        if (!after) continue;
+        const std::optional<Value>& before = (*row.before)[i];
+        if (!before) {
+          c.changes.push_back({table.ColumnName(i), std::nullopt, after});
+        } else if (!before->SameValue(*after)) {
+          c.changes.push_back({table.ColumnName(i), before, after});
+        }
+      }
+      break;
+    }
+    case RowsKind::kDelete:
+      c.op = Op::kDelete;
+      key_image = &*row.before;
+      for (size_t i = 0; i < row.before->size(); ++i) {
+        if ((*row.before)[i])
+          c.changes.push_back({table.ColumnName(i), (*row.before)[i], std::nullopt});
+      }
+      break;
+  }
+  for (uint32_t k : table.primary_key) {
+    const Row* image = key_image;
+    // A MINIMAL before image always holds the key; fall back to the after image.
+    if (k >= image->size() || !(*image)[k]) image = row.after ? &*row.after : image;
+    if (k < image->size() && (*image)[k]) c.key.emplace_back(table.ColumnName(k), *(*image)[k]);
+  }
+  tx_->changes.push_back(std::move(c));
+}
+
+}  // namespace deltabridge::mysql
