@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "cdc/core/envelope.h"
 #include "sinks/sql/column_values.h"
@@ -36,6 +38,7 @@ struct SqlTarget::Mapped {
   std::string row_key;
   std::optional<std::vector<Value>> new_key;  // a key-changing update
   std::vector<IncomingField> fields;          // non-key columns, target names
+  std::vector<size_t> field_index;            // parallel to fields: index in table->info.columns
   std::string reject;                         // why it cannot be applied (conversion)
 };
 
@@ -528,6 +531,7 @@ Result<SqlTarget::Mapped> SqlTarget::MapDelta(const SinkDelta& d) {
       }
     }
     m.fields.push_back(std::move(f));
+    m.field_index.push_back(static_cast<size_t>(index));
   }
   bool key_changes = false;
   for (size_t k = 0; k < key_wire.size(); ++k) {
@@ -647,25 +651,39 @@ Result<bool> SqlTarget::TryCopySegment(const std::vector<const SinkDelta*>& delt
   }
   if (skipping) return false;
   // Distinct keys only: a second delta for a key would have to see the first.
-  for (size_t j = begin; j < end; ++j) {
-    Mapped& m = mapped[j];
-    std::string id = m.table->info.name + '\n' + m.row_key;
-    if (state.rows.count(id) > 0) {
-      state.ClearRows();
-      return false;
+  {
+    std::map<const SqlTableContext*, std::unordered_set<std::string_view>> keys;
+    for (size_t j = begin; j < end; ++j) {
+      if (!keys[mapped[j].table].insert(mapped[j].row_key).second) return false;
     }
-    auto row = std::make_unique<Row>();
-    row->table = m.table;
-    row->key = m.key;
-    row->row_key = m.row_key;
-    state.order.push_back(row.get());
-    state.rows.emplace(std::move(id), std::move(row));
+  }
+  // New-only values (what inserts carry): every rule applies every field
+  // to a row the target does not have (reconciler.cc: no old value, no last
+  // writer, no current value), so the rows go straight to COPY.
+  bool new_only = true;
+  for (size_t j = begin; j < end && new_only; ++j) {
+    for (const IncomingField& f : mapped[j].fields) {
+      new_only = new_only && f.new_value.has_value() && !f.old_value.has_value();
+    }
   }
   const ApplyCounters before = state.counters;
   DB_RETURN_IF_ERROR(Savepoint("deltabridge_bulk"));
   Status s = Status::Ok();
-  for (size_t j = begin; j < end && s.ok(); ++j) s = ReconcileOne(*deltas[j], mapped[j], state);
-  if (s.ok()) s = WriteOut(state, /*bulk=*/true);
+  if (new_only) {
+    s = CopyNewRows(deltas, mapped, begin, end, state);
+  } else {
+    for (size_t j = begin; j < end; ++j) {
+      Mapped& m = mapped[j];
+      auto row = std::make_unique<Row>();
+      row->table = m.table;
+      row->key = m.key;
+      row->row_key = m.row_key;
+      state.order.push_back(row.get());
+      state.rows.emplace(m.table->info.name + '\n' + m.row_key, std::move(row));
+    }
+    for (size_t j = begin; j < end && s.ok(); ++j) s = ReconcileOne(*deltas[j], mapped[j], state);
+    if (s.ok()) s = WriteOut(state, /*bulk=*/true);
+  }
   if (s.ok()) {
     for (SqlTableContext* t : tables) t->copy_backoff = 0;
     state.counters.rows_bulk += end - begin;
@@ -685,6 +703,107 @@ Result<bool> SqlTarget::TryCopySegment(const std::vector<const SinkDelta*>& delt
     t->copy_skip = t->copy_backoff;
   }
   return false;
+}
+
+// The bulk path's rows when every field carries only a new value: the same
+// rows and writers records ReconcileOne and WriteOut would write for rows
+// the target lacks, built without the general machinery (no Row, no
+// reconciliation, no writers map): this is the sink's hot path for inserts.
+// Rows with the same set of columns share one COPY; each row's writers
+// record is its one writer over its non-key columns, as EncodeRowWriters
+// writes it (columns in name order).
+Status SqlTarget::CopyNewRows(const std::vector<const SinkDelta*>& deltas,
+                              std::vector<Mapped>& mapped, size_t begin, size_t end,
+                              ChunkState& state) {
+  SqlSession& s = *session_;
+  const SqlDialect dialect = s.dialect();
+  struct Group {
+    SqlTableContext* table;
+    std::string set;              // '1' per column written
+    std::vector<size_t> columns;  // written columns, in table order
+    std::string writers_columns;  // ,"columns":[...]}] for the writers records
+    std::vector<const Value*> slots;
+    std::vector<SqlParam> values;  // row after row
+  };
+  std::vector<Group> groups;
+  std::map<SqlTableContext*, std::vector<SqlParam>> writers;
+  std::string set;
+  std::string at_text;
+  int64_t at_us = INT64_MIN;
+  for (size_t j = begin; j < end; ++j) {
+    const SinkDelta& d = *deltas[j];
+    Mapped& m = mapped[j];
+    SqlTableContext& t = *m.table;
+    const size_t ncols = t.info.columns.size();
+    set.assign(ncols, '0');
+    for (size_t k : t.key_columns) set[k] = '1';
+    for (size_t i : m.field_index) {
+      if (set[i] == '1') return Status::FailedPrecondition("internal: a column written twice");
+      set[i] = '1';
+    }
+    Group* g = nullptr;
+    for (Group& candidate : groups) {
+      if (candidate.table == &t && candidate.set == set) g = &candidate;
+    }
+    if (g == nullptr) {
+      Group fresh;
+      fresh.table = &t;
+      fresh.set = set;
+      for (size_t c = 0; c < ncols; ++c) {
+        if (set[c] == '1') fresh.columns.push_back(c);
+      }
+      std::vector<std::string_view> names;
+      for (size_t i : m.field_index) names.push_back(t.info.columns[i].name);
+      std::sort(names.begin(), names.end());
+      fresh.writers_columns = ",\"columns\":[";
+      for (size_t n = 0; n < names.size(); ++n) {
+        if (n > 0) fresh.writers_columns += ',';
+        AppendJsonString(&fresh.writers_columns, names[n]);
+      }
+      fresh.writers_columns += "]}]";
+      fresh.slots.assign(ncols, nullptr);
+      groups.push_back(std::move(fresh));
+      g = &groups.back();
+    }
+    for (size_t k = 0; k < t.key_columns.size(); ++k) g->slots[t.key_columns[k]] = &m.key[k];
+    for (size_t f = 0; f < m.fields.size(); ++f)
+      g->slots[m.field_index[f]] = &*m.fields[f].new_value;
+    for (size_t c : g->columns)
+      g->values.push_back(TypedToSql(t.info.columns[c], *g->slots[c], dialect));
+    if (!m.fields.empty()) {
+      const Change& c = d.delta.change;
+      if (c.commit_time_us != at_us) {
+        at_us = c.commit_time_us;
+        at_text = FormatUtcMicros(at_us);
+      }
+      std::string w = "[{\"source\":";
+      AppendJsonString(&w, QualifiedSource(d.delta.bridge, c.source));
+      w += ",\"at\":\"";
+      w += at_text;
+      w += "\",\"seq\":";
+      w += std::to_string(d.delta.seq);
+      w += g->writers_columns;
+      std::vector<SqlParam>& rows = writers[&t];
+      rows.push_back(SqlParam::Text(t.info.name));
+      rows.push_back(SqlParam::Text(m.row_key));
+      rows.push_back(SqlParam::Text(std::move(w)));
+    }
+    state.counters.deltas++;
+    state.counters.rows_inserted++;
+  }
+  for (const Group& g : groups) {
+    std::vector<std::string> names;
+    for (size_t c : g.columns) names.push_back(g.table->quoted_columns[c]);
+    Status cs = s.CopyIn(g.table->quoted, names, g.values);
+    if (!cs.ok()) return cs.WithContext("copying into " + g.table->info.name);
+  }
+  static const std::vector<std::string> kWriterColumns = {"target_table", "row_key", "writers"};
+  for (const auto& [t, rows] : writers) {
+    Status cs = s.CopyIn("deltabridge_row_writers", kWriterColumns, rows);
+    if (!cs.ok()) return cs.WithContext("copying into deltabridge_row_writers");
+  }
+  state.ClearRows();
+  return Status::Ok();
 }
 
 namespace {

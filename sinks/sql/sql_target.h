@@ -109,6 +109,8 @@ class SqlTarget : public Target {
   Status ApplyChunk(const std::vector<const SinkDelta*>& deltas);
   Result<Mapped> MapDelta(const SinkDelta& d);
   Status Prefetch(const std::vector<Mapped*>& mapped, ChunkState& state);
+  Status CopyNewRows(const std::vector<const SinkDelta*>& deltas, std::vector<Mapped>& mapped,
+                     size_t begin, size_t end, ChunkState& state);
   Status ReconcileOne(const SinkDelta& d, Mapped& m, ChunkState& state);
   // Writes what the segment reconciled. `bulk`: every row is new and is
   // written with COPY (TryCopySegment's precondition).

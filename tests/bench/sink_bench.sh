@@ -19,6 +19,9 @@
 #    Compared with `COPY items FROM file` of the same rows
 #    (exported with COPY TO) into an identical empty table of the target:
 #    median of 3. Printed: both rates and the ratio sink/COPY (target >= 0.5).
+#    Also timed: COPY of the same rows plus the deltabridge_row_writers
+#    records the sink wrote for them, in one transaction: the most any sink
+#    that keeps each field's last writer in the target could reach.
 # 2. Updates under last_writer_wins. The sink is stopped; every source row is
 #    updated (`SET i = i + 1`, transactions of 1000 rows, REPLICA IDENTITY
 #    FULL); once the bridge has journaled them all the sink starts again and
@@ -302,7 +305,22 @@ for k in 1 2 3; do
 done
 copy_ms="$(printf '%s\n' "${copy_times[@]}" | sort -g | sed -n 2p)"
 copy_s="$(calc "${copy_ms} / 1000")"
-dst -c "DROP TABLE items_copy"
+# The floor of any sink that keeps each field's last writer: COPY of the same
+# rows plus the writers records the sink wrote for them, in one transaction.
+echo "COPY: the same rows plus their deltabridge_row_writers records, 3 times"
+dst -c "COPY deltabridge_row_writers TO '${work}/copy/writers.copy'"
+floor_times=()
+for k in 1 2 3; do
+  dst -c "DROP TABLE IF EXISTS items_copy, writers_copy" -c "CREATE TABLE items_copy (${columns})" \
+    -c "CREATE TABLE writers_copy (LIKE deltabridge_row_writers INCLUDING ALL)" >/dev/null
+  ms="$(dst -c '\timing on' -c "BEGIN" -c "COPY items_copy FROM '${work}/copy/items.copy'" \
+    -c "COPY writers_copy FROM '${work}/copy/writers.copy'" -c "COMMIT" |
+    awk '/^Time:/ { total += $2 } END { print total }')"
+  floor_times+=("${ms}")
+done
+floor_ms="$(printf '%s\n' "${floor_times[@]}" | sort -g | sed -n 2p)"
+floor_s="$(calc "${floor_ms} / 1000")"
+dst -c "DROP TABLE items_copy, writers_copy"
 
 # --- 2. updates under last_writer_wins --------------------------------------
 stop_sink
@@ -413,6 +431,8 @@ printf 'inserts, sink apply      : %.2f s (%.0f rows/s) from sink start, bridge 
 printf 'inserts, COPY FROM file  : %.2f s (%.0f rows/s), median of %s ms\n' \
   "${copy_s}" "$(calc "${rows} / ${copy_s}")" "${copy_times[*]}"
 printf 'ratio sink/COPY (rate)   : %.2f (target >= 0.5)\n' "$(calc "${copy_s} / ${ins_s}")"
+printf 'COPY rows + writers      : %.2f s (%.0f rows/s): the ceiling of a sink that records writers, %.2f of COPY\n' \
+  "${floor_s}" "$(calc "${rows} / ${floor_s}")" "$(calc "${copy_s} / ${floor_s}")"
 printf 'updates, last_writer_wins: %.2f s (%.0f rows/s; target >= 20000)\n' \
   "${upd_s}" "$(calc "${rows} / ${upd_s}")"
 printf 'latency at %s/s for %d s: achieved %.0f rows/s (pgbench %s tps); %d rows after the first %d s in %d target transactions\n' \

@@ -223,6 +223,30 @@ TEST(EnvelopeTest, FastDecoderMeansWhatTheTreeDecoderMeans) {
   }
 }
 
+TEST(EnvelopeTest, UtcTimestampsParseBackExactly) {
+  // Every day from 1600 to 2400 at varied times of day, against the formatter.
+  for (int64_t day = -135140; day <= 156969; day += 37) {
+    const int64_t us =
+        day * 86400000000 + (day * 7919 % 86400) * 1000000 + (day * 104729 % 1000000);
+    int64_t back = 0;
+    ASSERT_TRUE(ParseUtcMicros(FormatUtcMicros(us), &back)) << FormatUtcMicros(us);
+    EXPECT_EQ(back, us) << FormatUtcMicros(us);
+  }
+  int64_t v = 0;
+  ASSERT_TRUE(ParseUtcMicros("2000-02-29T23:59:59Z", &v));
+  EXPECT_EQ(v, 951868799000000);
+  ASSERT_TRUE(ParseUtcMicros("1969-12-31T23:59:59.5Z", &v));
+  EXPECT_EQ(v, -500000);
+  ASSERT_TRUE(ParseUtcMicros("2026-11-27T10:00:00.123456789Z", &v));  // nanoseconds: truncated
+  EXPECT_EQ(v % 1000000, 123456);
+  for (const char* bad : {"", "2026-11-27T10:00:00", "2026-11-27 10:00:00Z", "2026-1-27T10:00:00Z",
+                          "2026-13-27T10:00:00Z", "2026-11-27T24:00:00Z", "2026-11-27T10:00:00.Z",
+                          "2026-11-27T10:00:00.12xZ", "2026-11-27T10:00:00+01",
+                          "x026-11-27T10:00:00Z", "2026-11-27T10:00:00.1234567890Z"}) {
+    EXPECT_FALSE(ParseUtcMicros(bad, &v)) << bad;
+  }
+}
+
 TEST(EnvelopeTest, Heartbeat) {
   std::string hb = EncodeHeartbeat("parks", 77, 0);
   EXPECT_EQ(hb, "{\"seq\":77,\"bridge\":\"parks\",\"ts\":\"1970-01-01T00:00:00.000000Z\"}");

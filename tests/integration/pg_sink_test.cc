@@ -584,6 +584,12 @@ TEST_F(PgSinkTest, BulkInsertsMeetRowsTheTargetHasAndRowsItRefuses) {
     return j.is_object() ? j.value("rows_bulk", -1) : -1;
   };
   EXPECT_TRUE(WaitUntil([&] { return bulk_rows() == 100; })) << bulk_rows();
+  // The bulk path writes the writers records the ordinary path writes.
+  const std::string shape =
+      "SELECT json_array_length(writers) || (writers -> 0 ->> 'source') || "
+      "(writers -> 0 -> 'columns')::text FROM deltabridge_row_writers WHERE row_key = ";
+  EXPECT_EQ(Value(dash(), shape + "'[50]'"), "1parks.scheduling[\"b\",\"cnt\",\"n\",\"tag\"]");
+  EXPECT_EQ(Value(dash(), shape + "'[250]'"), Value(dash(), shape + "'[50]'"));
   // The writers decide later changes: an update of a bulk-written row lands,
   // and the counter adds up.
   Sql(sched(), "UPDATE bulk SET n = n + 1000, cnt = cnt + 4 WHERE id IN (7, 250)");
