@@ -15,7 +15,10 @@
 #include <thread>
 
 #include "cdc/cli/commands.h"
+#include "cdc/cli/sink_metrics.h"
 #include "cdc/core/envelope.h"
+#include "cdc/core/log_limiter.h"
+#include "cdc/metrics/metrics_server.h"
 #include "mappings/sink_config.h"
 #include "sinks/bridge_probe.h"
 #include "sinks/sink_runner.h"
@@ -137,17 +140,55 @@ int SinkCommand(const std::string& file) {
     spdlog::error("{}", target.status().message());
     return ExitFor(target.status());
   }
-  if (cfg->metrics) {
-    spdlog::warn("sink {}: sink.metrics is accepted but not served by this build yet", cfg->name);
-  }
   spdlog::info("sink {}: applying to {} ({} mapping(s), {} bridge(s))", cfg->name,
                TargetTypeName(cfg->target.type), cfg->mappings.size(), cfg->subscribe.size());
   SinkRunner runner(*cfg, std::move(target).value());
+  // Open conflicts, counted by the watcher every 10 s (every second while
+  // unknown: the sink creates its tables at start) on a session of its own
+  // (SQL targets, when metrics are served); -1 while unknown.
+  std::atomic<int64_t> conflicts_waiting{-1};
+  MetricsServer metrics;
+  if (cfg->metrics) {
+    Status ms = metrics.Start(*cfg->metrics, "sink " + cfg->name, [&] {
+      int64_t waiting = conflicts_waiting.load();
+      return RenderSinkMetrics(
+          *cfg, runner.stats(),
+          waiting < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(waiting)),
+          NowUs());
+    });
+    if (!ms.ok()) {
+      spdlog::error("{}", ms.message());
+      return kExitFailure;
+    }
+  }
   std::atomic<bool> stop{false};
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+    auto last_count = std::chrono::steady_clock::now() - std::chrono::seconds(60);
+    std::unique_ptr<SqlSession> counting;
+    LogLimiter count_log(std::chrono::minutes(5));
     while (!done.load()) {
+      if (cfg->metrics && cfg->target.type != TargetType::kJsonl &&
+          std::chrono::steady_clock::now() - last_count >=
+              std::chrono::seconds(conflicts_waiting.load() < 0 ? 1 : 10)) {
+        last_count = std::chrono::steady_clock::now();
+        if (!counting || counting->broken()) {
+          counting.reset();
+          Result<SqlSessionFactory> factory = MakeSqlSessionFactory(cfg->target);
+          Result<std::unique_ptr<SqlSession>> session =
+              factory.ok() ? (*factory)() : Result<std::unique_ptr<SqlSession>>(factory.status());
+          if (session.ok()) counting = std::move(session).value();
+        }
+        Result<uint64_t> n = counting ? CountOpenConflicts(*counting, cfg->name)
+                                      : Result<uint64_t>(Status::Unavailable("no session"));
+        conflicts_waiting = n.ok() ? static_cast<int64_t>(*n) : -1;
+        uint64_t suppressed = 0;
+        if (!n.ok() && count_log.Allow(&suppressed)) {
+          spdlog::debug("sink {}: counting open conflicts for metrics: {}", cfg->name,
+                        n.status().message());
+        }
+      }
       timespec ts{0, 200 * 1000 * 1000};
       int sig = sigtimedwait(&signals, nullptr, &ts);
       if (sig == SIGINT || sig == SIGTERM) {

@@ -1,7 +1,12 @@
 // End-to-end tests of sinks into PostgreSQL: a real PostgreSQL 15 holding the
 // source databases and the target database, a real `deltabridge run` and a
 // real `deltabridge sink` process.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -13,6 +18,39 @@
 
 namespace deltabridge::test {
 namespace {
+
+// A loopback port free right now (the kernel's pick for port 0).
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// Adds `metrics: 127.0.0.1:PORT` to a sink file's `sink:` section.
+void ServeMetrics(const std::string& config_path, int port) {
+  std::ifstream in(config_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t at = text.find("  state_dir:");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at, "  metrics: 127.0.0.1:" + std::to_string(port) + "\n");
+  std::ofstream(config_path, std::ios::trunc) << text;
+}
+
+// The value of one sample line ("name{labels}") in a scrape, or -1.
+double Metric(const std::string& scrape, const std::string& sample) {
+  size_t at = scrape.find("\n" + sample + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(scrape.substr(at + sample.size() + 2));
+}
 
 class PgSinkTest : public ::testing::Test {
  protected:
@@ -416,6 +454,8 @@ TEST_F(PgSinkTest, SinkStartedLateCatchesUpThroughReplay) {
   SinkUnderTest sink("dash", bridge, {"parks.scheduling.public.items"}, Target(),
                      "  - from: parks.scheduling.public.items\n    to: public.items\n"
                      "    key: [id]\n");
+  const int metrics_port = FreeLoopbackPort();
+  ServeMetrics(sink.config_path(), metrics_port);
   sink.Start();
   ASSERT_TRUE(WaitValue("SELECT count(*) || '/' || sum(n) FROM items",
                         Value(sched(), "SELECT count(*) || '/' || sum(n) FROM items")));
@@ -432,6 +472,27 @@ TEST_F(PgSinkTest, SinkStartedLateCatchesUpThroughReplay) {
     return j.is_object() && j.value("received", 0) == 4300 && j.value("deltas", 0) == 4300;
   })) << status_file().dump();
   EXPECT_EQ(status_file().value("unmapped", 1), 0);
+  // The same figures on the metrics endpoint, in Prometheus' text format.
+  httplib::Client http("127.0.0.1", metrics_port);
+  auto scrape = http.Get("/metrics");
+  ASSERT_TRUE(scrape) << httplib::to_string(scrape.error());
+  EXPECT_EQ(scrape->status, 200);
+  EXPECT_NE(scrape->get_header_value("Content-Type").find("text/plain; version=0.0.4"),
+            std::string::npos);
+  const std::string& body = scrape->body;
+  EXPECT_EQ(Metric(body, "deltabridge_sink_deltas_applied_total{sink=\"dash\"}"), 4300) << body;
+  EXPECT_EQ(Metric(body, "deltabridge_sink_deltas_received_total{sink=\"dash\"}"), 4300);
+  EXPECT_EQ(Metric(body, "deltabridge_sink_rows_deleted_total{sink=\"dash\"}"), 300);
+  EXPECT_GE(Metric(body, "deltabridge_sink_applied_seq{sink=\"dash\",bridge=\"parks\"}"), 4300);
+  EXPECT_GE(Metric(body, "deltabridge_sink_lag_seconds{sink=\"dash\",bridge=\"parks\"}"), 0);
+  EXPECT_NE(body.find("# TYPE deltabridge_sink_rows_inserted_total counter"), std::string::npos);
+  EXPECT_TRUE(WaitUntil([&] {
+    auto r = http.Get("/metrics");
+    return r && Metric(r->body, "deltabridge_sink_conflicts_waiting{sink=\"dash\"}") == 0;
+  }));
+  auto other = http.Get("/other");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 404);
   EXPECT_EQ(Value(dash(), "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"),
             Value(sched(), "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"));
   // A restart applies nothing twice: the checkpoint holds.
@@ -596,6 +657,30 @@ TEST_F(PgSinkTest, BulkInsertsMeetRowsTheTargetHasAndRowsItRefuses) {
   ASSERT_TRUE(WaitValue("SELECT n || ',' || cnt FROM bulk WHERE id = 250", "1250,5"));
   EXPECT_EQ(Value(dash(), "SELECT n || ',' || cnt FROM bulk WHERE id = 7"), "1007,14");
   sink.Stop();
+}
+
+TEST_F(PgSinkTest, MetricsPortInUseStopsTheSinkWithTheAddress) {
+  // Hold a listening socket on a loopback port.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const int port = ntohs(a.sin_port);
+  SinkUnderTest sink("dash",
+                     "  - bridge: parks\n    publish: tcp://127.0.0.1:1\n"
+                     "    replay: tcp://127.0.0.1:2\n    topics: [\"parks.\"]\n",
+                     Target(), "  - from: parks.s.public.t\n    to: public.t\n    key: [id]\n");
+  ServeMetrics(sink.config_path(), port);
+  RunResult r = SinkUnderTest::Cli({"sink", sink.config_path()});
+  close(fd);
+  EXPECT_EQ(r.status.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot serve metrics on 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(PgSinkTest, CheckAndRuntimeErrorsSayWhatToFix) {
