@@ -2,17 +2,22 @@
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
+#include "cdc/bridge/bridge_stats.h"
 #include "cdc/bridge/journal_replay_source.h"
 #include "cdc/bridge/journal_writer.h"
 #include "cdc/config/conninfo.h"
 #include "cdc/core/log_limiter.h"
 #include "cdc/journal/journal.h"
+#include "cdc/metrics/metrics_server.h"
+#include "cdc/mysql/mysql_source.h"
 #include "cdc/pg/pg_source.h"
 #include "cdc/publish/publisher.h"
 #include "cdc/publish/replay_server.h"
@@ -43,6 +48,44 @@ struct Bridge::Impl {
   std::unique_ptr<Publisher> publisher;
   std::unique_ptr<JournalReplaySource> replay_source;
   std::unique_ptr<ReplayServer> replay;
+  std::atomic<uint64_t> published_seq{0};
+  // One per source, in file order: reads its counters and durable position
+  // (from any thread).
+  std::vector<std::function<SourceStats()>> source_stats;
+  std::mutex stats_mu;
+  BridgeStats last_stats;  // guarded by stats_mu; what the metrics endpoint serves
+
+  BridgeStats CollectStats() {
+    BridgeStats b;
+    b.bridge = config.name;
+    b.pid = static_cast<int>(getpid());
+    b.updated_us = NowMicros();
+    b.journal_first_seq = journal->first_seq();
+    b.journal_last_seq = journal->committed_seq();
+    b.journal_bytes = journal->size_bytes();
+    b.published_seq = published_seq.load();
+    ReplayServer::Counters rc = replay->counters();
+    b.replay_requests = rc.requests;
+    b.replay_errors = rc.errors;
+    for (const auto& f : source_stats) b.sources.push_back(f());
+    return b;
+  }
+
+  // Once a second: <state_dir>/bridge-status.json and the metrics snapshot;
+  // once more after the sources stopped.
+  void StatusLoop() {
+    while (true) {
+      BridgeStats b = CollectStats();
+      WriteBridgeStatusFile(config.state_dir, b);
+      {
+        std::lock_guard<std::mutex> l(stats_mu);
+        last_stats = std::move(b);
+      }
+      std::unique_lock<std::mutex> l(mu);
+      if (stop.load()) return;
+      cv.wait_for(l, std::chrono::seconds(1), [&] { return stop.load(); });
+    }
+  }
 
   void Fail(const Status& s) {
     {
@@ -84,6 +127,7 @@ struct Bridge::Impl {
           }
           published = e.seq;
         }
+        published_seq = published;
         if (batch.empty()) break;
       }
       auto now = std::chrono::steady_clock::now();
@@ -105,9 +149,18 @@ struct Bridge::Impl {
       l.unlock();
       if (stop.load()) return;
       std::optional<int64_t> age;
-      if (config.retention->max_age) age = config.retention->max_age->count();
+      std::optional<uint64_t> max_bytes;
+      {
+        std::lock_guard<std::mutex> rl(mu);  // Reload() may change it
+        if (!config.retention) {
+          next = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+          continue;
+        }
+        if (config.retention->max_age) age = config.retention->max_age->count();
+        max_bytes = config.retention->max_bytes;
+      }
       const uint64_t first_before = journal->first_seq();
-      Status s = journal->ApplyRetention(config.retention->max_bytes, age, NowMicros());
+      Status s = journal->ApplyRetention(max_bytes, age, NowMicros());
       if (!s.ok()) {
         spdlog::warn("journal retention: {}", s.message());
       } else if (journal->first_seq() != first_before) {
@@ -126,6 +179,29 @@ Bridge::Bridge(BridgeConfig config, Options options) : impl_(std::make_unique<Im
 }
 
 Bridge::~Bridge() = default;
+
+std::string Bridge::Reload(const BridgeConfig& config) {
+  auto describe = [](const std::optional<RetentionConfig>& r) -> std::string {
+    if (!r) return "none";
+    std::string out;
+    if (r->max_bytes) out += "max_bytes " + std::to_string(*r->max_bytes);
+    if (r->max_age) {
+      out += (out.empty() ? "" : ", ") + std::string("max_age ") +
+             std::to_string(r->max_age->count() / 1000000) + " s";
+    }
+    return out;
+  };
+  std::lock_guard<std::mutex> l(impl_->mu);
+  if (!impl_->config.retention && config.retention) {
+    return "retention is set now, but the bridge started without one: restart to apply it";
+  }
+  std::string before = describe(impl_->config.retention);
+  impl_->config.retention = config.retention;
+  std::string after = describe(impl_->config.retention);
+  if (before == after) return "";
+  return "journal retention " + before + " -> " + after +
+         " (applied at the next check, within a minute)";
+}
 
 void Bridge::Stop() {
   impl_->stop = true;
@@ -171,15 +247,33 @@ Status Bridge::Run() {
 
   std::vector<std::unique_ptr<ChangeSink>> sinks;
   std::vector<std::unique_ptr<PgSource>> pg_sources;
+  std::vector<std::unique_ptr<mysql::MysqlSource>> mysql_sources;
   std::vector<std::thread> threads;
   for (const SourceConfig& sc : cfg.sources) {
-    if (sc.type != SourceType::kPostgres) {
+    if (sc.type != SourceType::kPostgres && sc.type != SourceType::kMysql) {
       return Status::InvalidArgument("source \"" + sc.name + "\": type " +
                                      std::string(SourceTypeName(sc.type)) +
                                      " is not supported by this build yet");
     }
   }
   for (const SourceConfig& sc : cfg.sources) {
+    if (const MysqlSourceConfig* mc = sc.mysql()) {
+      mysql::MysqlSource::Options o;
+      o.bridge = cfg.name;
+      o.name = sc.name;
+      o.host = mc->host;
+      o.port = mc->port;
+      o.user = mc->user;
+      o.password = mc->password;
+      o.server_id = mc->server_id;
+      o.tables = mc->tables;
+      o.exclude_columns = mc->exclude_columns;
+      o.initial_snapshot = mc->snapshot == SnapshotMode::kInitial;
+      sinks.push_back(im.writer->SinkFor(sc.name));
+      mysql_sources.push_back(
+          std::make_unique<mysql::MysqlSource>(std::move(o), sinks.back().get()));
+      continue;
+    }
     const PostgresSourceConfig& pc = *sc.postgres();
     PgSource::Options o;
     o.bridge = cfg.name;
@@ -193,6 +287,73 @@ Status Bridge::Run() {
     sinks.push_back(im.writer->SinkFor(sc.name));
     pg_sources.push_back(std::make_unique<PgSource>(std::move(o), sinks.back().get()));
   }
+
+  for (size_t i = 0; i < pg_sources.size(); ++i) {
+    PgSource* s = pg_sources[i].get();
+    ChangeSink* sink = nullptr;
+    for (size_t k = 0, pg = 0; k < cfg.sources.size(); ++k) {
+      if (cfg.sources[k].type != SourceType::kPostgres) continue;
+      if (pg++ == i) sink = sinks[k].get();
+    }
+    im.source_stats.push_back([s, sink] {
+      SourceStats st;
+      st.name = s->options().name;
+      st.type = "postgres";
+      const PgSource::Counters& c = s->counters();
+      st.changes = c.changes.load();
+      st.transactions = c.transactions.load();
+      st.reconnects = c.reconnects.load();
+      st.snapshot_rows = c.snapshot_rows.load();
+      st.last_commit_us = c.last_commit_time_us.load();
+      if (sink != nullptr) st.position = sink->DurablePosition().value_or("");
+      const uint64_t end = c.server_wal_end.load(), confirmed = c.confirmed_lsn.load();
+      if (end != 0) st.position_lag_bytes = end > confirmed ? end - confirmed : 0;
+      return st;
+    });
+  }
+  for (size_t i = 0; i < mysql_sources.size(); ++i) {
+    mysql::MysqlSource* s = mysql_sources[i].get();
+    ChangeSink* sink = nullptr;
+    for (size_t k = 0, my = 0; k < cfg.sources.size(); ++k) {
+      if (cfg.sources[k].type != SourceType::kMysql) continue;
+      if (my++ == i) sink = sinks[k].get();
+    }
+    im.source_stats.push_back([s, sink] {
+      SourceStats st;
+      st.name = s->options().name;
+      st.type = "mysql";
+      const mysql::MysqlSource::Counters& c = s->counters();
+      st.changes = c.changes.load();
+      st.transactions = c.transactions.load();
+      st.reconnects = c.reconnects.load();
+      st.snapshot_rows = c.snapshot_rows.load();
+      if (sink != nullptr) st.position = sink->DurablePosition().value_or("");
+      return st;
+    });
+  }
+  MetricsServer metrics;
+  if (cfg.metrics) {
+    {
+      std::lock_guard<std::mutex> l(im.stats_mu);
+      im.last_stats = im.CollectStats();
+    }
+    Status ms = metrics.Start(*cfg.metrics, "bridge " + cfg.name, [&im] {
+      BridgeStats b;
+      {
+        std::lock_guard<std::mutex> l(im.stats_mu);
+        b = im.last_stats;
+      }
+      return RenderBridgeMetrics(b, NowMicros());
+    });
+    if (!ms.ok()) {
+      im.replay->Stop();
+      return ms;
+    }
+  }
+  std::thread status_thread([&im] {
+    pthread_setname_np(pthread_self(), "db-status");
+    im.StatusLoop();
+  });
 
   std::thread publisher_thread([&im] {
     pthread_setname_np(pthread_self(), "db-publish");
@@ -211,6 +372,14 @@ Status Bridge::Run() {
       if (!st.ok()) im.Fail(st.WithContext("source " + s->options().name));
     });
   }
+  for (auto& src : mysql_sources) {
+    mysql::MysqlSource* s = src.get();
+    threads.emplace_back([&im, s] {
+      pthread_setname_np(pthread_self(), ("db-src-" + s->options().name).substr(0, 15).c_str());
+      Status st = s->Run(im.stop);
+      if (!st.ok()) im.Fail(st.WithContext("source " + s->options().name));
+    });
+  }
 
   {
     std::unique_lock<std::mutex> l(im.mu);
@@ -222,6 +391,9 @@ Status Bridge::Run() {
   im.writer->WakeAll();
   publisher_thread.join();
   retention_thread.join();
+  status_thread.join();
+  WriteBridgeStatusFile(cfg.state_dir, im.CollectStats());  // the final report
+  metrics.Stop();
   im.replay->Stop();
   std::lock_guard<std::mutex> l(im.mu);
   spdlog::info("bridge {}: stopped at seq {}", cfg.name, im.journal->committed_seq());

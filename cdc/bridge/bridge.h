@@ -36,6 +36,9 @@ class Bridge {
   // Runs until Stop() or a fatal source error. Returns ok after a clean stop.
   Status Run();
   void Stop();
+  // Takes what can change while the bridge runs from a newer version of its
+  // file (SIGHUP): the journal retention. Returns what it changed, for the log.
+  std::string Reload(const BridgeConfig& config);
 
  private:
   struct Impl;

@@ -4,6 +4,7 @@
 #include "cdc/config/bridge_config.h"
 #include "cdc/config/config_kind.h"
 #include "cdc/core/check_report.h"
+#include "cdc/mysql/mysql_check.h"
 #include "cdc/pg/pg_check.h"
 #include "mappings/sink_config.h"
 #include "sinks/sink_check.h"
@@ -59,6 +60,9 @@ int CheckCommand(const std::string& file) {
     switch (s.type) {
       case SourceType::kPostgres:
         CheckPgSource(s, &report);
+        break;
+      case SourceType::kMysql:
+        mysql::CheckMysqlSource(s, &report);
         break;
       default:
         report.Fail("source " + s.name + ": type " + std::string(SourceTypeName(s.type)) +

@@ -31,9 +31,10 @@ int RunCli(int argc, char** argv) {
 
   CLI::App* sink = app.add_subcommand("sink", "run a sink in the foreground until SIGTERM/SIGINT");
   sink->add_option("SINK.yaml", file, "sink file")->required();
-  CLI::App* status =
-      app.add_subcommand("status", "positions, lag, last applied seq and conflicts of a sink");
-  status->add_option("FILE", file, "sink file")->required();
+  CLI::App* status = app.add_subcommand(
+      "status",
+      "positions, lag, journal range of a bridge; last applied seq and conflicts of a sink");
+  status->add_option("FILE", file, "bridge or sink file")->required();
   CLI::App* conflicts =
       app.add_subcommand("conflicts", "list the conflicts a sink holds for review, or resolve one");
   conflicts->add_option("SINK.yaml", file, "sink file")->required();
@@ -89,11 +90,7 @@ int RunCli(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", kind.status().message().c_str());
       return kExitUsage;
     }
-    if (*kind != ConfigKind::kSink) {
-      std::fprintf(stderr, "%s: status of a bridge file is not supported by this build yet\n",
-                   file.c_str());
-      return kExitUsage;
-    }
+    if (*kind != ConfigKind::kSink) return BridgeStatusCommand(file);
     return SinkStatusCommand(file);
   }
   if (conflicts->parsed()) {

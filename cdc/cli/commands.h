@@ -38,6 +38,16 @@ int BinlogCommand(const BinlogArgs& args);
 int SinkCommand(const std::string& sink_file);
 // `deltabridge status SINK.yaml`
 int SinkStatusCommand(const std::string& sink_file);
+// SIGHUP support: a file's text, and the log lines of a reload: `applied`
+// (what the process took from the new file; "" for nothing), then the keys
+// changed since `started_text` outside `reloadable`, as needing a restart.
+std::string ReadConfigText(const std::string& file);
+void LogReload(const std::string& file, const std::string& started_text,
+               const std::vector<std::string>& reloadable, const std::string& applied,
+               const std::string& restart_hint);
+
+// `deltabridge status BRIDGE.yaml`
+int BridgeStatusCommand(const std::string& bridge_file);
 // `deltabridge conflicts SINK.yaml [list [--all] | resolve ID --take incoming|current]`
 int ConflictsCommand(const std::string& sink_file, const std::string& action, int64_t id,
                      const std::string& take, bool all);

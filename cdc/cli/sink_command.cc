@@ -132,8 +132,10 @@ int SinkCommand(const std::string& file) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  const std::string started_text = ReadConfigText(file);
 
   Result<std::unique_ptr<Target>> target = MakeTarget(*cfg);
   if (!target.ok()) {
@@ -194,6 +196,17 @@ int SinkCommand(const std::string& file) {
       if (sig == SIGINT || sig == SIGTERM) {
         spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
         stop = true;
+      }
+      if (sig == SIGHUP) {
+        // Nothing in a sink file can change under a running sink: say what
+        // changed and that it needs a restart.
+        Result<SinkConfig> fresh = LoadSinkConfig(file);
+        if (!fresh.ok()) {
+          spdlog::error("SIGHUP: {}; keeping the running configuration", fresh.status().message());
+        } else {
+          LogReload(file, started_text, {}, "",
+                    "restart the sink; under systemd: systemctl restart deltabridge-sink@INSTANCE");
+        }
       }
       auto now = std::chrono::steady_clock::now();
       if (now - last_status >= std::chrono::seconds(1)) {

@@ -31,6 +31,7 @@ Status PgChangeBuilder::OnCommit(const pgoutput::Commit& m) {
   in_tx_ = false;
   if (skip_tx_) return Status::Ok();
   ++stats_.transactions;
+  stats_.last_commit_time_us = m.commit_time_us;
   last_end_lsn_ = m.end_lsn;
   return sink_->EndTx(m.end_lsn.ToString());
 }
@@ -227,6 +228,7 @@ Status PgChangeBuilder::OnStreamCommit(const pgoutput::StreamCommit& m) {
     return sink_->SpoolDiscard(m.xid, std::nullopt);
   }
   ++stats_.transactions;
+  stats_.last_commit_time_us = m.commit_time_us;
   DB_RETURN_IF_ERROR(sink_->BeginTx());
   Status s = sink_->SpoolDrainInto(m.xid, m.commit_time_us, m.commit_lsn.ToString(),
                                    std::to_string(m.xid));

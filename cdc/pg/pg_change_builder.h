@@ -50,6 +50,7 @@ class PgChangeBuilder final : public PgOutputHandler {
     uint64_t skipped_transactions = 0;  // already journaled (resume)
     uint64_t streamed_transactions = 0;
     uint64_t aborted_streams = 0;
+    int64_t last_commit_time_us = 0;  // of the newest transaction handed to the sink
   };
 
   PgChangeBuilder(Options options, ChangeSink* sink) : opt_(std::move(options)), sink_(sink) {}

@@ -158,6 +158,7 @@ class PgSource::Session {
     Lsn durable = start;
     auto last_flush = std::chrono::steady_clock::now();
     uint64_t last_changes = 0;
+    uint64_t last_transactions = 0;  // the builder's counts start at 0 each session
 
     auto flush = [&]() -> Status {
       if (src_->sink_->unflushed() > 0) DB_RETURN_IF_ERROR(src_->sink_->Flush());
@@ -210,7 +211,11 @@ class PgSource::Session {
         auto& st = builder.stats();
         src_->counters_.changes += st.changes - last_changes;
         last_changes = st.changes;
-        src_->counters_.transactions = st.transactions;
+        src_->counters_.transactions += st.transactions - last_transactions;
+        last_transactions = st.transactions;
+        if (st.last_commit_time_us != 0) {
+          src_->counters_.last_commit_time_us = st.last_commit_time_us;
+        }
         if (src_->sink_->unflushed() < o_.flush_max_changes &&
             std::chrono::steady_clock::now() - last_flush < o_.flush_interval) {
           continue;

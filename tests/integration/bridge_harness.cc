@@ -1,9 +1,35 @@
 #include "tests/integration/bridge_harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
 namespace deltabridge::test {
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+double MetricValue(const std::string& scrape, const std::string& sample) {
+  size_t at = scrape.find("\n" + sample + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(scrape.substr(at + sample.size() + 2));
+}
 
 std::string DeltabridgeBin() { return DELTABRIDGE_BIN; }
 
@@ -74,6 +100,11 @@ void BridgeUnderTest::Stop() {
   Result<ExitStatus> st = child_->Wait(std::chrono::seconds(30));
   ASSERT_TRUE(st.ok()) << st.status().ToString() << "\n" << log();
   EXPECT_TRUE(st->Success()) << st->ToString() << "\n" << log();
+}
+
+void BridgeUnderTest::Signal(int sig) {
+  ASSERT_TRUE(child_);
+  ASSERT_TRUE(child_->Kill(sig).ok());
 }
 
 void BridgeUnderTest::Kill9() {

@@ -30,6 +30,13 @@ std::string DeltabridgeBin();
 bool WaitUntil(const std::function<bool()>& pred,
                std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+// A loopback TCP port free right now (the kernel's pick for port 0), for
+// `metrics:` endpoints.
+int FreeLoopbackPort();
+
+// The value of one sample ("name{labels}") in a Prometheus scrape, or -1.
+double MetricValue(const std::string& scrape, const std::string& sample);
+
 // One bridge: its directory, its config file, and the running process.
 class BridgeUnderTest {
  public:
@@ -51,6 +58,7 @@ class BridgeUnderTest {
   // SIGTERM and wait for a clean exit (asserts exit code 0).
   void Stop();
   void Kill9();
+  void Signal(int sig);  // e.g. SIGHUP
   bool running();
   // Waits for the process to exit by itself; returns its exit code (-1 on timeout).
   int WaitExit(std::chrono::milliseconds timeout);

@@ -1,6 +1,7 @@
 // End-to-end tests of the PostgreSQL source: a real PostgreSQL 15 started by
 // the test, a real `deltabridge run` process, and a real ZeroMQ subscriber.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <fstream>
@@ -579,6 +580,86 @@ TEST_F(PgBridgeTest, CheckReportsEachPrerequisite) {
             std::string::npos)
       << r->output;
   EXPECT_NE(r->output.find("\"public.missing\" matches no table"), std::string::npos) << r->output;
+}
+
+TEST_F(PgBridgeTest, StatusAndMetricsReportTheJournalAndSources) {
+  Sql("CREATE TABLE st (id int PRIMARY KEY)");
+  const int port = FreeLoopbackPort();
+  BridgeUnderTest bridge(
+      "b", Source("[\"public.st\"]"),
+      "  metrics: 127.0.0.1:" + std::to_string(port) + "\n  retention: {max_bytes: 1GiB}\n");
+  auto status = [&] {
+    Result<RunResult> r =
+        RunCommand({DeltabridgeBin(), "status", bridge.config_path()}, std::chrono::seconds(30));
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : RunResult{};
+  };
+  RunResult before = status();
+  EXPECT_EQ(before.status.exit_code, 1) << before.output;
+  EXPECT_NE(before.output.find("bridge b: not running, and no report"), std::string::npos)
+      << before.output;
+
+  bridge.StartStreaming();
+  Sql("INSERT INTO st VALUES (1), (2)");
+  Sql("INSERT INTO st VALUES (3)");
+  httplib::Client http("127.0.0.1", port);
+  std::string body;
+  // The endpoint serves the report of the last second.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = http.Get("/metrics");
+    if (!r || r->status != 200) return false;
+    body = r->body;
+    return MetricValue(body, "deltabridge_journal_last_seq{bridge=\"b\"}") == 3 &&
+           MetricValue(body, "deltabridge_published_seq{bridge=\"b\"}") == 3;
+  })) << body;
+  const std::string src = "{bridge=\"b\",source=\"src\",type=\"postgres\"}";
+  EXPECT_EQ(MetricValue(body, "deltabridge_source_changes_total" + src), 3) << body;
+  EXPECT_EQ(MetricValue(body, "deltabridge_source_transactions_total" + src), 2) << body;
+  EXPECT_EQ(MetricValue(body, "deltabridge_journal_first_seq{bridge=\"b\"}"), 1);
+  EXPECT_GT(MetricValue(body, "deltabridge_source_last_commit_timestamp_seconds" + src), 1.7e9);
+  EXPECT_GE(MetricValue(body, "deltabridge_source_lag_seconds" + src), 0) << body;
+  EXPECT_NE(body.find("# TYPE deltabridge_source_changes_total counter"), std::string::npos);
+
+  RunResult running = status();
+  EXPECT_EQ(running.status.exit_code, 0) << running.output;
+  EXPECT_NE(running.output.find("bridge b: running (pid"), std::string::npos) << running.output;
+  EXPECT_NE(running.output.find("journal: seq 1..3"), std::string::npos) << running.output;
+  EXPECT_NE(running.output.find("source src (postgres): position "), std::string::npos)
+      << running.output;
+  EXPECT_NE(running.output.find("3 changes in 2 transactions"), std::string::npos)
+      << running.output;
+
+  // SIGHUP: the retention is taken as it is now; a changed endpoint is
+  // named as needing a restart; the bridge goes on.
+  {
+    std::ifstream in(bridge.config_path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.replace(text.find("1GiB"), 4, "2GiB");
+    text.replace(text.find("metrics: 127.0.0.1:"), 19, "metrics: 127.0.0.2:");
+    std::ofstream(bridge.config_path(), std::ios::trunc) << text;
+  }
+  bridge.Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] {
+    return bridge.log().find(
+               "bridge.metrics changed since start and take effect only at a "
+               "restart") != std::string::npos;
+  })) << bridge.log();
+  EXPECT_NE(bridge.log().find("journal retention max_bytes 1073741824 -> max_bytes 2147483648"),
+            std::string::npos)
+      << bridge.log();
+  EXPECT_TRUE(bridge.running());
+  Sql("INSERT INTO st VALUES (4)");
+  EXPECT_TRUE(WaitUntil([&] {
+    auto r = http.Get("/metrics");
+    return r && MetricValue(r->body, "deltabridge_journal_last_seq{bridge=\"b\"}") == 4;
+  }));
+
+  bridge.Stop();
+  RunResult stopped = status();
+  EXPECT_EQ(stopped.status.exit_code, 0) << stopped.output;
+  EXPECT_NE(stopped.output.find("bridge b: not running; last report"), std::string::npos)
+      << stopped.output;
+  EXPECT_NE(stopped.output.find("journal: seq 1..4"), std::string::npos) << stopped.output;
 }
 
 TEST_F(PgBridgeTest, ConfigErrorsExitTwoWithLocation) {

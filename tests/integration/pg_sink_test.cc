@@ -19,22 +19,6 @@
 namespace deltabridge::test {
 namespace {
 
-// A loopback port free right now (the kernel's pick for port 0).
-int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 // Adds `metrics: 127.0.0.1:PORT` to a sink file's `sink:` section.
 void ServeMetrics(const std::string& config_path, int port) {
   std::ifstream in(config_path);
@@ -43,13 +27,6 @@ void ServeMetrics(const std::string& config_path, int port) {
   ASSERT_NE(at, std::string::npos);
   text.insert(at, "  metrics: 127.0.0.1:" + std::to_string(port) + "\n");
   std::ofstream(config_path, std::ios::trunc) << text;
-}
-
-// The value of one sample line ("name{labels}") in a scrape, or -1.
-double Metric(const std::string& scrape, const std::string& sample) {
-  size_t at = scrape.find("\n" + sample + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(scrape.substr(at + sample.size() + 2));
 }
 
 class PgSinkTest : public ::testing::Test {
@@ -480,19 +457,36 @@ TEST_F(PgSinkTest, SinkStartedLateCatchesUpThroughReplay) {
   EXPECT_NE(scrape->get_header_value("Content-Type").find("text/plain; version=0.0.4"),
             std::string::npos);
   const std::string& body = scrape->body;
-  EXPECT_EQ(Metric(body, "deltabridge_sink_deltas_applied_total{sink=\"dash\"}"), 4300) << body;
-  EXPECT_EQ(Metric(body, "deltabridge_sink_deltas_received_total{sink=\"dash\"}"), 4300);
-  EXPECT_EQ(Metric(body, "deltabridge_sink_rows_deleted_total{sink=\"dash\"}"), 300);
-  EXPECT_GE(Metric(body, "deltabridge_sink_applied_seq{sink=\"dash\",bridge=\"parks\"}"), 4300);
-  EXPECT_GE(Metric(body, "deltabridge_sink_lag_seconds{sink=\"dash\",bridge=\"parks\"}"), 0);
+  EXPECT_EQ(MetricValue(body, "deltabridge_sink_deltas_applied_total{sink=\"dash\"}"), 4300)
+      << body;
+  EXPECT_EQ(MetricValue(body, "deltabridge_sink_deltas_received_total{sink=\"dash\"}"), 4300);
+  EXPECT_EQ(MetricValue(body, "deltabridge_sink_rows_deleted_total{sink=\"dash\"}"), 300);
+  EXPECT_GE(MetricValue(body, "deltabridge_sink_applied_seq{sink=\"dash\",bridge=\"parks\"}"),
+            4300);
+  EXPECT_GE(MetricValue(body, "deltabridge_sink_lag_seconds{sink=\"dash\",bridge=\"parks\"}"), 0);
   EXPECT_NE(body.find("# TYPE deltabridge_sink_rows_inserted_total counter"), std::string::npos);
   EXPECT_TRUE(WaitUntil([&] {
     auto r = http.Get("/metrics");
-    return r && Metric(r->body, "deltabridge_sink_conflicts_waiting{sink=\"dash\"}") == 0;
+    return r && MetricValue(r->body, "deltabridge_sink_conflicts_waiting{sink=\"dash\"}") == 0;
   }));
   auto other = http.Get("/other");
   ASSERT_TRUE(other);
   EXPECT_EQ(other->status, 404);
+  // SIGHUP: a sink applies file changes only at a restart, and says which.
+  std::string original;
+  {
+    std::ifstream in(sink.config_path());
+    original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::ofstream(sink.config_path(), std::ios::trunc) << original << "    exclude: [v]\n";
+  }
+  sink.Signal(SIGHUP);
+  EXPECT_TRUE(WaitUntil([&] {
+    return sink.log().find("SIGHUP: " + sink.config_path() +
+                           ": mappings changed since start and take effect only at a "
+                           "restart") != std::string::npos;
+  })) << sink.log();
+  EXPECT_TRUE(sink.running());
+  std::ofstream(sink.config_path(), std::ios::trunc) << original;
   EXPECT_EQ(Value(dash(), "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"),
             Value(sched(), "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"));
   // A restart applies nothing twice: the checkpoint holds.

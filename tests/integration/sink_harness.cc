@@ -63,6 +63,11 @@ void SinkUnderTest::Start() {
   log_path_ = po.output_path;
 }
 
+void SinkUnderTest::Signal(int sig) {
+  ASSERT_TRUE(child_);
+  ASSERT_TRUE(child_->Kill(sig).ok());
+}
+
 void SinkUnderTest::Stop() {
   ASSERT_TRUE(child_);
   ASSERT_TRUE(child_->Kill(SIGTERM).ok());

@@ -34,6 +34,8 @@ class SinkUnderTest {
   void Start();
   void Stop();  // SIGTERM, asserts exit 0
   void Kill9();
+  void Signal(int sig);  // e.g. SIGHUP
+  bool running() const { return child_ && child_->IsRunning(); }
   bool running();
   int WaitExit(std::chrono::milliseconds timeout);
 

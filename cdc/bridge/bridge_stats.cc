@@ -1,0 +1,176 @@
+#include "cdc/bridge/bridge_stats.h"
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cdc/core/envelope.h"
+#include "cdc/metrics/prometheus_text.h"
+
+namespace deltabridge {
+
+std::optional<double> SourceLagSeconds(const SourceStats& s, int64_t now_us) {
+  if (!s.position_lag_bytes) return std::nullopt;
+  if (*s.position_lag_bytes == 0 || s.last_commit_us == 0) return 0.0;
+  return std::max<int64_t>(0, now_us - s.last_commit_us) / 1e6;
+}
+
+std::string EncodeBridgeStats(const BridgeStats& b) {
+  nlohmann::ordered_json j;
+  j["bridge"] = b.bridge;
+  j["pid"] = b.pid;
+  j["updated_at"] = FormatUtcMicros(b.updated_us);
+  j["journal"] = {{"first_seq", b.journal_first_seq},
+                  {"last_seq", b.journal_last_seq},
+                  {"bytes", b.journal_bytes}};
+  j["published_seq"] = b.published_seq;
+  j["replay"] = {{"requests", b.replay_requests}, {"errors", b.replay_errors}};
+  nlohmann::ordered_json sources = nlohmann::ordered_json::array();
+  for (const SourceStats& s : b.sources) {
+    nlohmann::ordered_json o;
+    o["name"] = s.name;
+    o["type"] = s.type;
+    o["position"] = s.position;
+    if (s.position_lag_bytes) o["position_lag_bytes"] = *s.position_lag_bytes;
+    if (s.last_commit_us != 0) o["last_commit"] = FormatUtcMicros(s.last_commit_us);
+    o["changes"] = s.changes;
+    o["transactions"] = s.transactions;
+    o["reconnects"] = s.reconnects;
+    o["snapshot_rows"] = s.snapshot_rows;
+    sources.push_back(std::move(o));
+  }
+  j["sources"] = std::move(sources);
+  return j.dump(2) + "\n";
+}
+
+Result<BridgeStats> DecodeBridgeStats(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Status::Corruption("bridge status is not a JSON object");
+  try {
+    BridgeStats b;
+    b.bridge = j.at("bridge").get<std::string>();
+    b.pid = j.at("pid").get<int>();
+    if (!ParseUtcMicros(j.at("updated_at").get<std::string>(), &b.updated_us)) {
+      return Status::Corruption("bridge status: bad updated_at");
+    }
+    b.journal_first_seq = j.at("journal").at("first_seq").get<uint64_t>();
+    b.journal_last_seq = j.at("journal").at("last_seq").get<uint64_t>();
+    b.journal_bytes = j.at("journal").at("bytes").get<uint64_t>();
+    b.published_seq = j.at("published_seq").get<uint64_t>();
+    b.replay_requests = j.at("replay").at("requests").get<uint64_t>();
+    b.replay_errors = j.at("replay").at("errors").get<uint64_t>();
+    for (const auto& o : j.at("sources")) {
+      SourceStats s;
+      s.name = o.at("name").get<std::string>();
+      s.type = o.at("type").get<std::string>();
+      s.position = o.at("position").get<std::string>();
+      if (o.contains("position_lag_bytes")) {
+        s.position_lag_bytes = o["position_lag_bytes"].get<uint64_t>();
+      }
+      if (o.contains("last_commit") &&
+          !ParseUtcMicros(o["last_commit"].get<std::string>(), &s.last_commit_us)) {
+        return Status::Corruption("bridge status: bad last_commit");
+      }
+      s.changes = o.at("changes").get<uint64_t>();
+      s.transactions = o.at("transactions").get<uint64_t>();
+      s.reconnects = o.at("reconnects").get<uint64_t>();
+      s.snapshot_rows = o.at("snapshot_rows").get<uint64_t>();
+      b.sources.push_back(std::move(s));
+    }
+    return b;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("bridge status: ") + e.what());
+  }
+}
+
+std::string BridgeStatusPath(const std::string& state_dir) {
+  return state_dir + "/bridge-status.json";
+}
+
+void WriteBridgeStatusFile(const std::string& state_dir, const BridgeStats& stats) {
+  const std::string path = BridgeStatusPath(state_dir);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << EncodeBridgeStats(stats);
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+std::string RenderBridgeMetrics(const BridgeStats& b, int64_t now_us) {
+  PrometheusText p;
+  const MetricLabels bridge = {{"bridge", b.bridge}};
+  auto gauge = [&](const char* name, const char* help, double v) {
+    p.Family(name, "gauge", help);
+    p.Sample(name, bridge, v);
+  };
+  gauge("deltabridge_journal_first_seq", "Oldest seq the journal holds (replay can serve it).",
+        static_cast<double>(b.journal_first_seq));
+  gauge("deltabridge_journal_last_seq", "Newest committed seq in the journal.",
+        static_cast<double>(b.journal_last_seq));
+  gauge("deltabridge_journal_size_bytes", "Bytes of deltas the journal holds.",
+        static_cast<double>(b.journal_bytes));
+  gauge("deltabridge_published_seq", "Newest seq published to subscribers.",
+        static_cast<double>(b.published_seq));
+  p.Family("deltabridge_replay_requests_total", "counter", "Replay requests received.");
+  p.Sample("deltabridge_replay_requests_total", bridge, static_cast<double>(b.replay_requests));
+  p.Family("deltabridge_replay_errors_total", "counter",
+           "Replay requests answered with an error (malformed).");
+  p.Sample("deltabridge_replay_errors_total", bridge, static_cast<double>(b.replay_errors));
+
+  auto labels = [&](const SourceStats& s) {
+    return MetricLabels{{"bridge", b.bridge}, {"source", s.name}, {"type", s.type}};
+  };
+  struct PerSource {
+    const char* name;
+    const char* type;
+    const char* help;
+  };
+  const PerSource families[] = {
+      {"deltabridge_source_changes_total", "counter", "Deltas journaled from the source."},
+      {"deltabridge_source_transactions_total", "counter",
+       "Source transactions journaled from the source."},
+      {"deltabridge_source_reconnects_total", "counter",
+       "Times the connection to the source was lost and made again."},
+      {"deltabridge_source_snapshot_rows_total", "counter",
+       "Rows read by the source's initial snapshot."},
+      {"deltabridge_source_last_commit_timestamp_seconds", "gauge",
+       "Source commit time of the newest journaled transaction (Unix time; 0: none since "
+       "start)."},
+      {"deltabridge_source_lag_seconds", "gauge",
+       "0 when the source has nothing left to read, else the age of the newest journaled "
+       "commit."},
+      {"deltabridge_source_position_lag_bytes", "gauge",
+       "How far the source server is ahead of the journaled position (PostgreSQL: WAL bytes)."},
+  };
+  for (const PerSource& f : families) {
+    p.Family(f.name, f.type, f.help);
+    for (const SourceStats& s : b.sources) {
+      const std::string_view name = f.name;
+      double v = 0;
+      if (name == "deltabridge_source_changes_total") {
+        v = static_cast<double>(s.changes);
+      } else if (name == "deltabridge_source_transactions_total") {
+        v = static_cast<double>(s.transactions);
+      } else if (name == "deltabridge_source_reconnects_total") {
+        v = static_cast<double>(s.reconnects);
+      } else if (name == "deltabridge_source_snapshot_rows_total") {
+        v = static_cast<double>(s.snapshot_rows);
+      } else if (name == "deltabridge_source_last_commit_timestamp_seconds") {
+        v = s.last_commit_us / 1e6;
+      } else if (name == "deltabridge_source_lag_seconds") {
+        std::optional<double> lag = SourceLagSeconds(s, now_us);
+        if (!lag) continue;
+        v = *lag;
+      } else {
+        if (!s.position_lag_bytes) continue;
+        v = static_cast<double>(*s.position_lag_bytes);
+      }
+      p.Sample(f.name, labels(s), v);
+    }
+  }
+  return p.text();
+}
+
+}  // namespace deltabridge

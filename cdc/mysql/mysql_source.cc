@@ -1,0 +1,338 @@
+#include "cdc/mysql/mysql_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <thread>
+#include <unordered_set>
+
+#include "cdc/config/glob.h"
+#include "cdc/mysql/binlog_change_builder.h"
+#include "cdc/mysql/binlog_event_decoder.h"
+#include "cdc/mysql/binlog_position.h"
+#include "cdc/mysql/binlog_stream.h"
+#include "cdc/mysql/mysql_connection.h"
+#include "cdc/mysql/mysql_schema.h"
+#include "cdc/mysql/mysql_snapshot.h"
+
+namespace deltabridge::mysql {
+
+namespace {
+
+constexpr const char* kSnapshotDoneKey = "snapshot_done";
+
+void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (!stop.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::string PositionGoneHelp(const MysqlSource::Options& o, const std::string& pos,
+                             const std::string& server_message) {
+  return "binlog position " + pos + " of source \"" + o.name +
+         "\" is no longer available on the server (" + server_message +
+         "): the changes made since that position cannot be read any more (typically the binlog "
+         "file was purged: PURGE BINARY LOGS, expire_logs_days / binlog_expire_logs_seconds). "
+         "The bridge never skips them on its own. To go on, either take a new initial snapshot "
+         "of this source: `deltabridge run BRIDGE.yaml --resnapshot " +
+         o.name +
+         "` (the journal keeps its numbering; subscribers receive the source's tables again as "
+         "op snapshot), or, accepting the loss, set `snapshot: never` for the source and run "
+         "with `--resnapshot " +
+         o.name + "` once, which starts from the server's current position.";
+}
+
+// The query's first words, upper-cased: whether it changes a table's columns.
+bool IsTableDdl(const std::string& q) {
+  std::string head;
+  for (char c : q.substr(0, 64))
+    head += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  size_t i = head.find_first_not_of(" \t\r\n");
+  if (i == std::string::npos) return false;
+  head = head.substr(i);
+  for (const char* w : {"ALTER", "CREATE", "DROP", "RENAME", "TRUNCATE"}) {
+    if (head.rfind(w, 0) == 0) return true;
+  }
+  return false;
+}
+
+bool MatchesAny(const std::vector<std::string>& patterns, const std::string& name) {
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& p) { return GlobMatch(p, name); });
+}
+
+}  // namespace
+
+// One connected attempt: the two connections and everything tied to them.
+class MysqlSource::Session {
+ public:
+  Session(MysqlSource* src, const std::atomic<bool>& stop)
+      : src_(src), o_(src->opt_), stop_(stop) {}
+
+  Status Run() {
+    MysqlConnParams p = Params();
+    Result<MysqlConn> sql = MysqlConn::Connect(p);
+    if (!sql.ok()) return sql.status();
+    sql_ = std::move(*sql);
+    schema_ = std::make_unique<MysqlSchema>(&sql_);
+    for (const auto& c : o_.exclude_columns) excluded_.insert(c);
+
+    std::optional<std::string> position = src_->sink_->DurablePosition();
+    if (position && position->empty()) position.reset();
+    std::optional<std::string> done = src_->sink_->GetState(kSnapshotDoneKey);
+    bool snapshot_done = done.has_value() && !done->empty();
+
+    BinlogPosition start;
+    if (position) {
+      std::optional<BinlogPosition> parsed = BinlogPosition::Parse(*position);
+      if (!parsed) {
+        return Status::Corruption("journal position of source " + o_.name + " (\"" + *position +
+                                  "\") is not a binlog position");
+      }
+      start = *parsed;
+    } else if (o_.initial_snapshot && !snapshot_done) {
+      Result<std::vector<std::pair<std::string, std::string>>> tables =
+          schema_->ResolveTables(o_.tables);
+      if (!tables.ok()) return tables.status();
+      if (tables->empty()) {
+        spdlog::warn("source {}: no table matches the configured tables patterns yet", o_.name);
+      }
+      MysqlSnapshot snap(&sql_, src_->sink_,
+                         MysqlSnapshot::Options{o_.name, o_.exclude_columns, o_.progress_on_tty});
+      Result<BinlogPosition> pos = snap.Run(*tables, [this] { return stop_.load(); });
+      if (!pos.ok()) return pos.status();
+      src_->counters_.snapshot_rows += snap.rows();
+      start = *pos;
+    } else {
+      // No snapshot wanted: start at the server's current end of binlog.
+      Result<std::vector<MysqlConn::Row>> st = sql_.Query("SHOW MASTER STATUS");
+      if (!st.ok()) return st.status();
+      if (st->empty() || !(*st)[0][0] || !(*st)[0][1]) {
+        return Status::FailedPrecondition("source " + o_.name +
+                                          ": the server has no binary log (log_bin is OFF); "
+                                          "`deltabridge check` names the fix");
+      }
+      start.file = *(*st)[0][0];
+      start.offset = std::stoull(*(*st)[0][1]);
+      DB_RETURN_IF_ERROR(src_->sink_->BeginTx());
+      src_->sink_->SetState(kSnapshotDoneKey, "skipped");
+      DB_RETURN_IF_ERROR(src_->sink_->EndTx(start.ToString()));
+      DB_RETURN_IF_ERROR(src_->sink_->Flush());
+    }
+    return Stream(start);
+  }
+
+ private:
+  MysqlConnParams Params() const {
+    MysqlConnParams p;
+    p.host = o_.host;
+    p.port = o_.port;
+    p.user = o_.user;
+    p.password = o_.password;
+    return p;
+  }
+
+  // Names and key from information_schema for a TABLE_MAP without them.
+  void FillColumns(TableMapEvent* t) {
+    if (t->has_column_names && !t->primary_key.empty()) return;
+    Result<const MysqlTableInfo*> info = schema_->Table(t->database, t->table);
+    if (!info.ok()) {
+      spdlog::warn("source {}: columns of {} not readable from information_schema: {}", o_.name,
+                   t->QualifiedName(), info.status().message());
+      return;
+    }
+    const MysqlTableInfo& ti = **info;
+    if (ti.columns.size() != t->columns.size()) {
+      // The table changed again since this event was written: names cannot be matched.
+      spdlog::warn(
+          "source {}: {} has {} columns in information_schema but {} in the binlog at {}; "
+          "columns are named @1, @2, ... until its definition matches again",
+          o_.name, t->QualifiedName(), ti.columns.size(), t->columns.size(), builder_pos_);
+      return;
+    }
+    if (!t->has_column_names) {
+      for (size_t i = 0; i < ti.columns.size(); ++i) t->columns[i].name = ti.columns[i].name;
+      t->has_column_names = true;
+    }
+    if (t->primary_key.empty()) t->primary_key = ti.primary_key;
+  }
+
+  Status OnTransaction(BinlogTransaction&& t) {
+    std::vector<Change> changes;
+    changes.reserve(t.changes.size());
+    for (Change& c : t.changes) {
+      if (!excluded_.empty()) {
+        const size_t before = c.changes.size();
+        c.changes.erase(std::remove_if(c.changes.begin(), c.changes.end(),
+                                       [&](const ColumnChange& cc) {
+                                         return excluded_.count(c.table + "." + cc.name) > 0;
+                                       }),
+                        c.changes.end());
+        // An update of excluded columns only is no delta.
+        if (c.op == Op::kUpdate && c.changes.empty() && before > 0) continue;
+      }
+      changes.push_back(std::move(c));
+    }
+    DB_RETURN_IF_ERROR(src_->sink_->BeginTx());
+    for (size_t i = 0; i < changes.size(); ++i) {
+      Status s = src_->sink_->Add(std::move(changes[i]));
+      if (!s.ok()) {
+        src_->sink_->AbortTx();
+        return s;
+      }
+    }
+    DB_RETURN_IF_ERROR(src_->sink_->EndTx(t.position));
+    src_->counters_.changes += changes.size();
+    ++src_->counters_.transactions;
+    builder_pos_ = t.position;
+    return Status::Ok();
+  }
+
+  Status Stream(const BinlogPosition& start) {
+    MysqlConnParams p = Params();
+    p.read_timeout_s = 60;
+    Result<MysqlConn> repl = MysqlConn::Connect(p);
+    if (!repl.ok()) return repl.status();
+    repl_ = std::move(*repl);
+    BinlogStream stream(&repl_);
+    BinlogStream::Options so;
+    so.server_id = o_.server_id;
+    so.heartbeat = o_.heartbeat;
+    so.dead_after = std::max(std::chrono::milliseconds(30000), o_.heartbeat * 5);
+    DB_RETURN_IF_ERROR(stream.Start(start.file, start.offset, so));
+    builder_pos_ = start.ToString();
+    spdlog::info("source {}: streaming from binlog {} (server_id {})", o_.name, builder_pos_,
+                 o_.server_id);
+
+    BinlogEventDecoder decoder;
+    decoder.set_checksum(stream.checksum());
+    BinlogChangeBuilder::Options bo;
+    bo.source = o_.name;
+    bo.include_table = [this](const std::string& name) { return MatchesAny(o_.tables, name); };
+    BinlogChangeBuilder builder(
+        std::move(bo), [this](BinlogTransaction&& t) { return OnTransaction(std::move(t)); });
+    builder.set_file_name(start.file);
+
+    auto last_flush = std::chrono::steady_clock::now();
+    auto flush = [&]() -> Status {
+      if (src_->sink_->unflushed() > 0) DB_RETURN_IF_ERROR(src_->sink_->Flush());
+      last_flush = std::chrono::steady_clock::now();
+      return Status::Ok();
+    };
+    // On an error: commit the transactions already complete (the next
+    // session resumes after them); an open one is dropped and read again.
+    auto fail = [&](Status s) -> Status {
+      if (src_->sink_->unflushed() > 0) {
+        Status f = src_->sink_->Flush();
+        if (!f.ok()) return f;
+      }
+      return s;
+    };
+
+    std::vector<BinlogEvent> events;
+    while (!stop_.load()) {
+      const auto since = std::chrono::steady_clock::now() - last_flush;
+      std::chrono::milliseconds wait(100);
+      if (src_->sink_->unflushed() > 0) {
+        wait = since >= o_.min_flush_gap
+                   ? std::chrono::milliseconds(2)
+                   : std::max(std::chrono::milliseconds(1),
+                              std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  o_.min_flush_gap - since));
+      }
+      Result<BinlogStream::Packet> pk = stream.Read(wait);
+      if (!pk.ok()) {
+        Status s = pk.status();
+        if (s.code() == Status::Code::kFailedPrecondition) {
+          return fail(Status::FailedPrecondition(PositionGoneHelp(o_, builder_pos_, s.message())));
+        }
+        return fail(s.WithContext("source " + o_.name + " at " + builder_pos_));
+      }
+      if (pk->kind == BinlogStream::Packet::Kind::kEnd) {
+        return fail(Status::Unavailable("source " + o_.name +
+                                        ": the server ended the binlog "
+                                        "stream at " +
+                                        builder_pos_));
+      }
+      if (pk->kind == BinlogStream::Packet::Kind::kEvent) {
+        EventHeader h;
+        Status s = BinlogEventDecoder::DecodeHeader(pk->bytes, &h);
+        uint64_t offset = h.log_pos >= h.event_size ? h.log_pos - h.event_size : 0;
+        events.clear();
+        if (s.ok()) s = decoder.Decode(pk->bytes, offset, &events);
+        for (size_t i = 0; s.ok() && i < events.size(); ++i) {
+          BinlogEvent& ev = events[i];
+          if (auto* r = std::get_if<RotateEvent>(&ev.body)) {
+            builder.set_file_name(r->next_file);
+          } else if (auto* q = std::get_if<QueryEvent>(&ev.body)) {
+            if (IsTableDdl(q->query)) schema_->InvalidateAll();
+          } else if (auto* t = std::get_if<TableMapEvent>(&ev.body)) {
+            if (MatchesAny(o_.tables, t->QualifiedName())) FillColumns(t);
+          }
+          s = builder.OnEvent(ev);
+        }
+        if (!s.ok()) {
+          if (s.IsUnavailable()) return fail(s.WithContext("source " + o_.name));
+          return fail(s.WithContext("source " + o_.name + ": binlog event at " +
+                                    builder.file_name() + ":" + std::to_string(offset) +
+                                    " (after " + builder_pos_ + ")"));
+        }
+        if (src_->sink_->unflushed() < o_.flush_max_changes &&
+            std::chrono::steady_clock::now() - last_flush < o_.flush_interval) {
+          continue;
+        }
+      } else if (src_->sink_->unflushed() > 0 &&
+                 std::chrono::steady_clock::now() - last_flush < o_.min_flush_gap) {
+        continue;
+      }
+      DB_RETURN_IF_ERROR(flush());
+    }
+    DB_RETURN_IF_ERROR(flush());
+    spdlog::info("source {}: stopped at {}", o_.name, builder_pos_);
+    return Status::Ok();
+  }
+
+  MysqlSource* src_;
+  const Options& o_;
+  const std::atomic<bool>& stop_;
+  MysqlConn sql_;
+  MysqlConn repl_;
+  std::unique_ptr<MysqlSchema> schema_;
+  std::unordered_set<std::string> excluded_;  // database.table.column
+  std::string builder_pos_;  // the position of the last transaction handed to the sink
+};
+
+MysqlSource::MysqlSource(Options options, ChangeSink* sink)
+    : opt_(std::move(options)), sink_(sink) {}
+
+Status MysqlSource::Run(const std::atomic<bool>& stop) {
+  std::chrono::milliseconds backoff(500);
+  while (!stop.load()) {
+    auto started = std::chrono::steady_clock::now();
+    Status s;
+    {
+      Session session(this, stop);
+      s = session.Run();
+    }
+    if (stop.load() && (s.ok() || s.IsUnavailable() || s.code() == Status::Code::kAborted)) {
+      return Status::Ok();
+    }
+    if (s.ok()) return s;
+    if (!s.IsUnavailable()) {
+      spdlog::error("source {}: {}", opt_.name, s.message());
+      return s;
+    }
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
+      backoff = std::chrono::milliseconds(500);
+    }
+    ++counters_.reconnects;
+    spdlog::warn("source {}: {}; reconnecting in {} ms", opt_.name, s.message(), backoff.count());
+    SleepUnlessStopped(backoff, stop);
+    backoff = std::min(backoff * 2, opt_.max_backoff);
+  }
+  return Status::Ok();
+}
+
+}  // namespace deltabridge::mysql

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Benchmark: drain a backlog of MariaDB binlog changes.
+#
+#   bash tests/bench/mysql_drain_bench.sh [CHANGES]
+#
+# A backlog of CHANGES row changes (default 300000: a third inserts, a third
+# updates, a third deletes, in transactions of 1000 rows) waits in the binlog
+# of a throwaway MariaDB. `mariadb-binlog --read-from-remote-server --raw`
+# drains it (raw events to files: the server's own limit); deltabridge drains
+# it from the same position, journaling every delta, while one subscriber
+# (`deltabridge tail` with replay) reads every delta. Printed: both times,
+# their ratio (target <= 1.25) and the bridge's peak RSS (target <= 64 MiB).
+#
+# Runs on a throwaway MariaDB in a temporary directory (as the `mysql` user
+# when run as root). Not a test: it asserts nothing.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+changes="${1:-300000}"
+per_tx=1000
+bin="${DELTABRIDGE_BIN:-$(pwd)/build/deltabridge}"
+[[ -x "${bin}" ]] || { echo "build first: ${bin} not found" >&2; exit 1; }
+
+work="$(mktemp -d /tmp/deltabridge-mybench.XXXXXX)"
+chmod 755 "${work}"
+port=$((13000 + RANDOM % 4000))
+sock="${work}/mysqld.sock"
+run_as=()
+user_opt=()
+if [[ "$(id -u)" == 0 ]]; then
+  run_as=(runuser -u mysql --)
+  user_opt=(--user=mysql)
+  chown mysql "${work}"
+fi
+server_pid="" bridge_pid=""
+cleanup() {
+  [[ -n "${bridge_pid}" ]] && kill "${bridge_pid}" 2>/dev/null && wait "${bridge_pid}" 2>/dev/null
+  [[ -n "${server_pid}" ]] && kill "${server_pid}" 2>/dev/null && wait "${server_pid}" 2>/dev/null
+  rm -rf "${work}"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; }
+peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+sql() { mariadb --no-defaults -S "${sock}" -uroot "$@"; }
+
+"${run_as[@]}" mariadb-install-db --no-defaults --datadir="${work}/data" "${user_opt[@]}" \
+  --auth-root-authentication-method=socket >"${work}/install.log" 2>&1
+"${run_as[@]}" mariadbd --no-defaults --datadir="${work}/data" --socket="${sock}" \
+  --port="${port}" --bind-address=127.0.0.1 --log-error="${work}/mariadb.log" \
+  --log-bin=mariadb-bin --binlog-format=ROW --binlog-row-image=FULL \
+  --binlog-row-metadata=FULL --server-id=1 --innodb-flush-log-at-trx-commit=2 \
+  --sync-binlog=0 --max-binlog-size=1G &
+server_pid=$!
+until sql -e "SELECT 1" >/dev/null 2>&1; do sleep 0.2; done
+sql <<'SQL'
+CREATE USER 'bench'@'127.0.0.1' IDENTIFIED BY 'bench';
+GRANT ALL PRIVILEGES ON *.* TO 'bench'@'127.0.0.1';
+CREATE DATABASE bench;
+CREATE TABLE bench.items (id int PRIMARY KEY, qty int NOT NULL, note text, changed timestamp(6));
+FLUSH BINARY LOGS;
+SQL
+start_file="$(sql -N -e "SHOW MASTER STATUS" | cut -f1)"
+
+cat >"${work}/bridge.yaml" <<YAML
+bridge:
+  name: bench
+  state_dir: ${work}/state
+  publish: ipc://${work}/pub
+  replay: ipc://${work}/replay
+sources:
+  - name: my
+    type: mysql
+    host: 127.0.0.1
+    port: ${port}
+    user: bench
+    password: bench
+    server_id: 4242
+    tables: [bench.items]
+    snapshot: never
+YAML
+
+# Record the bridge's start position (snapshot: never), then stop it: the backlog waits.
+"${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge0.log" &
+bridge_pid=$!
+until grep -qs "streaming from binlog" "${work}/bridge0.log"; do sleep 0.1; done
+kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
+
+third=$((changes / 3))
+echo "generating ${changes} changes (${third} inserts, updates, deletes; ${per_tx} rows per transaction)"
+{
+  for ((lo = 1; lo <= third; lo += per_tx)); do
+    echo "INSERT INTO items SELECT seq, seq % 97, md5(seq), now(6) FROM seq_${lo}_to_$((lo + per_tx - 1));"
+  done
+  for ((lo = 1; lo <= third; lo += per_tx)); do
+    echo "UPDATE items SET qty = qty + 1, changed = now(6) WHERE id BETWEEN ${lo} AND $((lo + per_tx - 1));"
+  done
+  for ((lo = 1; lo <= third; lo += per_tx)); do
+    echo "DELETE FROM items WHERE id BETWEEN ${lo} AND $((lo + per_tx - 1));"
+  done
+} | sql bench
+total=$((third * 3))
+
+echo "mariadb-binlog --read-from-remote-server --raw: draining from ${start_file}"
+mkdir -p "${work}/raw"
+t0="$(now)"
+mariadb-binlog --no-defaults --read-from-remote-server --raw --host=127.0.0.1 --port="${port}" \
+  --user=bench --password=bench --result-file="${work}/raw/" --to-last-log "${start_file}"
+t1="$(now)"
+raw_s="$(calc "${t1} - ${t0}")"
+
+echo "deltabridge run + tail: draining ${total} changes"
+t0="$(now)"
+"${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge1.log" &
+bridge_pid=$!
+"${bin}" tail "ipc://${work}/pub" --replay "ipc://${work}/replay" --from 1 --count "${total}" >/dev/null
+t1="$(now)"
+bridge_s="$(calc "${t1} - ${t0}")"
+rss1="$(peak_rss_kib "${bridge_pid}")"
+kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
+
+printf '\n== MariaDB drain benchmark (%s, %s cores)\n' "$(uname -m)" "$(nproc)"
+printf 'backlog                 : %d changes in %d-row transactions\n' "${total}" "${per_tx}"
+printf 'mariadb-binlog --raw    : %.2f s (%.0f changes/s)\n' "${raw_s}" "$(calc "${total} / ${raw_s}")"
+printf 'deltabridge + tail      : %.2f s (%.0f changes/s)\n' "${bridge_s}" "$(calc "${total} / ${bridge_s}")"
+printf 'ratio bridge/binlog     : %.2f (target <= 1.25)\n' "$(calc "${bridge_s} / ${raw_s}")"
+printf 'bridge peak RSS         : %.1f MiB (target <= 64)\n' "$(calc "${rss1} / 1024")"
