@@ -10,6 +10,9 @@
 # it from the same position, journaling every delta, while one subscriber
 # (`deltabridge tail` with replay) reads every delta. Printed: both times,
 # their ratio (target <= 1.25) and the bridge's peak RSS (target <= 64 MiB).
+# `--raw` only copies the binlog's bytes to files, decoding nothing; so the
+# bench also times `mariadb-binlog -v --base64-output=DECODE-ROWS`, which
+# decodes every row to text as the bridge decodes it to deltas.
 #
 # Runs on a throwaway MariaDB in a temporary directory (as the `mysql` user
 # when run as root). Not a test: it asserts nothing.
@@ -110,6 +113,16 @@ mariadb-binlog --no-defaults --read-from-remote-server --raw --host=127.0.0.1 --
 t1="$(now)"
 raw_s="$(calc "${t1} - ${t0}")"
 
+# What a DBA would run to *read* those changes: mariadb-binlog decoding every
+# row event to text (-v), from the same server.
+echo "mariadb-binlog --read-from-remote-server -v: decoding the same events"
+t0="$(now)"
+mariadb-binlog --no-defaults --read-from-remote-server -v --base64-output=DECODE-ROWS \
+  --host=127.0.0.1 --port="${port}" --user=bench --password=bench --to-last-log \
+  "${start_file}" >/dev/null
+t1="$(now)"
+decode_s="$(calc "${t1} - ${t0}")"
+
 echo "deltabridge run + tail: draining ${total} changes"
 t0="$(now)"
 "${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge1.log" &
@@ -125,4 +138,7 @@ printf 'backlog                 : %d changes in %d-row transactions\n' "${total}
 printf 'mariadb-binlog --raw    : %.2f s (%.0f changes/s)\n' "${raw_s}" "$(calc "${total} / ${raw_s}")"
 printf 'deltabridge + tail      : %.2f s (%.0f changes/s)\n' "${bridge_s}" "$(calc "${total} / ${bridge_s}")"
 printf 'ratio bridge/binlog     : %.2f (target <= 1.25)\n' "$(calc "${bridge_s} / ${raw_s}")"
+printf 'mariadb-binlog -v       : %.2f s (%.0f changes/s), decoding rows to text\n' "${decode_s}" \
+  "$(calc "${total} / ${decode_s}")"
+printf 'ratio bridge/binlog -v  : %.2f\n' "$(calc "${bridge_s} / ${decode_s}")"
 printf 'bridge peak RSS         : %.1f MiB (target <= 64)\n' "$(calc "${rss1} / 1024")"
