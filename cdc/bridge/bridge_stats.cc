@@ -37,6 +37,7 @@ std::string EncodeBridgeStats(const BridgeStats& b) {
     o["transactions"] = s.transactions;
     o["reconnects"] = s.reconnects;
     o["snapshot_rows"] = s.snapshot_rows;
+    o["bytes"] = s.bytes;
     sources.push_back(std::move(o));
   }
   j["sources"] = std::move(sources);
@@ -75,6 +76,7 @@ Result<BridgeStats> DecodeBridgeStats(std::string_view text) {
       s.transactions = o.at("transactions").get<uint64_t>();
       s.reconnects = o.at("reconnects").get<uint64_t>();
       s.snapshot_rows = o.at("snapshot_rows").get<uint64_t>();
+      s.bytes = o.value("bytes", uint64_t{0});
       b.sources.push_back(std::move(s));
     }
     return b;
@@ -129,6 +131,8 @@ std::string RenderBridgeMetrics(const BridgeStats& b, int64_t now_us) {
   };
   const PerSource families[] = {
       {"deltabridge_source_changes_total", "counter", "Deltas journaled from the source."},
+      {"deltabridge_source_bytes_total", "counter",
+       "Bytes of deltas (topic and JSON body) journaled from the source."},
       {"deltabridge_source_transactions_total", "counter",
        "Source transactions journaled from the source."},
       {"deltabridge_source_reconnects_total", "counter",
@@ -151,6 +155,8 @@ std::string RenderBridgeMetrics(const BridgeStats& b, int64_t now_us) {
       double v = 0;
       if (name == "deltabridge_source_changes_total") {
         v = static_cast<double>(s.changes);
+      } else if (name == "deltabridge_source_bytes_total") {
+        v = static_cast<double>(s.bytes);
       } else if (name == "deltabridge_source_transactions_total") {
         v = static_cast<double>(s.transactions);
       } else if (name == "deltabridge_source_reconnects_total") {

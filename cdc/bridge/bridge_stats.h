@@ -20,6 +20,7 @@ struct SourceStats {
   uint64_t transactions = 0;   // source transactions journaled since start
   uint64_t reconnects = 0;     // connections lost and made again
   uint64_t snapshot_rows = 0;  // rows read by the initial snapshot since start
+  uint64_t bytes = 0;          // bytes of deltas (topic and body) journaled since start
   // Source commit time of the newest journaled transaction (µs since the
   // epoch); 0 when none since start.
   int64_t last_commit_us = 0;

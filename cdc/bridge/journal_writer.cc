@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "cdc/core/envelope.h"
@@ -74,6 +75,7 @@ class SourceSink final : public ChangeSink {
   Status BeginTx() override {
     if (lock_.owns_lock()) return Status::InvalidArgument("BeginTx inside an open transaction");
     lock_ = std::unique_lock<std::mutex>(writer_->write_mu_);
+    tx_bytes_ = 0;
     return Status::Ok();
   }
 
@@ -101,6 +103,8 @@ class SourceSink final : public ChangeSink {
       staged_state_.clear();
       writer_->journal_->MarkTxEnd();
       ++unflushed_;
+      bytes_.fetch_add(tx_bytes_, std::memory_order_relaxed);
+      tx_bytes_ = 0;
     }
     lock_.unlock();
     return s;
@@ -110,6 +114,7 @@ class SourceSink final : public ChangeSink {
     if (!lock_.owns_lock()) return;
     has_held_ = false;
     staged_state_.clear();
+    tx_bytes_ = 0;
     // Entries appended since the last transaction end are never made visible.
     writer_->journal_->Rollback();
     lock_.unlock();
@@ -127,6 +132,7 @@ class SourceSink final : public ChangeSink {
   }
 
   size_t unflushed() const override { return unflushed_ + (has_held_ ? 1 : 0); }
+  uint64_t bytes_journaled() const override { return bytes_.load(std::memory_order_relaxed); }
 
   std::optional<std::string> DurablePosition() const override {
     auto r = writer_->journal_->GetPosition(source_);
@@ -180,6 +186,7 @@ class SourceSink final : public ChangeSink {
     if (!has_held_) return Status::Ok();
     if (last) MarkLast(&held_body_);
     has_held_ = false;
+    tx_bytes_ += held_topic_.size() + held_body_.size();
     return writer_->journal_->Append(held_seq_, held_topic_, held_body_);
   }
 
@@ -192,6 +199,8 @@ class SourceSink final : public ChangeSink {
   std::string held_body_;
   size_t unflushed_ = 0;
   std::vector<std::pair<std::string, std::string>> staged_state_;
+  uint64_t tx_bytes_ = 0;           // appended in the open transaction
+  std::atomic<uint64_t> bytes_{0};  // of ended transactions
 };
 
 std::unique_ptr<ChangeSink> JournalWriter::SinkFor(const std::string& source) {

@@ -106,12 +106,13 @@ int BridgeStatusCommand(const std::string& file) {
       }
     }
     std::printf("%s\n", line.c_str());
-    std::printf(
-        "    since start: %llu changes in %llu transactions, %llu reconnects%s\n",
-        static_cast<unsigned long long>(s.changes), static_cast<unsigned long long>(s.transactions),
-        static_cast<unsigned long long>(s.reconnects),
-        s.snapshot_rows > 0 ? (", snapshot " + std::to_string(s.snapshot_rows) + " rows").c_str()
-                            : "");
+    std::printf("    since start: %llu changes (%s) in %llu transactions, %llu reconnects%s\n",
+                static_cast<unsigned long long>(s.changes), Bytes(s.bytes).c_str(),
+                static_cast<unsigned long long>(s.transactions),
+                static_cast<unsigned long long>(s.reconnects),
+                s.snapshot_rows > 0
+                    ? (", snapshot " + std::to_string(s.snapshot_rows) + " rows").c_str()
+                    : "");
   }
   return kExitOk;
 }

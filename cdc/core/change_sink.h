@@ -37,6 +37,10 @@ class ChangeSink {
   // Changes added and ended but not yet flushed.
   virtual size_t unflushed() const = 0;
 
+  // Bytes of deltas (topic and body) of this sink's ended transactions since
+  // it was made: what the source added to the journal. For metrics; any thread.
+  virtual uint64_t bytes_journaled() const { return 0; }
+
   // The newest position of this source that is durable, if any.
   virtual std::optional<std::string> DurablePosition() const = 0;
 

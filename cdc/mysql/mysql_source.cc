@@ -186,8 +186,34 @@ class MysqlSource::Session {
     DB_RETURN_IF_ERROR(src_->sink_->EndTx(t.position));
     src_->counters_.changes += changes.size();
     ++src_->counters_.transactions;
+    if (t.commit_time_us != 0) src_->counters_.last_commit_time_us = t.commit_time_us;
     builder_pos_ = t.position;
     return Status::Ok();
+  }
+
+  // How many bytes of binlog the server holds beyond the journaled position:
+  // the rest of its file plus every later file (SHOW BINARY LOGS). Unknown
+  // (-1) when the query fails or the file is not listed; never fatal.
+  void MeasureServerAhead() {
+    std::optional<BinlogPosition> at = BinlogPosition::Parse(builder_pos_);
+    Result<std::vector<MysqlConn::Row>> logs = sql_.Query("SHOW BINARY LOGS");
+    int64_t ahead = -1;
+    if (at && logs.ok()) {
+      bool seen = false;
+      int64_t sum = 0;
+      for (const MysqlConn::Row& r : *logs) {
+        if (r.size() < 2 || !r[0] || !r[1]) continue;
+        const int64_t size = std::strtoll(r[1]->c_str(), nullptr, 10);
+        if (*r[0] == at->file) {
+          seen = true;
+          sum += std::max<int64_t>(0, size - static_cast<int64_t>(at->offset));
+        } else if (seen) {
+          sum += size;
+        }
+      }
+      if (seen) ahead = sum;
+    }
+    src_->counters_.server_ahead_bytes = ahead;
   }
 
   Status Stream(const BinlogPosition& start) {
@@ -232,7 +258,12 @@ class MysqlSource::Session {
     };
 
     std::vector<BinlogEvent> events;
+    auto last_ahead = std::chrono::steady_clock::now() - std::chrono::seconds(60);
     while (!stop_.load()) {
+      if (std::chrono::steady_clock::now() - last_ahead >= std::chrono::seconds(5)) {
+        last_ahead = std::chrono::steady_clock::now();
+        MeasureServerAhead();
+      }
       const auto since = std::chrono::steady_clock::now() - last_flush;
       std::chrono::milliseconds wait(100);
       if (src_->sink_->unflushed() > 0) {

@@ -64,6 +64,11 @@ class MysqlSource {
     std::atomic<uint64_t> transactions{0};
     std::atomic<uint64_t> reconnects{0};
     std::atomic<uint64_t> snapshot_rows{0};
+    // Source commit time of the newest journaled transaction (µs; 0: none).
+    std::atomic<int64_t> last_commit_time_us{0};
+    // Bytes of binlog the server holds beyond the journaled position, from
+    // SHOW BINARY LOGS every few seconds while streaming; -1 when unknown.
+    std::atomic<int64_t> server_ahead_bytes{-1};
   };
 
   MysqlSource(Options options, ChangeSink* sink);

@@ -2,6 +2,7 @@
 // row-based binary logging started by the test, a real `deltabridge run`
 // process, and a real ZeroMQ subscriber.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <map>
@@ -210,6 +211,36 @@ TEST_F(MysqlBridgeTest, RestartResumesExactly) {
   ASSERT_EQ(all.size(), 4u);
   ExpectGapFree(all);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1);
+  bridge.Stop();
+}
+
+TEST_F(MysqlBridgeTest, MetricsAndStatusShowTheSourceCaughtUp) {
+  Sql("CREATE TABLE m (id int PRIMARY KEY, v text)");
+  const int port = FreeLoopbackPort();
+  BridgeUnderTest bridge("b", Source(), "  metrics: 127.0.0.1:" + std::to_string(port) + "\n");
+  StartStreaming(bridge);
+  Sql("INSERT INTO m VALUES (1, 'a'), (2, 'b')");
+  httplib::Client http("127.0.0.1", port);
+  const std::string src = "{bridge=\"b\",source=\"src\",type=\"mysql\"}";
+  std::string body;
+  // Caught up: both rows journaled, and the server holds no binlog beyond
+  // the journaled position (measured every 5 s).
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = http.Get("/metrics");
+    if (!r) return false;
+    body = r->body;
+    return MetricValue(body, "deltabridge_source_changes_total" + src) == 2 &&
+           MetricValue(body, "deltabridge_source_position_lag_bytes" + src) == 0;
+  })) << body;
+  EXPECT_GT(MetricValue(body, "deltabridge_source_last_commit_timestamp_seconds" + src), 1.7e9);
+  EXPECT_EQ(MetricValue(body, "deltabridge_source_lag_seconds" + src), 0);
+  EXPECT_GT(MetricValue(body, "deltabridge_source_bytes_total" + src), 100);
+  Result<RunResult> st =
+      RunCommand({DeltabridgeBin(), "status", bridge.config_path()}, std::chrono::seconds(30));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status.exit_code, 0) << st->output;
+  EXPECT_NE(st->output.find("source src (mysql): position "), std::string::npos) << st->output;
+  EXPECT_NE(st->output.find("server ahead by 0 B"), std::string::npos) << st->output;
   bridge.Stop();
 }
 
