@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <variant>
 
 namespace deltabridge::mysql {
@@ -28,16 +29,48 @@ void BinlogChangeBuilder::Begin(const BinlogEvent& ev, std::string gtid, bool im
   tx_->start = file_ + ":" + std::to_string(ev.offset);
   tx_->implicit = implicit;
   tx_->original_commit_us = pending_commit_us_;
+  if (!tx_->gtid.empty()) tx_->maria_domain = pending_domain_;
+  pending_domain_.reset();
   pending_gtid_.clear();
   pending_commit_us_ = 0;
+}
+
+Status BinlogChangeBuilder::set_gtid_state(const std::string& list) {
+  std::map<uint32_t, std::string> state;
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t comma = list.find(',', start);
+    std::string gtid = list.substr(start, comma == std::string::npos ? comma : comma - start);
+    unsigned long domain = 0;
+    unsigned long long server = 0, seq = 0;
+    char tail = 0;
+    if (std::sscanf(gtid.c_str(), "%lu-%llu-%llu%c", &domain, &server, &seq, &tail) != 3) {
+      return Status::InvalidArgument("not a MariaDB GTID list: \"" + list + "\"");
+    }
+    state[static_cast<uint32_t>(domain)] = gtid;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  gtid_state_ = std::move(state);
+  return Status::Ok();
+}
+
+std::string BinlogChangeBuilder::gtid_state() const {
+  std::string out;
+  for (const auto& [domain, gtid] : gtid_state_) {
+    if (!out.empty()) out += ',';
+    out += gtid;
+  }
+  return out;
 }
 
 Status BinlogChangeBuilder::Commit(const BinlogEvent& ev) {
   BinlogTransaction t;
   t.gtid = tx_->gtid;
   t.tx_id = tx_->gtid.empty() ? tx_->start : tx_->gtid;
-  t.position =
-      (t.gtid.empty() ? "" : t.gtid + " ") + file_ + ":" + std::to_string(ev.header.log_pos);
+  if (tx_->maria_domain) gtid_state_[*tx_->maria_domain] = tx_->gtid;
+  const std::string gtids = gtid_state_.empty() ? t.gtid : gtid_state();
+  t.position = (gtids.empty() ? "" : gtids + " ") + file_ + ":" + std::to_string(ev.header.log_pos);
   t.commit_time_us = tx_->original_commit_us != 0 ? static_cast<int64_t>(tx_->original_commit_us)
                                                   : int64_t{ev.header.timestamp} * 1000000;
   t.changes = std::move(tx_->changes);
@@ -70,6 +103,7 @@ Status BinlogChangeBuilder::OnEvent(const BinlogEvent& ev) {
       if (tx_) ++stats_.rollbacks;
       tx_.reset();
       pending_gtid_.clear();
+      pending_domain_.reset();
       return Status::Ok();
     }
     if (tx_) return Status::Ok();  // a statement inside a transaction (e.g. on a MyISAM table)
@@ -84,12 +118,14 @@ Status BinlogChangeBuilder::OnEvent(const BinlogEvent& ev) {
   }
   if (const auto* g = std::get_if<MysqlGtidEvent>(&ev.body)) {
     pending_gtid_ = g->anonymous ? std::string() : g->Text();
+    pending_domain_.reset();
     pending_commit_us_ = g->original_commit_us;
     return Status::Ok();
   }
   if (const auto* g = std::get_if<MariaGtidEvent>(&ev.body)) {
     tx_.reset();  // a transaction cut short (never committed) ends here
     pending_gtid_ = g->Text();
+    pending_domain_ = g->domain_id;
     pending_commit_us_ = 0;
     if (!g->standalone()) Begin(ev, g->Text(), false);
     return Status::Ok();

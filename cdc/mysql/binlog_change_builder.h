@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -54,8 +55,12 @@ namespace deltabridge::mysql {
 
 struct BinlogTransaction {
   std::string tx_id;
-  std::string gtid;      // empty without GTIDs
-  std::string position;  // "<gtid> <file>:<end>" or "<file>:<end>"
+  std::string gtid;  // empty without GTIDs
+  // "<gtids> <file>:<end>" or "<file>:<end>". With MariaDB GTIDs, <gtids> is
+  // the GTID state after the transaction: the last GTID of every replication
+  // domain seen, "0-1-42,1-1-7" (what @slave_connect_state takes); with
+  // MySQL GTIDs the transaction's own uuid:n.
+  std::string position;
   int64_t commit_time_us = 0;
   std::vector<Change> changes;  // empty for DDL and transactions of filtered tables
 };
@@ -80,6 +85,12 @@ class BinlogChangeBuilder {
   // The name of the binlog file the next events come from (positions name it).
   void set_file_name(std::string name) { file_ = std::move(name); }
   const std::string& file_name() const { return file_; }
+  // The MariaDB GTID state the stream starts from ("0-1-42,1-1-7"), so that
+  // positions keep naming the domains no later transaction touches.
+  // InvalidArgument when it is not a MariaDB GTID list.
+  Status set_gtid_state(const std::string& list);
+  // The state as positions write it ("" when no MariaDB GTID was seen).
+  std::string gtid_state() const;
 
   Status OnEvent(const BinlogEvent& event);
 
@@ -93,6 +104,7 @@ class BinlogChangeBuilder {
     std::string start;      // file:offset of the opening event
     bool implicit = false;  // opened by a rows event outside BEGIN
     uint64_t original_commit_us = 0;
+    std::optional<uint32_t> maria_domain;  // the domain of its MariaDB GTID
     std::vector<Change> changes;
   };
 
@@ -109,7 +121,11 @@ class BinlogChangeBuilder {
   // A MySQL GTID or a standalone MariaDB GTID waiting for the statement it names.
   std::string pending_gtid_;
   uint64_t pending_commit_us_ = 0;
-  std::optional<OpenTx> tx_;  // the open transaction, if any
+  std::optional<uint32_t> pending_domain_;  // of a pending MariaDB GTID
+  std::optional<OpenTx> tx_;                // the open transaction, if any
+  // MariaDB: the last GTID of each domain ("d-s-n"), by domain id; ordered so
+  // that positions list domains the same way each time.
+  std::map<uint32_t, std::string> gtid_state_;
   Stats stats_;
 };
 

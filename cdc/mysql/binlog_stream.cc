@@ -4,6 +4,8 @@
 #include <mariadb/mysqld_error.h>
 #include <poll.h>
 
+#include <cctype>
+
 namespace deltabridge::mysql {
 
 namespace {
@@ -17,6 +19,17 @@ void Put(std::string* out, uint64_t v, int bytes) {
 }
 
 }  // namespace
+
+Status BinlogStream::StartGtid(const std::string& gtid_list, const Options& options) {
+  for (char c : gtid_list) {
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '-' && c != ',') {
+      return Status::InvalidArgument("not a MariaDB GTID list: \"" + gtid_list + "\"");
+    }
+  }
+  DB_RETURN_IF_ERROR(conn_->Exec("SET @slave_connect_state = '" + gtid_list + "'"));
+  // With a connect state the server ignores the file and offset.
+  return Start("", 4, options);
+}
 
 Status BinlogStream::Start(const std::string& file, uint64_t offset, const Options& options) {
   opt_ = options;

@@ -45,6 +45,11 @@ class BinlogStream {
   // connection fails; FailedPrecondition when the server refuses the
   // position (error 1236, e.g. the file was purged), with its message.
   Status Start(const std::string& file, uint64_t offset, const Options& options);
+  // MariaDB: starts after the GTID state `gtid_list` ("0-1-42,1-1-7") instead
+  // of a file position (@slave_connect_state); the server begins with a
+  // ROTATE naming the file it reads from. Error 1236 when it no longer has
+  // the transactions that follow that state.
+  Status StartGtid(const std::string& gtid_list, const Options& options);
 
   // Waits up to `wait` for the next packet.
   Result<Packet> Read(std::chrono::milliseconds wait);

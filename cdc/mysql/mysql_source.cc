@@ -21,6 +21,8 @@ namespace deltabridge::mysql {
 namespace {
 
 constexpr const char* kSnapshotDoneKey = "snapshot_done";
+// The @@server_id of the server whose binlog the journaled position is in.
+constexpr const char* kServerIdKey = "server_id";
 
 void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
   auto until = std::chrono::steady_clock::now() + d;
@@ -78,6 +80,13 @@ class MysqlSource::Session {
     sql_ = std::move(*sql);
     schema_ = std::make_unique<MysqlSchema>(&sql_);
     for (const auto& c : o_.exclude_columns) excluded_.insert(c);
+    {
+      Result<std::optional<std::string>> v = sql_.QueryValue("SELECT VERSION()");
+      mariadb_ = v.ok() && v->has_value() && (*v)->find("MariaDB") != std::string::npos;
+      Result<std::optional<std::string>> id = sql_.QueryValue("SELECT @@server_id");
+      server_id_ = id.ok() && id->has_value() ? **id : "";
+      previous_server_id_ = src_->sink_->GetState(kServerIdKey).value_or("");
+    }
 
     std::optional<std::string> position = src_->sink_->DurablePosition();
     if (position && position->empty()) position.reset();
@@ -227,10 +236,47 @@ class MysqlSource::Session {
     so.server_id = o_.server_id;
     so.heartbeat = o_.heartbeat;
     so.dead_after = std::max(std::chrono::milliseconds(30000), o_.heartbeat * 5);
-    DB_RETURN_IF_ERROR(stream.Start(start.file, start.offset, so));
+    // MariaDB GTIDs. Positions carry the GTID state (the last GTID of every
+    // domain), read from the server for the start position when it still
+    // has that file. The stream resumes by file:offset on the server that
+    // wrote the position while it has the file (exact, and proven by the
+    // tests); by GTID state when the file is gone (purged after the bridge
+    // had read all of it) or the server is another one (a failover: its
+    // file names and offsets mean other things). A state the server cannot
+    // continue from fails with error 1236, as a lost file:offset does.
+    std::string gtid_seed = start.gtid;
+    bool by_gtid = false;
+    if (mariadb_) {
+      bool file_listed = false;
+      Result<std::vector<MysqlConn::Row>> logs = sql_.Query("SHOW BINARY LOGS");
+      if (logs.ok()) {
+        for (const MysqlConn::Row& r : *logs)
+          file_listed = file_listed || (r[0] && *r[0] == start.file);
+      }
+      const bool other_server = !previous_server_id_.empty() && previous_server_id_ != server_id_;
+      if (file_listed && !other_server) {
+        Result<std::optional<std::string>> g =
+            sql_.QueryValue("SELECT BINLOG_GTID_POS(" + sql_.Quote(start.file) + ", " +
+                            std::to_string(start.offset) + ")");
+        if (g.ok() && g->has_value() && !(*g)->empty()) gtid_seed = **g;
+      }
+      by_gtid = !start.gtid.empty() && (!file_listed || other_server);
+      if (other_server) {
+        spdlog::warn(
+            "source {}: the server is another one (server_id {}, was {}): resuming by "
+            "GTID state {}",
+            o_.name, server_id_, previous_server_id_, start.gtid);
+      }
+    }
+    if (by_gtid) {
+      DB_RETURN_IF_ERROR(stream.StartGtid(start.gtid, so));
+    } else {
+      DB_RETURN_IF_ERROR(stream.Start(start.file, start.offset, so));
+    }
+    if (!server_id_.empty()) src_->sink_->SetState(kServerIdKey, server_id_);
     builder_pos_ = start.ToString();
-    spdlog::info("source {}: streaming from binlog {} (server_id {})", o_.name, builder_pos_,
-                 o_.server_id);
+    spdlog::info("source {}: streaming from binlog {}{} (server_id {})", o_.name, builder_pos_,
+                 by_gtid ? " by GTID state" : "", o_.server_id);
 
     BinlogEventDecoder decoder;
     decoder.set_checksum(stream.checksum());
@@ -240,6 +286,9 @@ class MysqlSource::Session {
     BinlogChangeBuilder builder(
         std::move(bo), [this](BinlogTransaction&& t) { return OnTransaction(std::move(t)); });
     builder.set_file_name(start.file);
+    if (!gtid_seed.empty() && !builder.set_gtid_state(gtid_seed).ok()) {
+      gtid_seed.clear();  // MySQL's uuid:n form: positions name the transaction's own GTID
+    }
 
     auto last_flush = std::chrono::steady_clock::now();
     auto flush = [&]() -> Status {
@@ -330,6 +379,9 @@ class MysqlSource::Session {
   const std::atomic<bool>& stop_;
   MysqlConn sql_;
   MysqlConn repl_;
+  bool mariadb_ = false;
+  std::string server_id_;           // @@server_id of the server this session reads
+  std::string previous_server_id_;  // of the server the journaled position came from
   std::unique_ptr<MysqlSchema> schema_;
   std::unordered_set<std::string> excluded_;  // database.table.column
   std::string builder_pos_;  // the position of the last transaction handed to the sink

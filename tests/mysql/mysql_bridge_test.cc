@@ -390,6 +390,44 @@ TEST_F(MysqlBridgeTest, PurgedPositionStopsLoudly) {
   bridge.Stop();
 }
 
+// The file of the journaled position is purged, but only after the bridge
+// had read all of it: the GTID state says exactly where to go on.
+TEST_F(MysqlBridgeTest, PurgedFileWithNothingMissingResumesByGtid) {
+  Sql("CREATE TABLE g (id int PRIMARY KEY)");
+  BridgeUnderTest bridge("b", Source());
+  StartStreaming(bridge);
+  {
+    Collector col(bridge.publish(), bridge.replay());
+    Sql("INSERT INTO g VALUES (1)");
+    ASSERT_TRUE(col.WaitCount(1));
+  }
+  bridge.Stop();
+  Sql("FLUSH BINARY LOGS");
+  Sql("INSERT INTO g VALUES (2)");
+  Result<std::vector<TestMariadb::Row>> logs = db_server_->Query("SHOW BINARY LOGS");
+  ASSERT_TRUE(logs.ok() && !logs->empty());
+  const std::string last = *logs->back()[0];
+  ASSERT_TRUE(WaitUntil([&] {
+    db_server_->Exec("PURGE BINARY LOGS TO '" + last + "'").ok();
+    Result<std::vector<TestMariadb::Row>> now = db_server_->Query("SHOW BINARY LOGS");
+    return now.ok() && now->size() == 1;
+  }));
+  StartStreaming(bridge);
+  EXPECT_NE(bridge.log().find("by GTID state"), std::string::npos) << bridge.log();
+  Collector col(bridge.publish(), bridge.replay(), 1);
+  Sql("INSERT INTO g VALUES (3)");
+  ASSERT_TRUE(col.WaitCount(3)) << bridge.log();
+  ASSERT_FALSE(col.WaitCount(4, std::chrono::milliseconds(1000)));
+  auto all = col.deltas();
+  ExpectGapFree(all);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1);
+  // Positions carry the GTID state before the file name.
+  EXPECT_NE(all[2]["pos"].get<std::string>().find(" " + last + ":"), std::string::npos)
+      << all[2]["pos"];
+  EXPECT_EQ(all[2]["pos"].get<std::string>().rfind("0-", 0), 0u) << all[2]["pos"];
+  bridge.Stop();
+}
+
 TEST_F(MysqlBridgeTest, CheckNamesTheFix) {
   Sql("CREATE TABLE good (id int PRIMARY KEY)");
   BridgeUnderTest ok_bridge("b", Source());
