@@ -187,6 +187,9 @@ say "deltabridge conflicts sink.yaml resolve ${id} --take incoming"
 "${bin}" conflicts "${work}/sink.yaml" resolve "${id}" --take incoming
 pg_psql dashboard -c "SELECT slot_id, notes FROM tour_slots WHERE slot_id = 2"
 
+say "deltabridge status bridge.yaml"
+"${bin}" status "${work}/bridge.yaml"
+
 say "deltabridge status sink.yaml"
 "${bin}" status "${work}/sink.yaml"
 

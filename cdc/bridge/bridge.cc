@@ -71,7 +71,7 @@ struct Bridge::Impl {
     return b;
   }
 
-  // Once a second: <state_dir>/bridge-status.json and the metrics snapshot;
+  // Four times a second: <state_dir>/bridge-status.json and the metrics snapshot;
   // once more after the sources stopped.
   void StatusLoop() {
     while (true) {
@@ -83,7 +83,7 @@ struct Bridge::Impl {
       }
       std::unique_lock<std::mutex> l(mu);
       if (stop.load()) return;
-      cv.wait_for(l, std::chrono::seconds(1), [&] { return stop.load(); });
+      cv.wait_for(l, std::chrono::milliseconds(250), [&] { return stop.load(); });
     }
   }
 

@@ -1,4 +1,4 @@
-// BridgeStats: what a running bridge reports about itself, once a second, to
+// BridgeStats: what a running bridge reports about itself, four times a second, to
 // <state_dir>/bridge-status.json (read by `deltabridge status BRIDGE.yaml`)
 // and, at each scrape, to its metrics endpoint. A snapshot: plain values,
 // copied out of the sources', journal's and servers' own counters.

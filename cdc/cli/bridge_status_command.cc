@@ -1,6 +1,6 @@
 // `deltabridge status BRIDGE.yaml`: the bridge's own report, from
-// <state_dir>/bridge-status.json, which a running bridge rewrites every
-// second (and once more when it stops). Reads no database and takes no lock,
+// <state_dir>/bridge-status.json, which a running bridge rewrites four
+// times a second (and once more when it stops). Reads no database and takes no lock,
 // so it is safe against a running bridge.
 #include <fmt/format.h>
 #include <signal.h>
