@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -485,6 +486,87 @@ TEST(MysqlBridgeNoMetadataTest, ColumnsFromInformationSchemaFollowDdl) {
   EXPECT_EQ(all[1]["changes"], Json::parse(R"({"id":{"new":2},"v":{"new":2},"w":{"new":"y"}})"));
   EXPECT_EQ(all[2]["key"], Json::parse(R"({"id":2})"));
   EXPECT_EQ(all[2]["changes"], Json::parse(R"({"v2":{"old":2,"new":3}})"));
+  bridge.Stop();
+}
+
+// A failover: the bridge read from a primary; its replica (log_slave_updates,
+// same GTIDs, other file names) becomes the source. The bridge sees another
+// server and goes on by GTID state: no change lost, none repeated.
+TEST(MysqlBridgeFailoverTest, AnotherServerResumesByGtidState) {
+  TestMariadb::Options po;
+  po.binlog = true;
+  po.server_id = 11;
+  TestMariadb primary(po);
+  ASSERT_TRUE(primary.Start().ok());
+  TestMariadb::Options ro;
+  ro.binlog = true;
+  ro.server_id = 12;
+  ro.extra_args = {"--log-slave-updates=ON"};
+  TestMariadb replica(ro);
+  ASSERT_TRUE(replica.Start().ok());
+  auto exec = [](const TestMariadb& server, const std::string& q) {
+    Status s = server.Exec(q);
+    ASSERT_TRUE(s.ok()) << q << ": " << s.ToString();
+  };
+  Result<std::string> primary_pos = primary.QueryValue("SELECT @@gtid_binlog_pos");
+  ASSERT_TRUE(primary_pos.ok());
+  // The replica's own start-up statements leave its binlog: it starts where
+  // the primary stands.
+  exec(replica, "RESET MASTER");
+  exec(replica, "SET GLOBAL gtid_slave_pos = '" + *primary_pos + "'");
+  exec(replica, "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = " +
+                    std::to_string(primary.port()) + ", MASTER_USER = 'root', MASTER_PASSWORD = '" +
+                    primary.password() + "', MASTER_USE_GTID = slave_pos");
+  exec(replica, "START SLAVE");
+  exec(primary, "CREATE DATABASE fo");
+  exec(primary, "CREATE TABLE fo.t (id int PRIMARY KEY)");
+  auto replicated = [&](const std::string& count) {
+    return WaitUntil([&] {
+      Result<std::string> n = replica.QueryValue("SELECT count(*) FROM fo.t");
+      return n.ok() && *n == count;
+    });
+  };
+  auto source = [](const TestMariadb& server) {
+    return "  - name: src\n    type: mysql\n    host: 127.0.0.1\n    port: " +
+           std::to_string(server.port()) + "\n    user: root\n    password: \"" +
+           server.password() + "\"\n    server_id: 4242\n    tables: [\"fo.*\"]\n";
+  };
+  BridgeUnderTest bridge("b", source(primary));
+  bridge.Start();
+  ASSERT_TRUE(WaitUntil([&] {
+    return bridge.log().find("streaming from binlog") != std::string::npos;
+  })) << bridge.log();
+  {
+    Collector col(bridge.publish(), bridge.replay());
+    exec(primary, "INSERT INTO fo.t VALUES (1)");
+    exec(primary, "INSERT INTO fo.t VALUES (2)");
+    ASSERT_TRUE(col.WaitCount(2));
+  }
+  bridge.Stop();
+  exec(primary, "INSERT INTO fo.t VALUES (3)");  // after the bridge stopped
+  ASSERT_TRUE(replicated("3"));
+  exec(replica, "STOP SLAVE");
+  // The bridge file now names the replica.
+  {
+    std::ifstream in(bridge.config_path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "port: " + std::to_string(primary.port());
+    text.replace(text.find(from), from.size(), "port: " + std::to_string(replica.port()));
+    std::ofstream(bridge.config_path(), std::ios::trunc) << text;
+  }
+  bridge.Start();
+  ASSERT_TRUE(WaitUntil([&] { return bridge.log().find("by GTID state") != std::string::npos; }))
+      << bridge.log();
+  EXPECT_NE(bridge.log().find("the server is another one (server_id 12, was 11)"),
+            std::string::npos)
+      << bridge.log();
+  Collector col(bridge.publish(), bridge.replay(), 1);
+  exec(replica, "INSERT INTO fo.t VALUES (4)");
+  ASSERT_TRUE(col.WaitCount(4)) << bridge.log();
+  ASSERT_FALSE(col.WaitCount(5, std::chrono::milliseconds(1000)));
+  auto all = col.deltas();
+  ExpectGapFree(all);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1) << all[i];
   bridge.Stop();
 }
 
