@@ -18,6 +18,7 @@
 #include "cdc/journal/journal.h"
 #include "cdc/metrics/metrics_server.h"
 #include "cdc/mysql/mysql_source.h"
+#include "cdc/odbc/odbc_source.h"
 #include "cdc/pg/pg_source.h"
 #include "cdc/publish/publisher.h"
 #include "cdc/publish/replay_server.h"
@@ -248,15 +249,21 @@ Status Bridge::Run() {
   std::vector<std::unique_ptr<ChangeSink>> sinks;
   std::vector<std::unique_ptr<PgSource>> pg_sources;
   std::vector<std::unique_ptr<mysql::MysqlSource>> mysql_sources;
+  std::vector<std::unique_ptr<odbc::OdbcSource>> odbc_sources;
   std::vector<std::thread> threads;
   for (const SourceConfig& sc : cfg.sources) {
-    if (sc.type != SourceType::kPostgres && sc.type != SourceType::kMysql) {
-      return Status::InvalidArgument("source \"" + sc.name + "\": type " +
-                                     std::string(SourceTypeName(sc.type)) +
-                                     " is not supported by this build yet");
+    if (const OdbcSourceConfig* oc = sc.odbc()) {
+      odbc::OdbcSource::Options o;
+      o.bridge = cfg.name;
+      o.name = sc.name;
+      o.dsn = oc->dsn;
+      o.poll_interval = oc->poll_interval;
+      o.tables = oc->tables;
+      o.state_dir = cfg.state_dir;
+      sinks.push_back(im.writer->SinkFor(sc.name));
+      odbc_sources.push_back(std::make_unique<odbc::OdbcSource>(std::move(o), sinks.back().get()));
+      continue;
     }
-  }
-  for (const SourceConfig& sc : cfg.sources) {
     if (const MysqlSourceConfig* mc = sc.mysql()) {
       mysql::MysqlSource::Options o;
       o.bridge = cfg.name;
@@ -340,6 +347,27 @@ Status Bridge::Run() {
       return st;
     });
   }
+  for (size_t i = 0; i < odbc_sources.size(); ++i) {
+    odbc::OdbcSource* s = odbc_sources[i].get();
+    ChangeSink* sink = nullptr;
+    for (size_t k = 0, od = 0; k < cfg.sources.size(); ++k) {
+      if (cfg.sources[k].type != SourceType::kOdbc) continue;
+      if (od++ == i) sink = sinks[k].get();
+    }
+    im.source_stats.push_back([s, sink] {
+      SourceStats st;
+      st.name = s->options().name;
+      st.type = "odbc";
+      const odbc::OdbcSource::Counters& c = s->counters();
+      st.changes = c.changes.load();
+      st.transactions = c.transactions.load();
+      st.reconnects = c.reconnects.load();
+      st.snapshot_rows = c.snapshot_rows.load();
+      st.last_commit_us = c.last_poll_us.load();
+      if (sink != nullptr) st.position = sink->DurablePosition().value_or("");
+      return st;
+    });
+  }
   MetricsServer metrics;
   if (cfg.metrics) {
     {
@@ -383,6 +411,15 @@ Status Bridge::Run() {
   }
   for (auto& src : mysql_sources) {
     mysql::MysqlSource* s = src.get();
+    threads.emplace_back([&im, s] {
+      pthread_setname_np(pthread_self(), ("db-src-" + s->options().name).substr(0, 15).c_str());
+      Status st = s->Run(im.stop);
+      if (!st.ok()) im.Fail(st.WithContext("source " + s->options().name));
+    });
+  }
+
+  for (auto& src : odbc_sources) {
+    odbc::OdbcSource* s = src.get();
     threads.emplace_back([&im, s] {
       pthread_setname_np(pthread_self(), ("db-src-" + s->options().name).substr(0, 15).c_str());
       Status st = s->Run(im.stop);

@@ -5,6 +5,7 @@
 #include "cdc/config/config_kind.h"
 #include "cdc/core/check_report.h"
 #include "cdc/mysql/mysql_check.h"
+#include "cdc/odbc/odbc_check.h"
 #include "cdc/pg/pg_check.h"
 #include "mappings/sink_config.h"
 #include "sinks/sink_check.h"
@@ -63,6 +64,9 @@ int CheckCommand(const std::string& file) {
         break;
       case SourceType::kMysql:
         mysql::CheckMysqlSource(s, &report);
+        break;
+      case SourceType::kOdbc:
+        odbc::CheckOdbcSource(s, &report);
         break;
       default:
         report.Fail("source " + s.name + ": type " + std::string(SourceTypeName(s.type)) +

@@ -107,8 +107,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cdc/odbc/odbc_handles.h"
 #include "mappings/sink_config.h"
-#include "sinks/odbc/odbc_handles.h"
 #include "sinks/sql/sql_session.h"
 
 namespace deltabridge {

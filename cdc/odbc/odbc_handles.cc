@@ -1,4 +1,4 @@
-#include "sinks/odbc/odbc_handles.h"
+#include "cdc/odbc/odbc_handles.h"
 
 #include <algorithm>
 

@@ -1,0 +1,162 @@
+#include "cdc/odbc/odbc_connection.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "cdc/config/conninfo.h"
+
+namespace deltabridge::odbc {
+
+namespace {
+
+std::string GetInfoString(SQLHDBC dbc, SQLUSMALLINT what) {
+  char buf[256] = {};
+  SQLSMALLINT len = 0;
+  if (!SQL_SUCCEEDED(SQLGetInfo(dbc, what, buf, sizeof(buf), &len))) return {};
+  return std::string(buf);
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string Abbreviate(const std::string& sql) {
+  return sql.size() <= 120 ? sql : sql.substr(0, 117) + "...";
+}
+
+}  // namespace
+
+Status OdbcConnection::Fail(SQLSMALLINT type, SQLHANDLE handle, const std::string& what) const {
+  return Status::Unavailable(what + " (" + redacted_ + "): " + OdbcDiagnostics(type, handle));
+}
+
+Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
+    const std::string& connection_string, int login_timeout_seconds, bool stream_results) {
+  std::unique_ptr<OdbcConnection> c(new OdbcConnection());
+  c->redacted_ = RedactOdbcConnectionString(connection_string);
+  Result<OdbcEnv> env = OdbcEnv::Allocate(SQL_NULL_HANDLE);
+  if (!env.ok()) return env.status();
+  c->env_ = std::move(env).value();
+  SQLSetEnvAttr(c->env_.get(), SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3),
+                0);
+  Result<OdbcDbc> dbc = OdbcDbc::Allocate(c->env_.get());
+  if (!dbc.ok()) return dbc.status();
+  c->dbc_ = std::move(dbc).value();
+  SQLSetConnectAttr(c->dbc_.get(), SQL_ATTR_LOGIN_TIMEOUT,
+                    reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(login_timeout_seconds)), 0);
+  std::string dsn = connection_string;
+  SQLRETURN rc = SQLDriverConnect(c->dbc_.get(), nullptr, reinterpret_cast<SQLCHAR*>(dsn.data()),
+                                  SQL_NTS, nullptr, 0, nullptr, SQL_DRIVER_NOPROMPT);
+  if (!SQL_SUCCEEDED(rc)) {
+    std::vector<OdbcDiagRecord> records = OdbcDiagRecords(SQL_HANDLE_DBC, c->dbc_.get());
+    std::string message =
+        "cannot connect over ODBC (" + c->redacted_ + "): " + FormatOdbcDiagRecords(records);
+    bool transient = false;
+    for (const OdbcDiagRecord& r : records) {
+      if (r.sqlstate.rfind("08", 0) == 0 || r.sqlstate == "HYT00" || r.sqlstate == "57P03" ||
+          (r.sqlstate == "HY000" && (r.native_error == 2002 || r.native_error == 2003))) {
+        transient = true;
+      }
+    }
+    return transient ? Status::Unavailable(message) : Status::FailedPrecondition(message);
+  }
+  c->dbc_.MarkConnected();
+  c->dbms_name_ = GetInfoString(c->dbc_.get(), SQL_DBMS_NAME);
+  c->dbms_version_ = GetInfoString(c->dbc_.get(), SQL_DBMS_VER);
+  c->driver_name_ = GetInfoString(c->dbc_.get(), SQL_DRIVER_NAME);
+  std::string quote = GetInfoString(c->dbc_.get(), SQL_IDENTIFIER_QUOTE_CHAR);
+  if (!quote.empty() && quote != " ") c->quote_ = quote;
+  // SQLite's driver hands out UTF-8 as SQL_C_CHAR, and its wide interface is
+  // not always built; the Unicode drivers (psqlodbcw, MariaDB) convert
+  // SQL_C_CHAR to the client's locale, so they are read wide.
+  const bool sqlite = Lower(c->driver_name_).find("sqlite") != std::string::npos;
+  c->wide_text_ = !sqlite;
+  c->text_scalars_ = sqlite;  // SQLite: a value need not match its declared type
+  if (stream_results && sqlite && Lower(connection_string).find("stepapi") == std::string::npos) {
+    // sqliteodbc materialises every result (sqlite3_get_table) unless
+    // StepAPI=1: a 1M-row diff would hold the whole table in memory.
+    std::string streaming = connection_string;
+    if (!streaming.empty() && streaming.back() != ';') streaming += ';';
+    streaming += "StepAPI=1;";
+    c.reset();
+    return Connect(streaming, login_timeout_seconds, false);
+  }
+  return c;
+}
+
+std::string OdbcConnection::QuoteIdentifier(std::string_view identifier) const {
+  std::string out = quote_;
+  for (char ch : identifier) {
+    if (std::string(1, ch) == quote_) out += quote_;
+    out += ch;
+  }
+  return out + quote_;
+}
+
+std::string OdbcConnection::QuoteName(std::string_view name) const {
+  std::string out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = name.find('.', start);
+    if (!out.empty()) out += '.';
+    out += QuoteIdentifier(name.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+Status OdbcConnection::Exec(const std::string& sql) {
+  Result<OdbcStmt> stmt = OdbcStmt::Allocate(dbc_.get());
+  if (!stmt.ok()) return stmt.status();
+  std::string text = sql;
+  SQLRETURN rc = SQLExecDirect(stmt->get(), reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS);
+  if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
+    return Fail(SQL_HANDLE_STMT, stmt->get(), "ODBC statement failed (" + Abbreviate(sql) + ")");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<OdbcCursor>> OdbcConnection::Query(const std::string& sql,
+                                                          int timeout_seconds) {
+  std::unique_ptr<OdbcCursor> cur(new OdbcCursor());
+  cur->what_ = "ODBC query failed (" + Abbreviate(sql) + ") (" + redacted_ + ")";
+  Result<OdbcStmt> stmt = OdbcStmt::Allocate(dbc_.get());
+  if (!stmt.ok()) return stmt.status().WithContext(cur->what_);
+  cur->stmt_ = std::move(stmt).value();
+  if (timeout_seconds > 0) {
+    SQLSetStmtAttr(cur->stmt_.get(), SQL_ATTR_QUERY_TIMEOUT,
+                   reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(timeout_seconds)), 0);
+  }
+  std::string text = sql;
+  SQLRETURN rc = SQLExecDirect(cur->stmt_.get(), reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS);
+  if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
+    return Status::Unavailable(cur->what_ + ": " +
+                               OdbcDiagnostics(SQL_HANDLE_STMT, cur->stmt_.get()));
+  }
+  Result<std::vector<OdbcColumn>> cols = DescribeColumns(cur->stmt_.get());
+  if (!cols.ok()) return cols.status().WithContext(cur->what_);
+  cur->columns_ = std::move(cols).value();
+  cur->fetch_.wide_text = wide_text_;
+  cur->fetch_.text_scalars = text_scalars_;
+  return cur;
+}
+
+Result<bool> OdbcCursor::Next(std::vector<Value>* row) {
+  SQLRETURN rc = SQLFetch(stmt_.get());
+  if (rc == SQL_NO_DATA) return false;
+  if (!SQL_SUCCEEDED(rc)) {
+    return Status::Unavailable(what_ + ": " + OdbcDiagnostics(SQL_HANDLE_STMT, stmt_.get()));
+  }
+  row->resize(columns_.size());
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    Status s = FetchValue(stmt_.get(), static_cast<SQLUSMALLINT>(c + 1), columns_[c], fetch_,
+                          &scratch_, &(*row)[c]);
+    if (!s.ok()) return s.WithContext(what_);
+  }
+  return true;
+}
+
+}  // namespace deltabridge::odbc

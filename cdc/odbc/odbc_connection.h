@@ -1,0 +1,82 @@
+// OdbcConnection and OdbcCursor: one ODBC connection of the polling source,
+// and a forward-only result streamed row by row (never the whole result in
+// memory).
+//
+// Every failure carries the driver's SQLSTATE and message, with the
+// connection string redacted (no password). Failures while polling are
+// Unavailable (retried with backoff by the source); a connection that cannot
+// be made for a reason an operator must fix (no driver, bad login) is
+// FailedPrecondition, but the source retries that too, since a DBA may fix it
+// while the bridge runs.
+//
+// A cursor borrows its connection, which must outlive it. Not thread-safe:
+// one poller thread uses a connection and its cursors.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cdc/core/status.h"
+#include "cdc/core/value.h"
+#include "cdc/odbc/odbc_handles.h"
+#include "cdc/odbc/odbc_value.h"
+
+namespace deltabridge::odbc {
+
+class OdbcCursor {
+ public:
+  const std::vector<OdbcColumn>& columns() const { return columns_; }
+  // Reads the next row into `row` (one Value per column); false at the end.
+  Result<bool> Next(std::vector<Value>* row);
+
+ private:
+  friend class OdbcConnection;
+  OdbcStmt stmt_;
+  std::vector<OdbcColumn> columns_;
+  OdbcFetchOptions fetch_;
+  std::string scratch_;
+  std::string what_;  // for messages: the statement, abbreviated
+};
+
+class OdbcConnection {
+ public:
+  // Connects with SQLDriverConnect (a DSN-less string or "DSN=name").
+  // `stream_results`: for drivers that read a whole result into memory
+  // unless told otherwise (sqliteodbc without StepAPI=1), connect again
+  // with the attribute that makes them stream, unless the string sets it.
+  static Result<std::unique_ptr<OdbcConnection>> Connect(const std::string& connection_string,
+                                                         int login_timeout_seconds = 15,
+                                                         bool stream_results = false);
+
+  // Runs `sql` and returns its result as a cursor. `timeout_seconds` > 0 sets
+  // SQL_ATTR_QUERY_TIMEOUT (drivers that support it cancel a longer query).
+  Result<std::unique_ptr<OdbcCursor>> Query(const std::string& sql, int timeout_seconds = 0);
+  // Runs a statement that returns no rows.
+  Status Exec(const std::string& sql);
+
+  // `name` quoted for SQL: each dot-separated part in the driver's quote
+  // character (SQL_IDENTIFIER_QUOTE_CHAR), doubled inside.
+  std::string QuoteName(std::string_view name) const;
+  std::string QuoteIdentifier(std::string_view identifier) const;
+
+  const std::string& dbms_name() const { return dbms_name_; }
+  const std::string& dbms_version() const { return dbms_version_; }
+  const std::string& driver_name() const { return driver_name_; }
+  const std::string& redacted() const { return redacted_; }
+  SQLHDBC dbc() const { return dbc_.get(); }
+
+ private:
+  OdbcConnection() = default;
+  Status Fail(SQLSMALLINT type, SQLHANDLE handle, const std::string& what) const;
+
+  OdbcEnv env_;  // declared first: destroyed last
+  OdbcDbc dbc_;
+  std::string quote_ = "\"";
+  std::string dbms_name_, dbms_version_, driver_name_, redacted_;
+  bool wide_text_ = true;
+  bool text_scalars_ = false;
+};
+
+}  // namespace deltabridge::odbc
