@@ -258,6 +258,9 @@ Status Bridge::Run() {
       o.name = sc.name;
       o.dsn = oc->dsn;
       o.poll_interval = oc->poll_interval;
+      if (oc->query_timeout) {
+        o.query_timeout_seconds = static_cast<int>(oc->query_timeout->count() / 1000000);
+      }
       o.tables = oc->tables;
       o.state_dir = cfg.state_dir;
       sinks.push_back(im.writer->SinkFor(sc.name));

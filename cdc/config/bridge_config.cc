@@ -28,10 +28,10 @@ constexpr std::array<std::string_view, 11> kMysqlKeys = {
     "name",     "type",          "host",      "port",   "user",
     "password", "password_file", "server_id", "tables", "exclude_columns",
     "snapshot"};
-constexpr std::array<std::string_view, 5> kOdbcKeys = {"name", "type", "dsn", "poll_interval",
-                                                       "tables"};
-constexpr std::array<std::string_view, 5> kOdbcTableKeys = {
-    "name", "key", "mode", "timestamp_column", "incrementing_column"};
+constexpr std::array<std::string_view, 6> kOdbcKeys = {"name",          "type",          "dsn",
+                                                       "poll_interval", "query_timeout", "tables"};
+constexpr std::array<std::string_view, 6> kOdbcTableKeys = {
+    "name", "key", "mode", "timestamp_column", "incrementing_column", "lookback"};
 
 constexpr std::array<std::string_view, 3> kSourceTypeNames = {"postgres", "mysql", "odbc"};
 constexpr std::array<std::string_view, 2> kSnapshotNames = {"initial", "never"};
@@ -301,6 +301,15 @@ OdbcTableConfig ReadOdbcTable(const ConfigNode& at, ConfigErrors* errors, Site* 
               "timestamp or timestamp+incrementing", &table.timestamp_column);
   read_column("incrementing_column", PollModeUsesIncrementing(table.mode),
               "incrementing or timestamp+incrementing", &table.incrementing_column);
+  if (std::optional<ConfigNode> node = map.Get("lookback")) {
+    if (!PollModeUsesTimestamp(table.mode)) {
+      errors->Add(map.KeyMark("lookback"), ChildPath(at.path, "lookback"),
+                  "only used with mode timestamp or timestamp+incrementing, got mode " +
+                      std::string(PollModeName(table.mode)));
+    } else if (auto lookback = ReadDuration(*node, errors)) {
+      table.lookback = *lookback;
+    }
+  }
   return table;
 }
 
@@ -317,6 +326,15 @@ OdbcSourceConfig ReadOdbc(const MapReader& map, ConfigErrors* errors) {
         ExpectError(*node, "a duration above 0", errors);
       } else {
         odbc.poll_interval = *interval;
+      }
+    }
+  }
+  if (std::optional<ConfigNode> node = map.Get("query_timeout")) {
+    if (auto timeout = ReadDuration(*node, errors)) {
+      if (timeout->count() < 1000000) {
+        ExpectError(*node, "a duration of at least 1s", errors);
+      } else {
+        odbc.query_timeout = *timeout;
       }
     }
   }

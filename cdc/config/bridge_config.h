@@ -88,11 +88,17 @@ struct OdbcTableConfig {
   PollMode mode = PollMode::kDiff;
   std::string timestamp_column;     // set exactly when PollModeUsesTimestamp(mode)
   std::string incrementing_column;  // set exactly when PollModeUsesIncrementing(mode)
+  // Timestamp modes: how far before the newest timestamp seen each poll reads
+  // again (clock skew, late commits); nullopt: the source's default, 30 s.
+  std::optional<std::chrono::microseconds> lookback;
 };
 
 struct OdbcSourceConfig {
   std::string dsn;  // ODBC connection string or "DSN=name"; log RedactOdbcConnectionString(dsn)
   std::chrono::microseconds poll_interval = std::chrono::seconds(5);
+  // A poll's query that runs longer is cancelled (SQL_ATTR_QUERY_TIMEOUT),
+  // logged and retried; nullopt: the default, 5 minutes.
+  std::optional<std::chrono::microseconds> query_timeout;
   std::vector<OdbcTableConfig> tables;  // at least one; names unique
 };
 

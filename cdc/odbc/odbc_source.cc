@@ -63,7 +63,10 @@ Status OdbcSource::Run(const std::atomic<bool>& stop) {
   for (const OdbcTableConfig& t : opt_.tables) {
     TableSlot slot;
     slot.config = &t;
-    slot.poller = t.mode == PollMode::kDiff ? MakeDiffPoller(t, ctx) : MakeQueryPoller(t, ctx);
+    PollContext table_ctx = ctx;
+    if (t.lookback) table_ctx.lookback = *t.lookback;
+    slot.poller =
+        t.mode == PollMode::kDiff ? MakeDiffPoller(t, table_ctx) : MakeQueryPoller(t, table_ctx);
     slot.poller->Recover();
     slot.due = Clock::now();
     tables.push_back(std::move(slot));

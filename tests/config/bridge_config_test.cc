@@ -178,6 +178,18 @@ TEST(BridgeConfigTest, ContractExampleParses) {
   EXPECT_EQ(odbc.tables[1].mode, PollMode::kTimestamp);
   EXPECT_EQ(odbc.tables[1].timestamp_column, "LAST_CHANGED");
   EXPECT_EQ(odbc.tables[1].incrementing_column, "");
+  EXPECT_FALSE(odbc.tables[1].lookback.has_value());
+  EXPECT_FALSE(odbc.query_timeout.has_value());
+}
+
+TEST(BridgeConfigTest, OdbcLookbackAndQueryTimeout) {
+  BridgeConfig config = Parse(
+      Replace(Replace(kOdbc, "mode: diff",
+                      "mode: timestamp\n        timestamp_column: T\n        lookback: 2m"),
+              "    dsn: \"DSN=legacy\"\n", "    dsn: \"DSN=legacy\"\n    query_timeout: 90s\n"));
+  const OdbcSourceConfig& odbc = *config.sources[0].odbc();
+  EXPECT_EQ(odbc.query_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(odbc.tables[0].lookback, std::chrono::minutes(2));
 }
 
 TEST(BridgeConfigTest, LoadsTheContractExampleFromAFile) {
@@ -403,7 +415,7 @@ TEST(BridgeConfigErrorTest, UnknownKeys) {
             "\"sources\"?");
   EXPECT_EQ(Error(std::string(kOdbc) + "        query: select 1\n"),
             "bridge.yaml:14:9: sources[0].tables[0].query: unknown key; expected one of name, "
-            "key, mode, timestamp_column, incrementing_column");
+            "key, mode, timestamp_column, incrementing_column, lookback");
   EXPECT_EQ(
       Error(Replace(kPostgres, "  replay: tcp://127.0.0.1:5557\n",
                     "  replay: tcp://127.0.0.1:5557\n  retention: {max_bytes: 1, max_ages: 7d}\n")),
@@ -416,7 +428,7 @@ TEST(BridgeConfigErrorTest, UnknownKeysOfASourceWithoutAType) {
             "bridge.yaml:7:5: sources[0].type: required key missing\n"
             "bridge.yaml:8:5: sources[0].slott: unknown key; expected one of name, type, dsn, "
             "slot, publication, tables, exclude_columns, snapshot, host, port, user, password, "
-            "password_file, server_id, poll_interval; did you mean \"slot\"?");
+            "password_file, server_id, poll_interval, query_timeout; did you mean \"slot\"?");
 }
 
 TEST(BridgeConfigErrorTest, MissingRequiredKeys) {
@@ -641,6 +653,13 @@ TEST(BridgeConfigErrorTest, Odbc) {
             "bridge.yaml:13:15: sources[0].tables[0].mode: expected one of diff, timestamp, "
             "incrementing, timestamp+incrementing, got \"timestamps\"; did you mean "
             "\"timestamp\"?");
+  EXPECT_EQ(Error(std::string(kOdbc) + "        lookback: 30s\n"),
+            "bridge.yaml:14:9: sources[0].tables[0].lookback: only used with mode "
+            "timestamp or timestamp+incrementing, got mode diff");
+  EXPECT_EQ(Error(Replace(kOdbc, "    dsn: \"DSN=legacy\"\n",
+                          "    dsn: \"DSN=legacy\"\n    query_timeout: 10ms\n")),
+            "bridge.yaml:10:20: sources[0].query_timeout: expected a duration of at least 1s, got "
+            "\"10ms\"");
   EXPECT_EQ(Error(std::string(kOdbc) + "        timestamp_column: LAST_CHANGED\n"),
             "bridge.yaml:14:9: sources[0].tables[0].timestamp_column: only used with mode "
             "timestamp or timestamp+incrementing, got mode diff");
