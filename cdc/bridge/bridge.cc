@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -246,12 +247,40 @@ Status Bridge::Run() {
   spdlog::info("bridge {}: journal seq {}..{}, publishing on {}, replay on {}", cfg.name,
                im.journal->first_seq(), im.journal->committed_seq(), cfg.publish, cfg.replay);
 
+  // One entry per source, in file order: what runs it on its thread, and
+  // what reads its counters for the status file and metrics.
+  struct RunningSource {
+    std::string name;
+    std::function<Status(const std::atomic<bool>&)> run;
+  };
   std::vector<std::unique_ptr<ChangeSink>> sinks;
-  std::vector<std::unique_ptr<PgSource>> pg_sources;
-  std::vector<std::unique_ptr<mysql::MysqlSource>> mysql_sources;
-  std::vector<std::unique_ptr<odbc::OdbcSource>> odbc_sources;
-  std::vector<std::thread> threads;
+  std::vector<std::shared_ptr<void>> owned;  // the source objects
+  std::vector<RunningSource> running;
+  // Adds `source` (whose sink is sinks.back()); `fill` adds what only this
+  // kind of source knows to the counters every kind has.
+  auto add = [&](auto source, const char* type, auto fill) {
+    auto* s = source.get();
+    ChangeSink* sink = sinks.back().get();
+    im.source_stats.push_back([s, sink, type, fill] {
+      SourceStats st;
+      st.name = s->options().name;
+      st.type = type;
+      const auto& c = s->counters();
+      st.changes = c.changes.load();
+      st.transactions = c.transactions.load();
+      st.reconnects = c.reconnects.load();
+      st.snapshot_rows = c.snapshot_rows.load();
+      st.position = sink->DurablePosition().value_or("");
+      st.bytes = sink->bytes_journaled();
+      fill(c, &st);
+      return st;
+    });
+    running.push_back(
+        {s->options().name, [s](const std::atomic<bool>& stop) { return s->Run(stop); }});
+    owned.push_back(std::shared_ptr<void>(std::move(source)));
+  };
   for (const SourceConfig& sc : cfg.sources) {
+    sinks.push_back(im.writer->SinkFor(sc.name));
     if (const OdbcSourceConfig* oc = sc.odbc()) {
       odbc::OdbcSource::Options o;
       o.bridge = cfg.name;
@@ -263,11 +292,11 @@ Status Bridge::Run() {
       }
       o.tables = oc->tables;
       o.state_dir = cfg.state_dir;
-      sinks.push_back(im.writer->SinkFor(sc.name));
-      odbc_sources.push_back(std::make_unique<odbc::OdbcSource>(std::move(o), sinks.back().get()));
-      continue;
-    }
-    if (const MysqlSourceConfig* mc = sc.mysql()) {
+      add(std::make_unique<odbc::OdbcSource>(std::move(o), sinks.back().get()), "odbc",
+          [](const odbc::OdbcSource::Counters& c, SourceStats* st) {
+            st->last_commit_us = c.last_poll_us.load();
+          });
+    } else if (const MysqlSourceConfig* mc = sc.mysql()) {
       mysql::MysqlSource::Options o;
       o.bridge = cfg.name;
       o.name = sc.name;
@@ -279,97 +308,30 @@ Status Bridge::Run() {
       o.tables = mc->tables;
       o.exclude_columns = mc->exclude_columns;
       o.initial_snapshot = mc->snapshot == SnapshotMode::kInitial;
-      sinks.push_back(im.writer->SinkFor(sc.name));
-      mysql_sources.push_back(
-          std::make_unique<mysql::MysqlSource>(std::move(o), sinks.back().get()));
-      continue;
+      add(std::make_unique<mysql::MysqlSource>(std::move(o), sinks.back().get()), "mysql",
+          [](const mysql::MysqlSource::Counters& c, SourceStats* st) {
+            st->last_commit_us = c.last_commit_time_us.load();
+            const int64_t ahead = c.server_ahead_bytes.load();
+            if (ahead >= 0) st->position_lag_bytes = static_cast<uint64_t>(ahead);
+          });
+    } else {
+      const PostgresSourceConfig& pc = *sc.postgres();
+      PgSource::Options o;
+      o.bridge = cfg.name;
+      o.name = sc.name;
+      o.dsn = pc.dsn;
+      o.slot = pc.slot;
+      o.publication = pc.publication;
+      o.tables = pc.tables;
+      o.exclude_columns = pc.exclude_columns;
+      o.initial_snapshot = pc.snapshot == SnapshotMode::kInitial;
+      add(std::make_unique<PgSource>(std::move(o), sinks.back().get()), "postgres",
+          [](const PgSource::Counters& c, SourceStats* st) {
+            st->last_commit_us = c.last_commit_time_us.load();
+            const uint64_t end = c.server_wal_end.load(), confirmed = c.confirmed_lsn.load();
+            if (end != 0) st->position_lag_bytes = end > confirmed ? end - confirmed : 0;
+          });
     }
-    const PostgresSourceConfig& pc = *sc.postgres();
-    PgSource::Options o;
-    o.bridge = cfg.name;
-    o.name = sc.name;
-    o.dsn = pc.dsn;
-    o.slot = pc.slot;
-    o.publication = pc.publication;
-    o.tables = pc.tables;
-    o.exclude_columns = pc.exclude_columns;
-    o.initial_snapshot = pc.snapshot == SnapshotMode::kInitial;
-    sinks.push_back(im.writer->SinkFor(sc.name));
-    pg_sources.push_back(std::make_unique<PgSource>(std::move(o), sinks.back().get()));
-  }
-
-  for (size_t i = 0; i < pg_sources.size(); ++i) {
-    PgSource* s = pg_sources[i].get();
-    ChangeSink* sink = nullptr;
-    for (size_t k = 0, pg = 0; k < cfg.sources.size(); ++k) {
-      if (cfg.sources[k].type != SourceType::kPostgres) continue;
-      if (pg++ == i) sink = sinks[k].get();
-    }
-    im.source_stats.push_back([s, sink] {
-      SourceStats st;
-      st.name = s->options().name;
-      st.type = "postgres";
-      const PgSource::Counters& c = s->counters();
-      st.changes = c.changes.load();
-      st.transactions = c.transactions.load();
-      st.reconnects = c.reconnects.load();
-      st.snapshot_rows = c.snapshot_rows.load();
-      st.last_commit_us = c.last_commit_time_us.load();
-      if (sink != nullptr) {
-        st.position = sink->DurablePosition().value_or("");
-        st.bytes = sink->bytes_journaled();
-      }
-      const uint64_t end = c.server_wal_end.load(), confirmed = c.confirmed_lsn.load();
-      if (end != 0) st.position_lag_bytes = end > confirmed ? end - confirmed : 0;
-      return st;
-    });
-  }
-  for (size_t i = 0; i < mysql_sources.size(); ++i) {
-    mysql::MysqlSource* s = mysql_sources[i].get();
-    ChangeSink* sink = nullptr;
-    for (size_t k = 0, my = 0; k < cfg.sources.size(); ++k) {
-      if (cfg.sources[k].type != SourceType::kMysql) continue;
-      if (my++ == i) sink = sinks[k].get();
-    }
-    im.source_stats.push_back([s, sink] {
-      SourceStats st;
-      st.name = s->options().name;
-      st.type = "mysql";
-      const mysql::MysqlSource::Counters& c = s->counters();
-      st.changes = c.changes.load();
-      st.transactions = c.transactions.load();
-      st.reconnects = c.reconnects.load();
-      st.snapshot_rows = c.snapshot_rows.load();
-      st.last_commit_us = c.last_commit_time_us.load();
-      const int64_t ahead = c.server_ahead_bytes.load();
-      if (ahead >= 0) st.position_lag_bytes = static_cast<uint64_t>(ahead);
-      if (sink != nullptr) {
-        st.position = sink->DurablePosition().value_or("");
-        st.bytes = sink->bytes_journaled();
-      }
-      return st;
-    });
-  }
-  for (size_t i = 0; i < odbc_sources.size(); ++i) {
-    odbc::OdbcSource* s = odbc_sources[i].get();
-    ChangeSink* sink = nullptr;
-    for (size_t k = 0, od = 0; k < cfg.sources.size(); ++k) {
-      if (cfg.sources[k].type != SourceType::kOdbc) continue;
-      if (od++ == i) sink = sinks[k].get();
-    }
-    im.source_stats.push_back([s, sink] {
-      SourceStats st;
-      st.name = s->options().name;
-      st.type = "odbc";
-      const odbc::OdbcSource::Counters& c = s->counters();
-      st.changes = c.changes.load();
-      st.transactions = c.transactions.load();
-      st.reconnects = c.reconnects.load();
-      st.snapshot_rows = c.snapshot_rows.load();
-      st.last_commit_us = c.last_poll_us.load();
-      if (sink != nullptr) st.position = sink->DurablePosition().value_or("");
-      return st;
-    });
   }
   MetricsServer metrics;
   if (cfg.metrics) {
@@ -403,30 +365,13 @@ Status Bridge::Run() {
     pthread_setname_np(pthread_self(), "db-retention");
     im.RetentionLoop();
   });
-  for (auto& src : pg_sources) {
-    PgSource* s = src.get();
-    threads.emplace_back([&im, s] {
+  std::vector<std::thread> threads;
+  for (const RunningSource& src : running) {
+    threads.emplace_back([&im, &src] {
       // Thread names show in top -H and perf: "db-src-<source>" (15 chars max).
-      pthread_setname_np(pthread_self(), ("db-src-" + s->options().name).substr(0, 15).c_str());
-      Status st = s->Run(im.stop);
-      if (!st.ok()) im.Fail(st.WithContext("source " + s->options().name));
-    });
-  }
-  for (auto& src : mysql_sources) {
-    mysql::MysqlSource* s = src.get();
-    threads.emplace_back([&im, s] {
-      pthread_setname_np(pthread_self(), ("db-src-" + s->options().name).substr(0, 15).c_str());
-      Status st = s->Run(im.stop);
-      if (!st.ok()) im.Fail(st.WithContext("source " + s->options().name));
-    });
-  }
-
-  for (auto& src : odbc_sources) {
-    odbc::OdbcSource* s = src.get();
-    threads.emplace_back([&im, s] {
-      pthread_setname_np(pthread_self(), ("db-src-" + s->options().name).substr(0, 15).c_str());
-      Status st = s->Run(im.stop);
-      if (!st.ok()) im.Fail(st.WithContext("source " + s->options().name));
+      pthread_setname_np(pthread_self(), ("db-src-" + src.name).substr(0, 15).c_str());
+      Status st = src.run(im.stop);
+      if (!st.ok()) im.Fail(st.WithContext("source " + src.name));
     });
   }
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cdc/core/envelope.h"
@@ -124,56 +125,50 @@ std::string RenderBridgeMetrics(const BridgeStats& b, int64_t now_us) {
   auto labels = [&](const SourceStats& s) {
     return MetricLabels{{"bridge", b.bridge}, {"source", s.name}, {"type", s.type}};
   };
+  // Each family's value of one source; nullopt leaves the source out.
+  using Value = std::optional<double>;
   struct PerSource {
     const char* name;
     const char* type;
     const char* help;
+    std::function<Value(const SourceStats&)> value;
+  };
+  auto count = [](uint64_t SourceStats::*field) {
+    return [field](const SourceStats& s) -> Value { return static_cast<double>(s.*field); };
   };
   const PerSource families[] = {
-      {"deltabridge_source_changes_total", "counter", "Deltas journaled from the source."},
+      {"deltabridge_source_changes_total", "counter", "Deltas journaled from the source.",
+       count(&SourceStats::changes)},
       {"deltabridge_source_bytes_total", "counter",
-       "Bytes of deltas (topic and JSON body) journaled from the source."},
+       "Bytes of deltas (topic and JSON body) journaled from the source.",
+       count(&SourceStats::bytes)},
       {"deltabridge_source_transactions_total", "counter",
-       "Source transactions journaled from the source."},
+       "Source transactions journaled from the source.", count(&SourceStats::transactions)},
       {"deltabridge_source_reconnects_total", "counter",
-       "Times the connection to the source was lost and made again."},
+       "Times the connection to the source was lost and made again.",
+       count(&SourceStats::reconnects)},
       {"deltabridge_source_snapshot_rows_total", "counter",
-       "Rows read by the source's initial snapshot."},
+       "Rows read by the source's initial snapshot.", count(&SourceStats::snapshot_rows)},
       {"deltabridge_source_last_commit_timestamp_seconds", "gauge",
        "Source commit time of the newest journaled transaction (Unix time; 0: none since "
-       "start)."},
+       "start).",
+       [](const SourceStats& s) -> Value { return s.last_commit_us / 1e6; }},
       {"deltabridge_source_lag_seconds", "gauge",
        "0 when the source has nothing left to read, else the age of the newest journaled "
-       "commit."},
+       "commit.",
+       [now_us](const SourceStats& s) { return SourceLagSeconds(s, now_us); }},
       {"deltabridge_source_position_lag_bytes", "gauge",
-       "How far the source server is ahead of the journaled position (PostgreSQL: WAL bytes)."},
+       "How far the source server is ahead of the journaled position (PostgreSQL: WAL bytes; "
+       "MySQL: binlog bytes).",
+       [](const SourceStats& s) -> Value {
+         if (!s.position_lag_bytes) return std::nullopt;
+         return static_cast<double>(*s.position_lag_bytes);
+       }},
   };
   for (const PerSource& f : families) {
     p.Family(f.name, f.type, f.help);
     for (const SourceStats& s : b.sources) {
-      const std::string_view name = f.name;
-      double v = 0;
-      if (name == "deltabridge_source_changes_total") {
-        v = static_cast<double>(s.changes);
-      } else if (name == "deltabridge_source_bytes_total") {
-        v = static_cast<double>(s.bytes);
-      } else if (name == "deltabridge_source_transactions_total") {
-        v = static_cast<double>(s.transactions);
-      } else if (name == "deltabridge_source_reconnects_total") {
-        v = static_cast<double>(s.reconnects);
-      } else if (name == "deltabridge_source_snapshot_rows_total") {
-        v = static_cast<double>(s.snapshot_rows);
-      } else if (name == "deltabridge_source_last_commit_timestamp_seconds") {
-        v = s.last_commit_us / 1e6;
-      } else if (name == "deltabridge_source_lag_seconds") {
-        std::optional<double> lag = SourceLagSeconds(s, now_us);
-        if (!lag) continue;
-        v = *lag;
-      } else {
-        if (!s.position_lag_bytes) continue;
-        v = static_cast<double>(*s.position_lag_bytes);
-      }
-      p.Sample(f.name, labels(s), v);
+      if (Value v = f.value(s)) p.Sample(f.name, labels(s), *v);
     }
   }
   return p.text();
