@@ -341,7 +341,9 @@ TEST_F(MysqlBridgeTest, SnapshotMeetsTheStreamExactly) {
   });
   BridgeUnderTest bridge("b", Source());
   StartStreaming(bridge);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Some writes also after the snapshot, while the bridge streams.
+  const int streaming_from = next_id.load();
+  EXPECT_TRUE(WaitUntil([&] { return next_id.load() >= streaming_from + 50; }));
   stop = true;
   writer.join();
   const size_t expected = 20000 + static_cast<size_t>(next_id.load() - 100001);
