@@ -30,12 +30,26 @@ void BinlogChangeBuilder::Begin(const BinlogEvent& ev, std::string gtid, bool im
   tx_->implicit = implicit;
   tx_->original_commit_us = pending_commit_us_;
   if (!tx_->gtid.empty()) tx_->maria_domain = pending_domain_;
+  tx_->mysql_gtid = std::move(pending_mysql_);
+  pending_mysql_.reset();
   pending_domain_.reset();
   pending_gtid_.clear();
   pending_commit_us_ = 0;
 }
 
+void BinlogChangeBuilder::AddMysqlGtid(const std::optional<MysqlGtidEvent>& g) {
+  // The decoder checked the uuid, tag and number.
+  if (g && !g->anonymous) mysql_gtids_.Add(g->uuid, g->tag, g->gno).ok();
+}
+
 Status BinlogChangeBuilder::set_gtid_state(const std::string& list) {
+  if (list.find(':') != std::string::npos) {
+    Result<MysqlGtidSet> set = MysqlGtidSet::Parse(list);
+    if (!set.ok()) return set.status();
+    mysql_gtids_ = std::move(set).value();
+    gtid_state_.clear();
+    return Status::Ok();
+  }
   std::map<uint32_t, std::string> state;
   size_t start = 0;
   while (start < list.size()) {
@@ -52,10 +66,12 @@ Status BinlogChangeBuilder::set_gtid_state(const std::string& list) {
     start = comma + 1;
   }
   gtid_state_ = std::move(state);
+  mysql_gtids_ = MysqlGtidSet();
   return Status::Ok();
 }
 
 std::string BinlogChangeBuilder::gtid_state() const {
+  if (gtid_state_.empty()) return mysql_gtids_.ToString();
   std::string out;
   for (const auto& [domain, gtid] : gtid_state_) {
     if (!out.empty()) out += ',';
@@ -69,7 +85,8 @@ Status BinlogChangeBuilder::Commit(const BinlogEvent& ev) {
   t.gtid = tx_->gtid;
   t.tx_id = tx_->gtid.empty() ? tx_->start : tx_->gtid;
   if (tx_->maria_domain) gtid_state_[*tx_->maria_domain] = tx_->gtid;
-  const std::string gtids = gtid_state_.empty() ? t.gtid : gtid_state();
+  AddMysqlGtid(tx_->mysql_gtid);
+  const std::string gtids = gtid_state();
   t.position = (gtids.empty() ? "" : gtids + " ") + file_ + ":" + std::to_string(ev.header.log_pos);
   t.commit_time_us = tx_->original_commit_us != 0 ? static_cast<int64_t>(tx_->original_commit_us)
                                                   : int64_t{ev.header.timestamp} * 1000000;
@@ -100,7 +117,15 @@ Status BinlogChangeBuilder::OnEvent(const BinlogEvent& ev) {
       return Commit(ev);
     }
     if (word == "ROLLBACK") {
-      if (tx_) ++stats_.rollbacks;
+      // A MySQL transaction rolled back in the binlog (it had touched a
+      // non-transactional table) still used its GTID: the server counts it
+      // as executed, so the set must too.
+      if (tx_) {
+        ++stats_.rollbacks;
+        AddMysqlGtid(tx_->mysql_gtid);
+      }
+      AddMysqlGtid(pending_mysql_);
+      pending_mysql_.reset();
       tx_.reset();
       pending_gtid_.clear();
       pending_domain_.reset();
@@ -118,6 +143,7 @@ Status BinlogChangeBuilder::OnEvent(const BinlogEvent& ev) {
   }
   if (const auto* g = std::get_if<MysqlGtidEvent>(&ev.body)) {
     pending_gtid_ = g->anonymous ? std::string() : g->Text();
+    pending_mysql_ = *g;
     pending_domain_.reset();
     pending_commit_us_ = g->original_commit_us;
     return Status::Ok();
@@ -128,6 +154,13 @@ Status BinlogChangeBuilder::OnEvent(const BinlogEvent& ev) {
     pending_domain_ = g->domain_id;
     pending_commit_us_ = 0;
     if (!g->standalone()) Begin(ev, g->Text(), false);
+    return Status::Ok();
+  }
+  if (const auto* p = std::get_if<PreviousGtidsEvent>(&ev.body)) {
+    // At the start of each file: everything before it. A union, so that a
+    // set seeded from the journal keeps what it had (it can only be larger
+    // after a failover to a server that lacks some of it).
+    mysql_gtids_.Add(p->set);
     return Status::Ok();
   }
   if (const auto* t = std::get_if<TableMapEvent>(&ev.body)) {

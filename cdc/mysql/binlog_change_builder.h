@@ -13,11 +13,14 @@
 // that ends the statement. ROLLBACK drops the open transaction's changes.
 //
 // Per transaction: tx_id is the GTID (MariaDB "domain-server-seq", MySQL
-// "uuid:n") when there is one, else "file:offset" of the event that opened it;
-// commit_time_us is MySQL 8's original_commit_timestamp when the GTID event
-// has it, else the committing event's timestamp (seconds); position is
-// "<gtid> <file>:<end>" (or "<file>:<end>" without a GTID), where end is the
-// end_log_pos of the committing event, i.e. where reading resumes.
+// "uuid:n" or "uuid:tag:n") when there is one, else "file:offset" of the event
+// that opened it; commit_time_us is MySQL 8's original_commit_timestamp when
+// the GTID event has it, else the committing event's timestamp (seconds);
+// position is "<gtids> <file>:<end>" (or "<file>:<end>" without GTIDs), where
+// end is the end_log_pos of the committing event, i.e. where reading resumes,
+// and <gtids> the GTID state after the transaction: MariaDB's last GTID per
+// domain, or MySQL's GTID set (PREVIOUS_GTIDS at the start of each file,
+// plus every GTID since: what COM_BINLOG_DUMP_GTID takes to resume).
 //
 // Per row: insert: every column of the after image as new; update: a column
 // in both images only when its value changed, as {old, new}, and a column
@@ -59,7 +62,7 @@ struct BinlogTransaction {
   // "<gtids> <file>:<end>" or "<file>:<end>". With MariaDB GTIDs, <gtids> is
   // the GTID state after the transaction: the last GTID of every replication
   // domain seen, "0-1-42,1-1-7" (what @slave_connect_state takes); with
-  // MySQL GTIDs the transaction's own uuid:n.
+  // MySQL GTIDs the GTID set executed up to and including it.
   std::string position;
   int64_t commit_time_us = 0;
   std::vector<Change> changes;  // empty for DDL and transactions of filtered tables
@@ -85,11 +88,13 @@ class BinlogChangeBuilder {
   // The name of the binlog file the next events come from (positions name it).
   void set_file_name(std::string name) { file_ = std::move(name); }
   const std::string& file_name() const { return file_; }
-  // The MariaDB GTID state the stream starts from ("0-1-42,1-1-7"), so that
-  // positions keep naming the domains no later transaction touches.
-  // InvalidArgument when it is not a MariaDB GTID list.
+  // The GTID state the stream starts from: a MariaDB GTID list
+  // ("0-1-42,1-1-7"), so that positions keep naming the domains no later
+  // transaction touches, or a MySQL GTID set ("uuid:1-42"), so that they
+  // name every transaction before the start. InvalidArgument when it is
+  // neither.
   Status set_gtid_state(const std::string& list);
-  // The state as positions write it ("" when no MariaDB GTID was seen).
+  // The state as positions write it ("" when no GTID was seen).
   std::string gtid_state() const;
 
   Status OnEvent(const BinlogEvent& event);
@@ -104,9 +109,13 @@ class BinlogChangeBuilder {
     std::string start;      // file:offset of the opening event
     bool implicit = false;  // opened by a rows event outside BEGIN
     uint64_t original_commit_us = 0;
-    std::optional<uint32_t> maria_domain;  // the domain of its MariaDB GTID
+    std::optional<uint32_t> maria_domain;      // the domain of its MariaDB GTID
+    std::optional<MysqlGtidEvent> mysql_gtid;  // its MySQL GTID
     std::vector<Change> changes;
   };
+
+  // Adds a MySQL GTID (not an anonymous one) to mysql_gtids_.
+  void AddMysqlGtid(const std::optional<MysqlGtidEvent>& g);
 
   void Begin(const BinlogEvent& ev, std::string gtid, bool implicit);
   Status Commit(const BinlogEvent& ev);
@@ -121,11 +130,14 @@ class BinlogChangeBuilder {
   // A MySQL GTID or a standalone MariaDB GTID waiting for the statement it names.
   std::string pending_gtid_;
   uint64_t pending_commit_us_ = 0;
-  std::optional<uint32_t> pending_domain_;  // of a pending MariaDB GTID
-  std::optional<OpenTx> tx_;                // the open transaction, if any
+  std::optional<uint32_t> pending_domain_;       // of a pending MariaDB GTID
+  std::optional<MysqlGtidEvent> pending_mysql_;  // a pending MySQL GTID event
+  std::optional<OpenTx> tx_;                     // the open transaction, if any
   // MariaDB: the last GTID of each domain ("d-s-n"), by domain id; ordered so
   // that positions list domains the same way each time.
   std::map<uint32_t, std::string> gtid_state_;
+  // MySQL: every GTID before the current position.
+  MysqlGtidSet mysql_gtids_;
   Stats stats_;
 };
 

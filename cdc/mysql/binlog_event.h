@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "cdc/mysql/mysql_gtid_set.h"
 #include "cdc/mysql/table_map.h"
 
 namespace deltabridge::mysql {
@@ -131,19 +132,31 @@ struct XidEvent {
   uint64_t xid = 0;
 };
 
-// MySQL GTID_LOG_EVENT / ANONYMOUS_GTID_LOG_EVENT.
+// MySQL GTID_LOG_EVENT / ANONYMOUS_GTID_LOG_EVENT, and GTID_TAGGED_LOG_EVENT
+// (MySQL 8.3+: the same fields in the MySQL serialization library's format,
+// plus the tag).
 struct MysqlGtidEvent {
   bool anonymous = false;
   uint8_t flags = 0;  // bit 0: may commit in parallel ("commit flag")
   std::string uuid;   // lowercase 8-4-4-4-12; empty when anonymous
-  int64_t gno = 0;    // transaction number within uuid
+  std::string tag;    // lowercase; empty when untagged
+  int64_t gno = 0;    // transaction number within uuid (and tag)
   int64_t last_committed = 0;
   int64_t sequence_number = 0;
   // Microseconds since the epoch; 0 when the event predates 8.0.1.
   uint64_t immediate_commit_us = 0;
   uint64_t original_commit_us = 0;
 
-  std::string Text() const { return uuid + ":" + std::to_string(gno); }
+  // "uuid:n", or "uuid:tag:n" when tagged.
+  std::string Text() const {
+    return uuid + ":" + (tag.empty() ? "" : tag + ":") + std::to_string(gno);
+  }
+};
+
+// MySQL PREVIOUS_GTIDS_LOG_EVENT: the GTIDs of every transaction before this
+// binlog file (the server's gtid_executed when the file was opened).
+struct PreviousGtidsEvent {
+  MysqlGtidSet set;
 };
 
 // MariaDB GTID_EVENT: domain-server-seq; it opens a transaction (no BEGIN
@@ -202,8 +215,8 @@ struct HeartbeatEvent {
   std::string log_file;  // may be empty (v2)
 };
 
-// An event deltabridge knows and has no use for (STOP, PREVIOUS_GTIDS,
-// GTID_LIST, INTVAR, ...), or one it does not know at all.
+// An event deltabridge knows and has no use for (STOP, GTID_LIST, INTVAR,
+// ...), or one it does not know at all.
 struct IgnoredEvent {
   bool known = true;
 };
@@ -217,7 +230,7 @@ struct BinlogEvent {
   bool in_payload = false;
   std::variant<IgnoredEvent, FormatDescriptionEvent, RotateEvent, QueryEvent, XidEvent,
                MysqlGtidEvent, MariaGtidEvent, TableMapEvent, RowsEvent, AnnotateRowsEvent,
-               HeartbeatEvent>
+               HeartbeatEvent, PreviousGtidsEvent>
       body;
 };
 

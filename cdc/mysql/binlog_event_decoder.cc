@@ -1,5 +1,6 @@
 #include "cdc/mysql/binlog_event_decoder.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -23,18 +24,6 @@ int VersionNumber(const std::string& v) {
 bool ChecksumAware(const std::string& version, bool mariadb) {
   int n = VersionNumber(version);
   return mariadb ? n >= 50300 : n >= 50601;
-}
-
-std::string UuidText(std::string_view b) {
-  static const char* kHex = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    uint8_t c = static_cast<uint8_t>(b[i]);
-    s += kHex[c >> 4];
-    s += kHex[c & 15];
-  }
-  return s;
 }
 
 std::vector<bool> ReadBitmap(std::string_view bits, size_t n) {
@@ -129,6 +118,111 @@ Status DecodeMysqlGtid(std::string_view body, bool anonymous, MysqlGtidEvent* g)
       g->original_commit_us = ts;
     }
   }
+  return Status::Ok();
+}
+
+// GTID_TAGGED_LOG_EVENT (MySQL 8.3+), in the MySQL serialization library's
+// format: a message of the format version (1), the message size (counting
+// from its first byte), the last non-ignorable field id, then (field id,
+// value) pairs, every integer a varlen of ByteReader::VarlenUint. Fields:
+// 0 flags, 1 uuid (16 varlen bytes), 2 gno (signed), 3 tag (varlen length,
+// bytes), 4 last_committed and 5 sequence_number (signed), 6 immediate and
+// 7 original commit timestamp (microseconds; the original defaults to the
+// immediate), 8 transaction length, 9/10 server versions, 11 commit ticket.
+// A field may be left out when it holds its default. An unknown field at or
+// below the last non-ignorable id is an error; above it, the fields that are
+// left are skipped (their sizes are unknown, and they may be ignored).
+Status DecodeMysqlTaggedGtid(std::string_view body, MysqlGtidEvent* g) {
+  ByteReader r(body);
+  uint64_t version = 0;
+  uint64_t size = 0;
+  uint64_t last_required = 0;
+  DB_RETURN_IF_ERROR(r.VarlenUint(&version, "tagged gtid format version"));
+  if (version != 1) {
+    return Status::Corruption("tagged GTID event in serialization format version " +
+                              std::to_string(version) + " (this deltabridge reads version 1)");
+  }
+  DB_RETURN_IF_ERROR(r.VarlenUint(&size, "tagged gtid message size"));
+  if (size > body.size() || size < r.pos()) {
+    return Status::Corruption("tagged GTID event of " + std::to_string(size) + " bytes in a " +
+                              std::to_string(body.size()) + "-byte body");
+  }
+  DB_RETURN_IF_ERROR(r.VarlenUint(&last_required, "tagged gtid last non-ignorable field"));
+  ByteReader fields(body.substr(0, static_cast<size_t>(size)));
+  DB_RETURN_IF_ERROR(fields.Skip(r.pos(), "tagged gtid header"));
+  bool have_original = false;
+  bool have_uuid = false;
+  bool have_gno = false;
+  while (!fields.empty()) {
+    uint64_t id = 0;
+    uint64_t u = 0;
+    DB_RETURN_IF_ERROR(fields.VarlenUint(&id, "tagged gtid field id"));
+    switch (id) {
+      case 0:
+        DB_RETURN_IF_ERROR(fields.VarlenUint(&u, "tagged gtid flags"));
+        g->flags = static_cast<uint8_t>(u);
+        break;
+      case 1: {
+        std::string uuid;
+        for (int k = 0; k < 16; ++k) {
+          DB_RETURN_IF_ERROR(fields.VarlenUint(&u, "tagged gtid uuid"));
+          if (u > 255) return Status::Corruption("tagged GTID uuid byte " + std::to_string(u));
+          uuid.push_back(static_cast<char>(u));
+        }
+        g->uuid = UuidText(uuid);
+        have_uuid = true;
+        break;
+      }
+      case 2:
+        DB_RETURN_IF_ERROR(fields.VarlenInt(&g->gno, "tagged gtid number"));
+        if (g->gno < 1) return Status::Corruption("tagged GTID number " + std::to_string(g->gno));
+        have_gno = true;
+        break;
+      case 3: {
+        std::string_view tag;
+        DB_RETURN_IF_ERROR(fields.VarlenUint(&u, "tagged gtid tag length"));
+        if (u > 32) return Status::Corruption("GTID tag of " + std::to_string(u) + " bytes");
+        DB_RETURN_IF_ERROR(fields.Bytes(static_cast<size_t>(u), &tag, "tagged gtid tag"));
+        if (!tag.empty() && !ValidGtidTag(tag)) {
+          return Status::Corruption("\"" + std::string(tag) + "\" is not a GTID tag");
+        }
+        g->tag.clear();
+        for (char c : tag)
+          g->tag.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        break;
+      }
+      case 4:
+        DB_RETURN_IF_ERROR(fields.VarlenInt(&g->last_committed, "tagged gtid last committed"));
+        break;
+      case 5:
+        DB_RETURN_IF_ERROR(fields.VarlenInt(&g->sequence_number, "tagged gtid sequence number"));
+        break;
+      case 6:
+        DB_RETURN_IF_ERROR(fields.VarlenUint(&g->immediate_commit_us, "tagged gtid commit time"));
+        break;
+      case 7:
+        DB_RETURN_IF_ERROR(fields.VarlenUint(&g->original_commit_us, "tagged gtid commit time"));
+        have_original = true;
+        break;
+      case 8:
+      case 9:
+      case 10:
+      case 11:
+        DB_RETURN_IF_ERROR(fields.VarlenUint(&u, "tagged gtid field"));
+        break;
+      default:
+        if (id <= last_required) {
+          return Status::Corruption("tagged GTID event with unknown required field " +
+                                    std::to_string(id));
+        }
+        DB_RETURN_IF_ERROR(fields.Skip(fields.remaining(), "tagged gtid ignorable fields"));
+        break;
+    }
+  }
+  if (!have_uuid || !have_gno) {
+    return Status::Corruption("tagged GTID event without its uuid or number");
+  }
+  if (!have_original) g->original_commit_us = g->immediate_commit_us;
   return Status::Ok();
 }
 
@@ -263,6 +357,8 @@ std::string EventTypeName(uint8_t type) {
       return "Anonymous_Gtid";
     case kPreviousGtidsEvent:
       return "Previous_gtids";
+    case kGtidTaggedEvent:
+      return "Gtid_tagged";
     case kTransactionPayloadEvent:
       return "Transaction_payload";
     case kHeartbeatEvent:
@@ -426,6 +522,18 @@ Status BinlogEventDecoder::DecodeBody(const EventHeader& h, std::string_view bod
       ev->body = std::move(g);
       return Status::Ok();
     }
+    case kGtidTaggedEvent: {
+      MysqlGtidEvent g;
+      DB_RETURN_IF_ERROR(DecodeMysqlTaggedGtid(body, &g));
+      ev->body = std::move(g);
+      return Status::Ok();
+    }
+    case kPreviousGtidsEvent: {
+      Result<MysqlGtidSet> set = MysqlGtidSet::Decode(body);
+      if (!set.ok()) return set.status().WithContext("PREVIOUS_GTIDS event");
+      ev->body = PreviousGtidsEvent{std::move(set).value()};
+      return Status::Ok();
+    }
     case kMariaGtidEvent: {
       MariaGtidEvent g;
       DB_RETURN_IF_ERROR(DecodeMariaGtid(body, h.server_id, &g));
@@ -470,11 +578,9 @@ Status BinlogEventDecoder::DecodeBody(const EventHeader& h, std::string_view bod
     case kUserVarEvent:
     case kIncidentEvent:
     case kIgnorableEvent:
-    case kPreviousGtidsEvent:
     case kTransactionContextEvent:
     case kViewChangeEvent:
     case kXaPrepareEvent:
-    case kGtidTaggedEvent:
     case kBinlogCheckpointEvent:
     case kMariaGtidListEvent:
     case kAppendBlockEvent:

@@ -1,6 +1,7 @@
 // BinlogPosition: where a MySQL/MariaDB binlog reader stands: the file and the
-// offset where reading resumes, and (informative) the GTID of the last
-// transaction read. Text form, as BinlogChangeBuilder writes it into every
+// offset where reading resumes, and the GTID state there (MariaDB: the last
+// GTID of every domain; MySQL: the GTID set executed), which lets a reader
+// resume on another server or after the file was purged. Text form, as BinlogChangeBuilder writes it into every
 // delta's `pos` and as the journal keeps it: "<gtid> <file>:<offset>", or
 // "<file>:<offset>" without GTIDs.
 //
@@ -14,7 +15,8 @@
 namespace deltabridge::mysql {
 
 struct BinlogPosition {
-  std::string gtid;  // e.g. "0-1-42" (MariaDB) or "uuid:7" (MySQL); may be empty
+  // The GTID state: MariaDB "0-1-42,1-7-3" or a MySQL GTID set "uuid:1-7"; may be empty.
+  std::string gtid;
   std::string file;  // e.g. "mariadb-bin.000003"
   uint64_t offset = 0;
 

@@ -13,6 +13,8 @@ namespace {
 // The server's "fatal error reading binlog" (purged file, position past the
 // end, missing GTID): the dump cannot go on from this position.
 constexpr unsigned kErrMasterFatalReadingBinlog = 1236;
+// MySQL's COM_BINLOG_DUMP_GTID (0x1e), which Connector/C's enum does not name.
+constexpr auto kComBinlogDumpGtid = static_cast<enum enum_server_command>(30);
 
 void Put(std::string* out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -31,18 +33,39 @@ Status BinlogStream::StartGtid(const std::string& gtid_list, const Options& opti
   return Start("", 4, options);
 }
 
-Status BinlogStream::Start(const std::string& file, uint64_t offset, const Options& options) {
+Status BinlogStream::Prepare(const Options& options) {
   opt_ = options;
   Result<std::optional<std::string>> alg = conn_->QueryValue("SELECT @@global.binlog_checksum");
   if (!alg.ok()) return alg.status();
   checksum_ = alg->value_or("NONE") == "CRC32" ? ChecksumAlg::kCrc32 : ChecksumAlg::kOff;
   // Checksum-aware replica: the server sends events with their checksums.
-  DB_RETURN_IF_ERROR(conn_->Exec("SET @master_binlog_checksum = @@global.binlog_checksum"));
+  // MySQL 8.0.26+ reads @source_binlog_checksum, older servers and MariaDB
+  // @master_binlog_checksum; setting both is harmless.
+  DB_RETURN_IF_ERROR(
+      conn_->Exec("SET @master_binlog_checksum = @@global.binlog_checksum, "
+                  "@source_binlog_checksum = @@global.binlog_checksum"));
   // MariaDB: we understand GTID events and the rest of 10.x's events (4 =
   // MARIA_SLAVE_CAPABILITY_GTID); MySQL ignores the variable.
   DB_RETURN_IF_ERROR(conn_->Exec("SET @mariadb_slave_capability = 4"));
   const long long ns = static_cast<long long>(opt_.heartbeat.count()) * 1000000LL;
-  DB_RETURN_IF_ERROR(conn_->Exec("SET @master_heartbeat_period = " + std::to_string(ns)));
+  DB_RETURN_IF_ERROR(conn_->Exec("SET @master_heartbeat_period = " + std::to_string(ns) +
+                                 ", @source_heartbeat_period = " + std::to_string(ns)));
+  return Status::Ok();
+}
+
+Status BinlogStream::StartMysqlGtid(const MysqlGtidSet& executed, const Options& options) {
+  DB_RETURN_IF_ERROR(Prepare(options));
+  const std::string cmd = DumpGtidCommand(opt_.server_id, executed);
+  MYSQL* m = conn_->get();
+  if (m->methods->db_command(m, kComBinlogDumpGtid, cmd.data(), cmd.size(), 1, nullptr) != 0) {
+    return conn_->LastError("COM_BINLOG_DUMP_GTID after " + executed.ToString());
+  }
+  last_packet_ = std::chrono::steady_clock::now();
+  return Status::Ok();
+}
+
+Status BinlogStream::Start(const std::string& file, uint64_t offset, const Options& options) {
+  DB_RETURN_IF_ERROR(Prepare(options));
   if (offset > 0xffffffffULL) {
     return Status::InvalidArgument("binlog offset " + std::to_string(offset) +
                                    " does not fit COM_BINLOG_DUMP");

@@ -1,6 +1,8 @@
 // BinlogStream: a replica's binlog stream over a MysqlConn: registers the
 // session as a replica (checksum awareness, MariaDB capability, heartbeat
-// period), sends COM_BINLOG_DUMP for a file and offset, and hands back each
+// period), sends COM_BINLOG_DUMP for a file and offset (or, to resume by GTID,
+// sets MariaDB's @slave_connect_state or sends MySQL's COM_BINLOG_DUMP_GTID),
+// and hands back each
 // event's raw bytes (header, body and checksum) for BinlogEventDecoder.
 //
 // Transport only: no event is interpreted here. We send the dump command
@@ -22,6 +24,7 @@
 #include "cdc/core/status.h"
 #include "cdc/mysql/binlog_event.h"
 #include "cdc/mysql/mysql_connection.h"
+#include "cdc/mysql/mysql_gtid_set.h"
 
 namespace deltabridge::mysql {
 
@@ -50,6 +53,11 @@ class BinlogStream {
   // ROTATE naming the file it reads from. Error 1236 when it no longer has
   // the transactions that follow that state.
   Status StartGtid(const std::string& gtid_list, const Options& options);
+  // MySQL: starts with the first transaction not in `executed`
+  // (COM_BINLOG_DUMP_GTID); the server begins with a ROTATE naming the file.
+  // Error 1236 when it no longer has (or never had) a transaction that is
+  // not in the set.
+  Status StartMysqlGtid(const MysqlGtidSet& executed, const Options& options);
 
   // Waits up to `wait` for the next packet.
   Result<Packet> Read(std::chrono::milliseconds wait);
@@ -58,6 +66,8 @@ class BinlogStream {
   ChecksumAlg checksum() const { return checksum_; }
 
  private:
+  // Sets the session variables a replica sets before a dump.
+  Status Prepare(const Options& options);
   bool Buffered() const;
 
   MysqlConn* conn_;  // borrowed

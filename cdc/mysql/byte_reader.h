@@ -136,9 +136,50 @@ class ByteReader {
     return Bytes(n, out, what);
   }
 
+  // An unsigned integer of the MySQL serialization library (MySQL 8.3+:
+  // tagged GTID events and GTID sets): the count of trailing 1 bits of the
+  // first byte, plus one, is the length in bytes (1..8), and the value is the
+  // little-endian integer of those bytes shifted right by that length; a first
+  // byte 0xff is followed by the value in 8 bytes.
+  Status VarlenUint(uint64_t* out, const char* what) {
+    DB_RETURN_IF_ERROR(Need(1, what));
+    const uint8_t first = static_cast<uint8_t>(data_[pos_]);
+    if (first == 0xff) {
+      DB_RETURN_IF_ERROR(Skip(1, what));
+      return UintLe(8, out, what);
+    }
+    size_t n = 1;
+    while ((first >> (n - 1)) & 1) ++n;
+    uint64_t v = 0;
+    DB_RETURN_IF_ERROR(UintLe(n, &v, what));
+    *out = v >> n;
+    return Status::Ok();
+  }
+  // A signed one: zigzag over VarlenUint (the low bit is the sign).
+  Status VarlenInt(int64_t* out, const char* what) {
+    uint64_t u = 0;
+    DB_RETURN_IF_ERROR(VarlenUint(&u, what));
+    *out = (u & 1) != 0 ? -static_cast<int64_t>(u >> 1) - 1 : static_cast<int64_t>(u >> 1);
+    return Status::Ok();
+  }
+
  private:
   std::string_view data_;
   size_t pos_ = 0;
 };
+
+// Appends `v` as ByteReader::VarlenUint reads it, in the fewest bytes.
+inline void AppendVarlenUint(std::string* out, uint64_t v) {
+  for (size_t n = 1; n <= 8; ++n) {
+    // n bytes hold 8n - n = 7n value bits.
+    if (n == 8 ? v < (uint64_t{1} << 56) : v < (uint64_t{1} << (7 * n))) {
+      const uint64_t word = (v << n) | ((uint64_t{1} << (n - 1)) - 1);
+      for (size_t i = 0; i < n; ++i) out->push_back(static_cast<char>((word >> (8 * i)) & 0xff));
+      return;
+    }
+  }
+  out->push_back(static_cast<char>(0xff));
+  for (size_t i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
 
 }  // namespace deltabridge::mysql

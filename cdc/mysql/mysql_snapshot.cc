@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "cdc/core/progress.h"
+#include "cdc/mysql/binlog_status.h"
 #include "cdc/mysql/mysql_schema.h"
 #include "cdc/mysql/mysql_text_value.h"
 
@@ -46,15 +47,17 @@ Result<BinlogPosition> MysqlSnapshot::Begin() {
           "never`: " +
           lock.message());
     }
+    // The position comes with the executed GTID set, so that the stream can
+    // later resume by GTID (after a failover, or once the file is purged).
     Status s = conn_->Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT");
-    Result<std::vector<MysqlConn::Row>> st = conn_->Query("SHOW MASTER STATUS");
+    Result<BinlogPosition> at = ReadServerBinlogPosition(*conn_);
     conn_->Exec("UNLOCK TABLES").ok();
     if (!s.ok()) return s;
-    if (!st.ok()) return st.status();
-    if (!st->empty() && (*st)[0].size() >= 2 && (*st)[0][0] && (*st)[0][1]) {
-      pos.file = *(*st)[0][0];
-      pos.offset = std::stoull(*(*st)[0][1]);
+    if (!at.ok()) {
+      conn_->Exec("ROLLBACK").ok();
+      return at.status();
     }
+    pos = *at;
   }
   if (pos.file.empty() || pos.offset == 0) {
     conn_->Exec("ROLLBACK").ok();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -11,8 +12,10 @@
 #include "cdc/mysql/binlog_change_builder.h"
 #include "cdc/mysql/binlog_event_decoder.h"
 #include "cdc/mysql/binlog_position.h"
+#include "cdc/mysql/binlog_status.h"
 #include "cdc/mysql/binlog_stream.h"
 #include "cdc/mysql/mysql_connection.h"
+#include "cdc/mysql/mysql_gtid_set.h"
 #include "cdc/mysql/mysql_schema.h"
 #include "cdc/mysql/mysql_snapshot.h"
 
@@ -116,15 +119,9 @@ class MysqlSource::Session {
       start = *pos;
     } else {
       // No snapshot wanted: start at the server's current end of binlog.
-      Result<std::vector<MysqlConn::Row>> st = sql_.Query("SHOW MASTER STATUS");
-      if (!st.ok()) return st.status();
-      if (st->empty() || !(*st)[0][0] || !(*st)[0][1]) {
-        return Status::FailedPrecondition("source " + o_.name +
-                                          ": the server has no binary log (log_bin is OFF); "
-                                          "`deltabridge check` names the fix");
-      }
-      start.file = *(*st)[0][0];
-      start.offset = std::stoull(*(*st)[0][1]);
+      Result<BinlogPosition> at = ReadServerBinlogPosition(sql_);
+      if (!at.ok()) return at.status().WithContext("source " + o_.name);
+      start = *at;
       DB_RETURN_IF_ERROR(src_->sink_->BeginTx());
       src_->sink_->SetState(kSnapshotDoneKey, "skipped");
       DB_RETURN_IF_ERROR(src_->sink_->EndTx(start.ToString()));
@@ -236,25 +233,32 @@ class MysqlSource::Session {
     so.server_id = o_.server_id;
     so.heartbeat = o_.heartbeat;
     so.dead_after = std::max(std::chrono::milliseconds(30000), o_.heartbeat * 5);
-    // MariaDB GTIDs. Positions carry the GTID state (the last GTID of every
-    // domain), read from the server for the start position when it still
-    // has that file. The stream resumes by file:offset on the server that
-    // wrote the position while it has the file (exact, and proven by the
-    // tests); by GTID state when the file is gone (purged after the bridge
-    // had read all of it) or the server is another one (a failover: its
-    // file names and offsets mean other things). A state the server cannot
-    // continue from fails with error 1236, as a lost file:offset does.
+    // GTIDs. Positions carry the GTID state: MariaDB's last GTID of every
+    // domain (read from the server for the start position when it still has
+    // that file), MySQL's executed GTID set. The stream resumes by
+    // file:offset on the server that wrote the position while it has the
+    // file (exact, and proven by the tests); by GTID when the file is gone
+    // (purged after the bridge had read all of it) or the server is another
+    // one (a failover: its file names and offsets mean other things):
+    // MariaDB through @slave_connect_state, MySQL with COM_BINLOG_DUMP_GTID.
+    // A state the server cannot continue from fails with error 1236, as a
+    // lost file:offset does.
     std::string gtid_seed = start.gtid;
     bool by_gtid = false;
-    if (mariadb_) {
+    std::optional<MysqlGtidSet> mysql_set;
+    if (!mariadb_ && !start.gtid.empty()) {
+      Result<MysqlGtidSet> set = MysqlGtidSet::Parse(start.gtid);
+      if (set.ok()) mysql_set = std::move(set).value();
+    }
+    if (mariadb_ || mysql_set) {
       bool file_listed = false;
       Result<std::vector<MysqlConn::Row>> logs = sql_.Query("SHOW BINARY LOGS");
       if (logs.ok()) {
         for (const MysqlConn::Row& r : *logs)
-          file_listed = file_listed || (r[0] && *r[0] == start.file);
+          file_listed = file_listed || (!r.empty() && r[0] && *r[0] == start.file);
       }
       const bool other_server = !previous_server_id_.empty() && previous_server_id_ != server_id_;
-      if (file_listed && !other_server) {
+      if (mariadb_ && file_listed && !other_server) {
         Result<std::optional<std::string>> g =
             sql_.QueryValue("SELECT BINLOG_GTID_POS(" + sql_.Quote(start.file) + ", " +
                             std::to_string(start.offset) + ")");
@@ -266,9 +270,16 @@ class MysqlSource::Session {
             "source {}: the server is another one (server_id {}, was {}): resuming by "
             "GTID state {}",
             o_.name, server_id_, previous_server_id_, start.gtid);
+      } else if (by_gtid) {
+        spdlog::warn(
+            "source {}: binlog file {} is no longer on the server: resuming by GTID "
+            "state {}",
+            o_.name, start.file, start.gtid);
       }
     }
-    if (by_gtid) {
+    if (by_gtid && mysql_set) {
+      DB_RETURN_IF_ERROR(stream.StartMysqlGtid(*mysql_set, so));
+    } else if (by_gtid) {
       DB_RETURN_IF_ERROR(stream.StartGtid(start.gtid, so));
     } else {
       DB_RETURN_IF_ERROR(stream.Start(start.file, start.offset, so));
@@ -286,8 +297,16 @@ class MysqlSource::Session {
     BinlogChangeBuilder builder(
         std::move(bo), [this](BinlogTransaction&& t) { return OnTransaction(std::move(t)); });
     builder.set_file_name(start.file);
-    if (!gtid_seed.empty() && !builder.set_gtid_state(gtid_seed).ok()) {
-      gtid_seed.clear();  // MySQL's uuid:n form: positions name the transaction's own GTID
+    if (!gtid_seed.empty()) {
+      Status seeded = builder.set_gtid_state(gtid_seed);
+      if (!seeded.ok()) {
+        // Not a GTID state we can read: positions name the GTIDs read from
+        // here on (and the next file's PREVIOUS_GTIDS).
+        spdlog::warn(
+            "source {}: GTID state \"{}\" not understood ({}); positions name the "
+            "GTIDs read from here on",
+            o_.name, gtid_seed, seeded.message());
+      }
     }
 
     auto last_flush = std::chrono::steady_clock::now();

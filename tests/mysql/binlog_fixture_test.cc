@@ -96,9 +96,10 @@ TEST(BinlogFixtures, InvisibleColumnsFullMetadata) {
   EXPECT_EQ(Find(c[2], "f1")->new_value->i, 111);
   EXPECT_EQ(Find(c[2], "f3")->old_value->i, -33);
   EXPECT_EQ(Find(c[2], "f3")->new_value->i, -333);
-  // Positions: GTID plus file:end of the XID event.
+  // Positions: the GTID set executed (PREVIOUS_GTIDS, empty here, plus
+  // transactions 1 and 2, DDL) plus file:end of the XID event.
   EXPECT_EQ(d.transactions.back().position,
-            "97c7af02-4c50-11ec-acd8-681842034964:5 binlog-invisible-columns.000001:1787");
+            "97c7af02-4c50-11ec-acd8-681842034964:1-5 binlog-invisible-columns.000001:1787");
   EXPECT_EQ(c[2].tx_id, "97c7af02-4c50-11ec-acd8-681842034964:5");
   EXPECT_TRUE(c[2].tx_last);
 }
@@ -197,9 +198,11 @@ TEST(BinlogFixtures, GtidTransactionsWithoutRows) {
   // CREATE TABLE, BEGIN ... INSERT (statement) ... COMMIT, DROP TABLE.
   ASSERT_EQ(d.transactions.size(), 3u);
   const std::string uuid = "006c2cf2-b1ea-11e4-9057-8c705a3d3e78";
+  // Positions carry the GTID set executed so far: what COM_BINLOG_DUMP_GTID
+  // resumes from.
   EXPECT_EQ(d.transactions[0].position, uuid + ":1 binlog_transaction_with_GTID.000001:297");
-  EXPECT_EQ(d.transactions[1].position, uuid + ":2 binlog_transaction_with_GTID.000001:603");
-  EXPECT_EQ(d.transactions[2].position, uuid + ":3 binlog_transaction_with_GTID.000001:766");
+  EXPECT_EQ(d.transactions[1].position, uuid + ":1-2 binlog_transaction_with_GTID.000001:603");
+  EXPECT_EQ(d.transactions[2].position, uuid + ":1-3 binlog_transaction_with_GTID.000001:766");
   EXPECT_EQ(d.transactions[1].tx_id, uuid + ":2");
   for (const BinlogTransaction& t : d.transactions) EXPECT_TRUE(t.changes.empty());
 }
