@@ -127,7 +127,8 @@ echo "deltabridge run + tail: draining ${total} changes"
 t0="$(now)"
 "${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge1.log" &
 bridge_pid=$!
-"${bin}" tail "ipc://${work}/pub" --replay "ipc://${work}/replay" --from 1 --count "${total}" >/dev/null
+"${bin}" tail "ipc://${work}/pub" --replay "ipc://${work}/replay" --from 1 --count "${total}" |
+  wc -c >"${work}/tail.bytes"
 t1="$(now)"
 bridge_s="$(calc "${t1} - ${t0}")"
 rss1="$(peak_rss_kib "${bridge_pid}")"
@@ -142,3 +143,11 @@ printf 'mariadb-binlog -v       : %.2f s (%.0f changes/s), decoding rows to text
   "$(calc "${total} / ${decode_s}")"
 printf 'ratio bridge/binlog -v  : %.2f\n' "$(calc "${bridge_s} / ${decode_s}")"
 printf 'bridge peak RSS         : %.1f MiB (target <= 64)\n' "$(calc "${rss1} / 1024")"
+# What each side moves: --raw copies the binlog's bytes; the bridge writes
+# every delta to its journal (LMDB, data and index pages) and the subscriber
+# receives each as a JSON envelope.
+raw_bytes="$(du -cb "${work}/raw" | tail -n 1 | cut -f1)"
+journal_bytes="$(du -cb "${work}/state" | tail -n 1 | cut -f1)"
+printf 'bytes moved             : binlog %.1f MB (--raw), journal %.1f MB, to the subscriber %.1f MB\n' \
+  "$(calc "${raw_bytes} / 1e6")" "$(calc "${journal_bytes} / 1e6")" \
+  "$(calc "$(cat "${work}/tail.bytes") / 1e6")"
