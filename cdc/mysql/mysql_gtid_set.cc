@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "cdc/core/ascii.h"
 #include "cdc/mysql/byte_reader.h"
 
 namespace deltabridge::mysql {
@@ -12,18 +13,6 @@ namespace {
 
 // MySQL's largest transaction number (GNO_END - 1).
 constexpr int64_t kMaxGno = INT64_MAX - 1;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool ParseGno(std::string_view s, int64_t* out) {
   if (s.empty()) return false;
@@ -143,7 +132,7 @@ Status MysqlGtidSet::Add(std::string_view uuid, std::string_view tag, int64_t gn
   if (!tag.empty() && !ValidGtidTag(tag)) {
     return Status::InvalidArgument("\"" + std::string(tag) + "\" is not a GTID tag");
   }
-  AddInterval({UuidText(bytes), Lower(tag)}, {gno, gno});
+  AddInterval({UuidText(bytes), AsciiLower(tag)}, {gno, gno});
   return Status::Ok();
 }
 
@@ -156,7 +145,7 @@ void MysqlGtidSet::Add(const MysqlGtidSet& other) {
 bool MysqlGtidSet::Contains(std::string_view uuid, std::string_view tag, int64_t gno) const {
   const std::string bytes = UuidBytes(uuid);
   if (bytes.empty()) return false;
-  auto it = sources_.find({UuidText(bytes), Lower(tag)});
+  auto it = sources_.find({UuidText(bytes), AsciiLower(tag)});
   if (it == sources_.end()) return false;
   for (const Interval& iv : it->second) {
     if (gno >= iv.first && gno <= iv.last) return true;
@@ -166,13 +155,13 @@ bool MysqlGtidSet::Contains(std::string_view uuid, std::string_view tag, int64_t
 
 Result<MysqlGtidSet> MysqlGtidSet::Parse(std::string_view text) {
   MysqlGtidSet set;
-  text = Trim(text);
+  text = TrimAscii(text);
   if (text.empty()) return set;
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
     if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view part = Trim(text.substr(start, comma - start));
+    const std::string_view part = TrimAscii(text.substr(start, comma - start));
     auto bad = [&](const std::string& why) {
       return Status::InvalidArgument("not a MySQL GTID set: \"" + std::string(part) + "\": " + why);
     };
@@ -186,14 +175,14 @@ Result<MysqlGtidSet> MysqlGtidSet::Parse(std::string_view text) {
     size_t p = colon + 1;
     while (true) {
       size_t next = part.find(':', p);
-      const std::string_view token =
-          Trim(part.substr(p, next == std::string_view::npos ? std::string_view::npos : next - p));
+      const std::string_view token = TrimAscii(
+          part.substr(p, next == std::string_view::npos ? std::string_view::npos : next - p));
       if (token.empty()) return bad("empty element");
       const unsigned char c0 = static_cast<unsigned char>(token.front());
       if (std::isalpha(c0) || c0 == '_') {
         if (!ValidGtidTag(token)) return bad("\"" + std::string(token) + "\" is not a GTID tag");
         if (!tag.empty() && !any) return bad("tag " + tag + " has no transaction numbers");
-        tag = Lower(token);
+        tag = AsciiLower(token);
         any = false;
       } else {
         const size_t dash = token.find('-');
@@ -296,7 +285,7 @@ Result<MysqlGtidSet> MysqlGtidSet::Decode(std::string_view bytes) {
       if (!t.empty() && !ValidGtidTag(t)) {
         return Status::Corruption("\"" + std::string(t) + "\" is not a GTID tag");
       }
-      tag = Lower(t);
+      tag = AsciiLower(t);
     }
     uint64_t count = 0;
     DB_RETURN_IF_ERROR(r.U64(&count, "GTID set interval count"));

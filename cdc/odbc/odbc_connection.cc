@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "cdc/config/conninfo.h"
+#include "cdc/core/ascii.h"
 
 namespace deltabridge::odbc {
 
@@ -14,12 +15,6 @@ std::string GetInfoString(SQLHDBC dbc, SQLUSMALLINT what) {
   SQLSMALLINT len = 0;
   if (!SQL_SUCCEEDED(SQLGetInfo(dbc, what, buf, sizeof(buf), &len))) return {};
   return std::string(buf);
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 std::string Abbreviate(const std::string& sql) {
@@ -71,10 +66,11 @@ Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
   // SQLite's driver hands out UTF-8 as SQL_C_CHAR, and its wide interface is
   // not always built; the Unicode drivers (psqlodbcw, MariaDB) convert
   // SQL_C_CHAR to the client's locale, so they are read wide.
-  const bool sqlite = Lower(c->driver_name_).find("sqlite") != std::string::npos;
+  const bool sqlite = AsciiLower(c->driver_name_).find("sqlite") != std::string::npos;
   c->wide_text_ = !sqlite;
   c->text_scalars_ = sqlite;  // SQLite: a value need not match its declared type
-  if (stream_results && sqlite && Lower(connection_string).find("stepapi") == std::string::npos) {
+  if (stream_results && sqlite &&
+      AsciiLower(connection_string).find("stepapi") == std::string::npos) {
     // sqliteodbc materialises every result (sqlite3_get_table) unless
     // StepAPI=1: a 1M-row diff would hold the whole table in memory.
     std::string streaming = connection_string;

@@ -6,6 +6,8 @@
 #include <iterator>
 #include <system_error>
 
+#include "cdc/core/ascii.h"
+
 namespace deltabridge {
 
 namespace {
@@ -14,17 +16,9 @@ using Kind = Value::Kind;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // Lower-cased, "(...)" modifiers removed, spaces trimmed: "VARCHAR(20)" -> "varchar".
 std::string BaseTypeName(std::string_view sql_type) {
-  std::string lower = Lower(sql_type);
+  std::string lower = AsciiLower(sql_type);
   std::string out;
   int depth = 0;
   for (char c : lower) {
@@ -118,7 +112,7 @@ std::optional<bool> ToBool(const Value& v) {
       if (v.u <= 1) return v.u == 1;
       return std::nullopt;
     case Kind::kText: {
-      std::string t = Lower(v.text);
+      std::string t = AsciiLower(v.text);
       if (t == "t" || t == "true" || t == "1") return true;
       if (t == "f" || t == "false" || t == "0") return false;
       return std::nullopt;

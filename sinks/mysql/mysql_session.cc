@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "cdc/core/ascii.h"
+
 namespace deltabridge {
 namespace {
 
@@ -51,12 +53,6 @@ std::string Abbreviate(std::string_view sql) {
   for (char& c : out) {
     if (c == '\n' || c == '\t' || c == '\r') c = ' ';
   }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -268,7 +264,7 @@ bool MysqlErrorLosesConnection(int error_code) {
 }
 
 ColumnCategory MysqlCategoryOfType(std::string_view sql_type) {
-  const std::string type = Lower(sql_type);
+  const std::string type = AsciiLower(sql_type);
   size_t i = type.find_first_not_of(' ');
   if (i == std::string::npos) return ColumnCategory::kOther;
   auto read_word = [&] {
@@ -616,7 +612,7 @@ Result<TargetTableInfo> MysqlSession::DescribeTable(std::string_view table) {
     // MariaDB shows DEFAULT NULL as the bare word NULL (a string default is
     // quoted): that is no default, as in MySQL and PostgreSQL.
     const std::optional<std::string>& default_value = row[4];
-    const std::string extra = Lower(row[5].value_or(""));
+    const std::string extra = AsciiLower(row[5].value_or(""));
     column.has_default = (default_value && *default_value != "NULL") ||
                          extra.find("auto_increment") != std::string::npos ||
                          extra.find("generated") != std::string::npos;
@@ -638,7 +634,8 @@ Result<TargetTableInfo> MysqlSession::DescribeTable(std::string_view table) {
         if (column.sql_type != "longtext") continue;
         const std::string clause = "json_valid(" + QuoteIdentifier(column.name) + ")";
         for (const SqlRow& row : *checks) {
-          if (!row.empty() && row[0] && Lower(*row[0]) == Lower(clause)) column.sql_type = "json";
+          if (!row.empty() && row[0] && AsciiLower(*row[0]) == AsciiLower(clause))
+            column.sql_type = "json";
         }
       }
     }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "cdc/config/conninfo.h"
+#include "cdc/core/ascii.h"
 
 namespace deltabridge {
 
@@ -24,18 +25,6 @@ constexpr size_t kChunkBytes = 64 * 1024;
 constexpr SQLULEN kLoginTimeoutSeconds = 30;
 // Statement text kept in error messages.
 constexpr size_t kMaxSqlInMessage = 200;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
@@ -62,7 +51,7 @@ std::vector<std::pair<std::string, std::string>> ParseConnectionString(std::stri
       i = eq + 1;
       continue;
     }
-    std::string key(Trim(s.substr(i, eq - i)));
+    std::string key(TrimAscii(s.substr(i, eq - i)));
     size_t j = eq + 1;
     while (j < s.size() && std::isspace(static_cast<unsigned char>(s[j]))) ++j;
     std::string value;
@@ -84,7 +73,7 @@ std::vector<std::pair<std::string, std::string>> ParseConnectionString(std::stri
     } else {
       size_t end = s.find(';', j);
       if (end == std::string_view::npos) end = s.size();
-      value = std::string(Trim(s.substr(j, end - j)));
+      value = std::string(TrimAscii(s.substr(j, end - j)));
       i = end + 1;
     }
     items.emplace_back(std::move(key), std::move(value));
@@ -221,7 +210,7 @@ ErrorKind KindOfRecord(const OdbcDiagRecord& record, SqlDialect dialect) {
   if (dialect == SqlDialect::kSqlite) {
     // sqliteodbc reports every SQLite error as HY000 with SQLite's primary
     // result code as the native error.
-    std::string message = Lower(record.message);
+    std::string message = AsciiLower(record.message);
     if (record.native_error == 19 || record.native_error == 20 ||
         message.find("constraint failed") != std::string::npos ||
         message.find("datatype mismatch") != std::string::npos) {
@@ -287,7 +276,7 @@ ColumnCategory OdbcCategoryOfType(std::string_view sql_type, SqlDialect dialect)
 
   if (first == "bool" || first == "boolean") return ColumnCategory::kBool;
   if (first == "bit") {
-    if (words.size() == 1 && (size.empty() || Trim(size) == "1")) return ColumnCategory::kBool;
+    if (words.size() == 1 && (size.empty() || TrimAscii(size) == "1")) return ColumnCategory::kBool;
     return ColumnCategory::kOther;  // bit(n), bit varying: bit strings
   }
   for (const std::string& w : words) {
@@ -330,8 +319,8 @@ ColumnCategory OdbcCategoryOfType(std::string_view sql_type, SqlDialect dialect)
   if (dialect == SqlDialect::kSqlite) {
     // SQLite's type affinity rules (https://sqlite.org/datatype3.html 3.1),
     // in their order.
-    std::string lower = Lower(sql_type);
-    if (Trim(lower).empty()) return ColumnCategory::kOther;
+    std::string lower = AsciiLower(sql_type);
+    if (TrimAscii(lower).empty()) return ColumnCategory::kOther;
     if (lower.find("int") != std::string::npos) return ColumnCategory::kInteger;
     if (lower.find("char") != std::string::npos || lower.find("clob") != std::string::npos ||
         lower.find("text") != std::string::npos) {
@@ -418,7 +407,7 @@ Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig
   std::string quote = GetInfoString(hdbc, SQL_IDENTIFIER_QUOTE_CHAR);
   if (!quote.empty() && quote != " ") session->quote_ = quote;
 
-  std::string dbms = Lower(session->dbms_name_);
+  std::string dbms = AsciiLower(session->dbms_name_);
   if (dbms.find("sqlite") != std::string::npos) {
     session->dialect_ = SqlDialect::kSqlite;
   } else if (dbms.find("mysql") != std::string::npos || dbms.find("mariadb") != std::string::npos) {
@@ -880,7 +869,7 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
         SQLSMALLINT nullable = 0;
         SQLDescribeCol(stmt.get(), c, label, sizeof(label), &length, &type, &size, &digits,
                        &nullable);
-        names.push_back(Lower(reinterpret_cast<const char*>(label)));
+        names.push_back(AsciiLower(reinterpret_cast<const char*>(label)));
       }
     }
   }
@@ -937,7 +926,7 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
   for (const SqlRow* row : matching) {
     TargetColumnInfo column;
     column.name = text(*row, 4);
-    std::string type = Lower(Trim(text(*row, 6)));
+    std::string type = AsciiLower(TrimAscii(text(*row, 6)));
     long size = number(*row, 7, 0);
     if (typmod_column != 0 && number(*row, typmod_column, 0) < 0) size = 0;
     if (type.find('(') == std::string::npos && size > 0 &&
@@ -951,9 +940,10 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
     // sqliteodbc reports "no default" as the text NULL; DEFAULT NULL is no
     // default either.
     const std::optional<std::string>& column_def = cell(*row, 13);
-    column.has_default = column_def.has_value() && !EqualsIgnoreCase(Trim(*column_def), "null");
+    column.has_default =
+        column_def.has_value() && !EqualsIgnoreCase(TrimAscii(*column_def), "null");
     if (auto_increment_column != 0) {
-      std::string flag = Lower(text(*row, auto_increment_column));
+      std::string flag = AsciiLower(text(*row, auto_increment_column));
       if (flag == "1" || flag == "t" || flag == "true" || flag == "yes") column.has_default = true;
     }
     info.columns.push_back(std::move(column));

@@ -4,6 +4,7 @@
 #include <pqxx/tablewriter>
 
 #include "cdc/config/conninfo.h"
+#include "cdc/core/ascii.h"
 
 namespace deltabridge {
 
@@ -122,12 +123,6 @@ std::string DecodeByteaHex(std::string_view text) {
     if (hi < 0 || lo < 0) return std::string(text);
     out += static_cast<char>(hi * 16 + lo);
   }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -263,7 +258,7 @@ class PgSession final : public SqlSession {
     for (const SqlRow& r : *cols) {
       TargetColumnInfo c;
       c.name = r[0].value_or("");
-      c.sql_type = Lower(r[1].value_or(""));
+      c.sql_type = AsciiLower(r[1].value_or(""));
       c.nullable = r[2].value_or("t") == "t";
       c.has_default = r[3].value_or("f") == "t";
       char cat = r[5] && !r[5]->empty() ? (*r[5])[0] : (r[4] && !r[4]->empty() ? (*r[4])[0] : 0);
@@ -347,7 +342,7 @@ class PgSession final : public SqlSession {
 }  // namespace
 
 ColumnCategory PgCategoryOf(std::string_view type, char typcategory) {
-  std::string t = Lower(type);
+  std::string t = AsciiLower(type);
   auto starts = [&](std::string_view p) { return t.rfind(p, 0) == 0; };
   if (t == "boolean" || t == "bool") return ColumnCategory::kBool;
   if (t == "smallint" || t == "integer" || t == "bigint" || t == "int2" || t == "int4" ||
