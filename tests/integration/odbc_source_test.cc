@@ -471,7 +471,11 @@ TEST_P(OdbcSourceTest, PollIntervalIsHonoured) {
   StartPolling(bridge);
   Collector col(bridge.publish(), bridge.replay(), 1);
   // Each change is found by a later poll; a delta's ts is its poll's start,
-  // and polls of a table start at least poll_interval apart.
+  // and polls of a table start at least poll_interval apart. The interval is
+  // kept on the monotonic clock and ts is read from the wall clock just
+  // after: a thread preempted between the two reads shifts one ts by some
+  // microseconds (seen: 24), so the spacing is checked to within 5 ms, which
+  // still catches a poll that came early.
   for (int id = 1; id <= 4; ++id) {
     Sql("INSERT INTO tick VALUES (" + std::to_string(id) + ")");
     ASSERT_TRUE(col.WaitCount(static_cast<size_t>(id))) << bridge.log();
@@ -483,7 +487,7 @@ TEST_P(OdbcSourceTest, PollIntervalIsHonoured) {
     return us;
   };
   for (size_t i = 1; i < all.size(); ++i) {
-    EXPECT_GE(micros(all[i]) - micros(all[i - 1]), 700000) << all[i - 1].dump() << "\n"
+    EXPECT_GE(micros(all[i]) - micros(all[i - 1]), 695000) << all[i - 1].dump() << "\n"
                                                            << all[i].dump();
   }
   bridge.Stop();
