@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "cdc/config/glob.h"
+#include "cdc/core/reconnect_loop.h"
 #include "cdc/mysql/binlog_change_builder.h"
 #include "cdc/mysql/binlog_event_decoder.h"
 #include "cdc/mysql/binlog_position.h"
@@ -26,13 +27,6 @@ namespace {
 constexpr const char* kSnapshotDoneKey = "snapshot_done";
 // The @@server_id of the server whose binlog the journaled position is in.
 constexpr const char* kServerIdKey = "server_id";
-
-void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
 
 std::string PositionGoneHelp(const MysqlSource::Options& o, const std::string& pos,
                              const std::string& server_message) {
@@ -410,31 +404,10 @@ MysqlSource::MysqlSource(Options options, ChangeSink* sink)
     : opt_(std::move(options)), sink_(sink) {}
 
 Status MysqlSource::Run(const std::atomic<bool>& stop) {
-  std::chrono::milliseconds backoff(500);
-  while (!stop.load()) {
-    auto started = std::chrono::steady_clock::now();
-    Status s;
-    {
-      Session session(this, stop);
-      s = session.Run();
-    }
-    if (stop.load() && (s.ok() || s.IsUnavailable() || s.code() == Status::Code::kAborted)) {
-      return Status::Ok();
-    }
-    if (s.ok()) return s;
-    if (!s.IsUnavailable()) {
-      spdlog::error("source {}: {}", opt_.name, s.message());
-      return s;
-    }
-    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
-      backoff = std::chrono::milliseconds(500);
-    }
-    ++counters_.reconnects;
-    spdlog::warn("source {}: {}; reconnecting in {} ms", opt_.name, s.message(), backoff.count());
-    SleepUnlessStopped(backoff, stop);
-    backoff = std::min(backoff * 2, opt_.max_backoff);
-  }
-  return Status::Ok();
+  return RunReconnecting(opt_.name, stop, opt_.max_backoff, &counters_.reconnects, [&] {
+    Session session(this, stop);
+    return session.Run();
+  });
 }
 
 }  // namespace deltabridge::mysql

@@ -9,6 +9,7 @@
 
 #include "cdc/config/glob.h"
 #include "cdc/core/lsn.h"
+#include "cdc/core/reconnect_loop.h"
 #include "cdc/pg/pg_catalog.h"
 #include "cdc/pg/pg_change_builder.h"
 #include "cdc/pg/pg_connection.h"
@@ -21,14 +22,6 @@ namespace deltabridge {
 namespace {
 
 constexpr const char* kSnapshotDoneKey = "snapshot_done";
-
-// Sleeps up to `d`, returning early when `stop` is set.
-void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
 
 std::string SlotGoneHelp(const PgSource::Options& o) {
   return "replication slot \"" + o.slot + "\" of source \"" + o.name +
@@ -252,30 +245,10 @@ class PgSource::Session {
 PgSource::PgSource(Options options, ChangeSink* sink) : opt_(std::move(options)), sink_(sink) {}
 
 Status PgSource::Run(const std::atomic<bool>& stop) {
-  std::chrono::milliseconds backoff(500);
-  while (!stop.load()) {
-    auto started = std::chrono::steady_clock::now();
+  return RunReconnecting(opt_.name, stop, opt_.max_backoff, &counters_.reconnects, [&] {
     Session session(this, stop);
-    Status s = session.Run();
-    // A stop during a snapshot or a reconnect is a clean stop, not a failure.
-    if (stop.load() && (s.ok() || s.IsUnavailable() || s.code() == Status::Code::kAborted)) {
-      return Status::Ok();
-    }
-    if (s.ok()) return s;
-    if (!s.IsUnavailable()) {
-      spdlog::error("source {}: {}", opt_.name, s.message());
-      return s;
-    }
-    // A session that ran a while resets the backoff.
-    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
-      backoff = std::chrono::milliseconds(500);
-    }
-    ++counters_.reconnects;
-    spdlog::warn("source {}: {}; reconnecting in {} ms", opt_.name, s.message(), backoff.count());
-    SleepUnlessStopped(backoff, stop);
-    backoff = std::min(backoff * 2, opt_.max_backoff);
-  }
-  return Status::Ok();
+    return session.Run();
+  });
 }
 
 }  // namespace deltabridge
