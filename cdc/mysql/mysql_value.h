@@ -49,6 +49,8 @@ std::string FormatPackedDate(int64_t packed);
 
 // "YYYY-MM-DDTHH:MM:SS[.f]Z" for seconds and microseconds since the epoch, with fsp digits.
 std::string FormatUtcSeconds(int64_t seconds, uint32_t micros, int fsp);
+// The same text appended to *out.
+void AppendUtcSeconds(std::string* out, int64_t seconds, uint32_t micros, int fsp);
 
 // The character set family of a collation id, which decides how bytes become text.
 enum class CharsetFamily : uint8_t { kUtf8, kLatin1, kBinary };

@@ -13,37 +13,61 @@ namespace {
 
 using K = Value::Kind;
 
-std::string IntTypeName(uint8_t type, bool is_unsigned) {
-  std::string name;
+// Type names are the same for every value of a column: built once, copied
+// (short strings: no allocation) into each Value.
+const std::string& IntTypeName(uint8_t type, bool is_unsigned) {
+  static const std::string kNames[5][2] = {{"tinyint", "tinyint unsigned"},
+                                           {"smallint", "smallint unsigned"},
+                                           {"mediumint", "mediumint unsigned"},
+                                           {"int", "int unsigned"},
+                                           {"bigint", "bigint unsigned"}};
+  size_t k;
   switch (type) {
     case kTypeTiny:
-      name = "tinyint";
+      k = 0;
       break;
     case kTypeShort:
-      name = "smallint";
+      k = 1;
       break;
     case kTypeInt24:
-      name = "mediumint";
+      k = 2;
       break;
     case kTypeLong:
-      name = "int";
+      k = 3;
       break;
     default:
-      name = "bigint";
+      k = 4;
       break;
   }
-  return is_unsigned ? name + " unsigned" : name;
+  return kNames[k][is_unsigned ? 1 : 0];
 }
 
-std::string WithFsp(const char* name, uint32_t fsp) {
-  return fsp == 0 ? std::string(name) : std::string(name) + "(" + std::to_string(fsp) + ")";
-}
+// "name" for fsp 0, else "name(fsp)".
+class FspTypeNames {
+ public:
+  explicit FspTypeNames(const char* name) : name_(name) {
+    for (uint32_t fsp = 0; fsp < kCached; ++fsp) names_[fsp] = Build(fsp);
+  }
+  std::string Get(uint32_t fsp) const { return fsp < kCached ? names_[fsp] : Build(fsp); }
+
+ private:
+  static constexpr uint32_t kCached = 7;  // fsp 0..6, all MySQL allows
+  std::string Build(uint32_t fsp) const {
+    return fsp == 0 ? name_ : name_ + "(" + std::to_string(fsp) + ")";
+  }
+  const std::string name_;
+  std::string names_[kCached];
+};
+
+const FspTypeNames kTimeNames("time");
+const FspTypeNames kDatetimeNames("datetime");
+const FspTypeNames kTimestampNames("timestamp");
 
 Status ReadInt(const Column& c, ByteReader* r, size_t bytes, Value* out) {
   uint64_t v = 0;
   DB_RETURN_IF_ERROR(r->UintLe(bytes, &v, "integer"));
   bool is_unsigned = c.is_unsigned.value_or(false);
-  std::string type = IntTypeName(c.type, is_unsigned);
+  const std::string& type = IntTypeName(c.type, is_unsigned);
   if (is_unsigned) {
     *out = bytes == 8 ? Value::UInt(v, type) : Value::Int(static_cast<int64_t>(v), type);
     return Status::Ok();
@@ -181,7 +205,7 @@ Status DecodeColumnValue(const Column& c, ByteReader* r, Value* out) {
     case kTypeTime2: {
       std::string text;
       DB_RETURN_IF_ERROR(ReadTime2(r, static_cast<int>(c.length), &text));
-      *out = Value::Textual(K::kTime, std::move(text), WithFsp("time", c.length));
+      *out = Value::Textual(K::kTime, std::move(text), kTimeNames.Get(c.length));
       return Status::Ok();
     }
     case kTypeTime: {
@@ -193,7 +217,7 @@ Status DecodeColumnValue(const Column& c, ByteReader* r, Value* out) {
     case kTypeDatetime2: {
       std::string text;
       DB_RETURN_IF_ERROR(ReadDatetime2(r, static_cast<int>(c.length), &text));
-      *out = Value::Textual(K::kTimestamp, std::move(text), WithFsp("datetime", c.length));
+      *out = Value::Textual(K::kTimestamp, std::move(text), kDatetimeNames.Get(c.length));
       return Status::Ok();
     }
     case kTypeDatetime: {
@@ -205,7 +229,7 @@ Status DecodeColumnValue(const Column& c, ByteReader* r, Value* out) {
     case kTypeTimestamp2: {
       std::string text;
       DB_RETURN_IF_ERROR(ReadTimestamp2(r, static_cast<int>(c.length), &text));
-      *out = Value::Textual(K::kTimestampTz, std::move(text), WithFsp("timestamp", c.length));
+      *out = Value::Textual(K::kTimestampTz, std::move(text), kTimestampNames.Get(c.length));
       return Status::Ok();
     }
     case kTypeTimestamp: {
@@ -315,10 +339,11 @@ Status DecodeRowImage(const TableMapEvent& table, const std::vector<bool>& prese
       (*out)[i] = Value::Null();
       continue;
     }
-    Value v;
-    Status s = DecodeColumnValue(table.columns[i], r, &v);
-    if (!s.ok()) return s.WithContext("column " + table.ColumnName(i));
-    (*out)[i] = std::move(v);
+    Status s = DecodeColumnValue(table.columns[i], r, &(*out)[i].emplace());
+    if (!s.ok()) {
+      (*out)[i].reset();
+      return s.WithContext("column " + table.ColumnName(i));
+    }
   }
   return Status::Ok();
 }

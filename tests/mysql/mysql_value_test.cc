@@ -168,6 +168,21 @@ TEST(MysqlTimestamp2, Utc) {
   EXPECT_EQ(FormatUtcSeconds(951782400, 0, 0), "2000-02-29T00:00:00Z");
 }
 
+// The digits are written by hand; these are the widths printf's "%04lld" and
+// "%02lld" gave, kept where a field outgrows its width or goes negative.
+TEST(MysqlTimestamp2, FieldsPastTheirWidth) {
+  EXPECT_EQ(FormatUtcSeconds(253402300800, 0, 0), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtcSeconds(-62198755200, 0, 0), "-001-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtcSeconds(-1, 999999, 6), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatUtcSeconds(1, 1234567, 6), "1970-01-01T00:00:01.123456Z");  // leading digits
+  EXPECT_EQ(FormatUtcSeconds(0, 0, 3), "0000-00-00T00:00:00.000Z");
+  std::string out = "old";
+  AppendUtcSeconds(&out, 951782400, 120000, 2);
+  EXPECT_EQ(out, "old2000-02-29T00:00:00.12Z");
+  int64_t hms = (838 << 12) | (59 << 6) | 59;
+  EXPECT_EQ(FormatPackedTime(hms << 24), "838:59:59.000000");
+}
+
 TEST(MysqlDate, Packed) {
   std::string b;
   uint32_t v = (2024u << 9) | (2u << 5) | 29u;
@@ -192,6 +207,10 @@ TEST(MysqlPacked, JsonTemporalLonglongs) {
 TEST(MysqlCharset, Latin1IsWindows1252) {
   EXPECT_EQ(Latin1ToUtf8("caf\xe9"), "caf\xc3\xa9");
   EXPECT_EQ(Latin1ToUtf8("\x80\x81\x9f\xff"), "\xe2\x82\xac\xc2\x81\xc5\xb8\xc3\xbf");
+  EXPECT_EQ(Latin1ToUtf8("plain ascii"), "plain ascii");
+  EXPECT_EQ(Latin1ToUtf8(""), "");
+  EXPECT_EQ(Latin1ToUtf8(std::string("a\xe9") + "bc\x80" + "d"),
+            std::string("a\xc3\xa9") + "bc\xe2\x82\xac" + "d");
   EXPECT_EQ(CharsetOf(8), CharsetFamily::kLatin1);
   EXPECT_EQ(CharsetOf(63), CharsetFamily::kBinary);
   EXPECT_EQ(CharsetOf(255), CharsetFamily::kUtf8);
