@@ -37,15 +37,11 @@ constexpr std::string_view kTsField = ",\"ts\":\"";
 // Spool records: topic, NUL, the body encoded with seq 0 and cut before its
 // "ts" field; what follows "changes" (ts, pos, tx) is known only at commit.
 std::string SpoolRecord(const std::string& bridge, const Change& change) {
-  Delta d;
-  d.seq = 0;
-  d.bridge = bridge;
-  d.change = change;
-  std::string body = EncodeEnvelope(d);
-  body.resize(body.rfind(kTsField));
   std::string rec = MakeTopic(bridge, change.source, change.table);
   rec.push_back('\0');
-  rec.append(body);
+  const size_t body_start = rec.size();
+  AppendEnvelope(&rec, 0, bridge, change);
+  rec.resize(body_start + std::string_view(rec).substr(body_start).rfind(kTsField));
   return rec;
 }
 
@@ -83,13 +79,16 @@ class SourceSink final : public ChangeSink {
     if (!lock_.owns_lock()) return Status::InvalidArgument("Add outside a transaction");
     DB_RETURN_IF_ERROR(WriteHeld(false));
     change.tx_last = false;
-    Delta d;
-    d.seq = writer_->journal_->next_seq();
-    d.bridge = writer_->bridge_;
-    d.change = std::move(change);
-    held_topic_ = MakeTopic(d.bridge, d.change.source, d.change.table);
-    held_body_ = EncodeEnvelope(d);
-    held_seq_ = d.seq;
+    held_seq_ = writer_->journal_->next_seq();
+    if (change.source != topic_source_ || change.table != topic_table_) {
+      topic_source_ = change.source;
+      topic_table_ = change.table;
+      topic_ = MakeTopic(writer_->bridge_, topic_source_, topic_table_);
+    }
+    // Assigned and encoded into the held strings' capacity: no allocation per delta.
+    held_topic_ = topic_;
+    held_body_.clear();
+    AppendEnvelope(&held_body_, held_seq_, writer_->bridge_, change);
     has_held_ = true;
     return Status::Ok();
   }
@@ -197,6 +196,9 @@ class SourceSink final : public ChangeSink {
   uint64_t held_seq_ = 0;
   std::string held_topic_;
   std::string held_body_;
+  // The topic of the last (source, table) Add saw, so that a run of deltas of
+  // one table builds it once.
+  std::string topic_source_, topic_table_, topic_;
   size_t unflushed_ = 0;
   std::vector<std::pair<std::string, std::string>> staged_state_;
   uint64_t tx_bytes_ = 0;           // appended in the open transaction

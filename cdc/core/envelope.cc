@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <climits>
 #include <cmath>
 #include <ctime>
@@ -43,6 +44,13 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return n;
 }
+
+// Bytes a JSON string holds as they are: printable ASCII but '"' and '\\'.
+constexpr auto kPlainJsonByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
 
 // Decimal text of an integer; fmt::format_int skips format-string parsing
 // (this runs for every integer of every delta).
@@ -119,19 +127,15 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+    if (kPlainJsonByte[static_cast<unsigned char>(s[i])]) {
       // Fast path: copy a run of plain ASCII.
       size_t j = i + 1;
-      while (j < s.size()) {
-        auto cj = static_cast<unsigned char>(s[j]);
-        if (cj < 0x20 || cj == '"' || cj == '\\' || cj >= 0x80) break;
-        ++j;
-      }
+      while (j < s.size() && kPlainJsonByte[static_cast<unsigned char>(s[j])]) ++j;
       out->append(s.data() + i, j - i);
       i = j;
       continue;
     }
+    auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -222,9 +226,13 @@ void AppendJsonValue(std::string* out, const Value& v) {
   }
 }
 
-std::string FormatUtcMicros(int64_t us) {
-  // The deltas of one transaction share their commit time: remember the last
-  // one formatted (per thread), sparing gmtime_r and its lock per delta.
+namespace {
+
+// FormatUtcMicros's text for `us`. The deltas of one transaction share their
+// commit time: the last one formatted is remembered (per thread), sparing
+// gmtime_r and its lock per delta. The reference lives until the thread's
+// next call.
+const std::string& CachedUtcMicros(int64_t us) {
   thread_local int64_t last_us = INT64_MIN;
   thread_local std::string last_text;
   if (us == last_us) return last_text;
@@ -239,56 +247,69 @@ std::string FormatUtcMicros(int64_t us) {
   return last_text;
 }
 
-std::string EncodeEnvelope(const Delta& delta) {
-  const Change& c = delta.change;
-  std::string out;
-  out.reserve(256);
-  out.append("{\"seq\":");
-  AppendInt(&out, delta.seq);
-  out.append(",\"bridge\":");
-  AppendJsonString(&out, delta.bridge);
-  out.append(",\"source\":");
-  AppendJsonString(&out, c.source);
-  out.append(",\"table\":");
-  AppendJsonString(&out, c.table);
-  out.append(",\"op\":\"").append(OpName(c.op)).append("\",\"key\":{");
+}  // namespace
+
+std::string FormatUtcMicros(int64_t us) { return CachedUtcMicros(us); }
+
+void AppendUtcMicros(std::string* out, int64_t us) { out->append(CachedUtcMicros(us)); }
+
+void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, const Change& c) {
+  out->append("{\"seq\":");
+  AppendInt(out, seq);
+  out->append(",\"bridge\":");
+  AppendJsonString(out, bridge);
+  out->append(",\"source\":");
+  AppendJsonString(out, c.source);
+  out->append(",\"table\":");
+  AppendJsonString(out, c.table);
+  out->append(",\"op\":\"").append(OpName(c.op)).append("\",\"key\":{");
   bool first = true;
   for (const auto& [name, value] : c.key) {
-    if (!first) out.push_back(',');
+    if (!first) out->push_back(',');
     first = false;
-    AppendKeyed(&out, name);
-    AppendJsonValue(&out, value);
+    AppendKeyed(out, name);
+    AppendJsonValue(out, value);
   }
-  out.append("},\"changes\":{");
+  out->append("},\"changes\":{");
   first = true;
   for (const ColumnChange& cc : c.changes) {
-    if (!first) out.push_back(',');
+    if (!first) out->push_back(',');
     first = false;
-    AppendKeyed(&out, cc.name);
-    out.push_back('{');
+    AppendKeyed(out, cc.name);
+    out->push_back('{');
     if (cc.old_value) {
-      out.append("\"old\":");
-      AppendJsonValue(&out, *cc.old_value);
+      out->append("\"old\":");
+      AppendJsonValue(out, *cc.old_value);
     }
     if (cc.new_value) {
-      if (cc.old_value) out.push_back(',');
-      out.append("\"new\":");
-      AppendJsonValue(&out, *cc.new_value);
+      if (cc.old_value) out->push_back(',');
+      out->append("\"new\":");
+      AppendJsonValue(out, *cc.new_value);
     }
-    out.push_back('}');
+    out->push_back('}');
   }
-  out.append("},\"ts\":\"").append(FormatUtcMicros(c.commit_time_us)).append("\",\"pos\":");
-  AppendJsonString(&out, c.pos);
-  out.append(",\"tx\":{\"id\":");
-  AppendJsonString(&out, c.tx_id);
-  out.append(c.tx_last ? ",\"last\":true}}" : ",\"last\":false}}");
+  out->append("},\"ts\":\"");
+  AppendUtcMicros(out, c.commit_time_us);
+  out->append("\",\"pos\":");
+  AppendJsonString(out, c.pos);
+  out->append(",\"tx\":{\"id\":");
+  AppendJsonString(out, c.tx_id);
+  out->append(c.tx_last ? ",\"last\":true}}" : ",\"last\":false}}");
+}
+
+std::string EncodeEnvelope(const Delta& delta) {
+  std::string out;
+  out.reserve(512);
+  AppendEnvelope(&out, delta.seq, delta.bridge, delta.change);
   return out;
 }
 
 std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us) {
   std::string out = fmt::format("{{\"seq\":{},\"bridge\":", newest_seq);
   AppendJsonString(&out, bridge);
-  out.append(",\"ts\":\"").append(FormatUtcMicros(now_us)).append("\"}");
+  out.append(",\"ts\":\"");
+  AppendUtcMicros(&out, now_us);
+  out.append("\"}");
   return out;
 }
 

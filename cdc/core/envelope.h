@@ -20,6 +20,9 @@ namespace deltabridge {
 // {"seq":...,"bridge":...,"source":...,"table":...,"op":...,"key":{...},
 //  "changes":{...},"ts":...,"pos":...,"tx":{"id":...,"last":...}}
 std::string EncodeEnvelope(const Delta& delta);
+// Appends what EncodeEnvelope returns for a delta numbered `seq` from
+// `bridge`, without building the Delta (the journal writer reuses one buffer).
+void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, const Change& change);
 
 // Parses a body produced by EncodeEnvelope (or by any writer of the contract).
 // Values come back loosely typed: JSON numbers as kInt/kUInt/kFloat, strings as
@@ -48,5 +51,7 @@ void AppendJsonValue(std::string* out, const Value& value);
 void AppendJsonString(std::string* out, std::string_view text);
 // "2026-11-27T10:00:00.123456Z"
 std::string FormatUtcMicros(int64_t us_since_epoch);
+// Appends FormatUtcMicros(us_since_epoch).
+void AppendUtcMicros(std::string* out, int64_t us_since_epoch);
 
 }  // namespace deltabridge

@@ -99,6 +99,25 @@ TEST(EnvelopeTest, EncodesTheContractExample) {
   EXPECT_NO_THROW(nlohmann::json::parse(body));
 }
 
+TEST(EnvelopeTest, AppendEnvelopeAppendsTheEncodedBody) {
+  const Delta d = SampleDelta();
+  std::string out = "prefix";
+  AppendEnvelope(&out, d.seq, d.bridge, d.change);
+  EXPECT_EQ(out, "prefix" + EncodeEnvelope(d));
+  // Strings that need escaping, in every field the encoder writes.
+  Delta odd = d;
+  odd.bridge = "b\"1";
+  odd.change.table = "t\\\n\x01\xff\xc3\xa9";
+  odd.change.changes[0].name = "caf\xc3\xa9\x7f";
+  odd.change.tx_last = false;
+  out.clear();
+  AppendEnvelope(&out, odd.seq, odd.bridge, odd.change);
+  EXPECT_EQ(out, EncodeEnvelope(odd));
+  EXPECT_NE(out.find("\"bridge\":\"b\\\"1\""), std::string::npos);
+  EXPECT_NE(out.find("\"table\":\"t\\\\\\n\\u0001\xef\xbf\xbd\xc3\xa9\""), std::string::npos);
+  EXPECT_NE(out.find("\"caf\xc3\xa9\x7f\":"), std::string::npos);
+}
+
 TEST(EnvelopeTest, RoundTrips) {
   Delta in = SampleDelta();
   Result<Delta> out = DecodeEnvelope(EncodeEnvelope(in));
@@ -261,6 +280,10 @@ TEST(EnvelopeTest, FormatUtcMicros) {
   EXPECT_EQ(FormatUtcMicros(0), "1970-01-01T00:00:00.000000Z");
   EXPECT_EQ(FormatUtcMicros(-1), "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(FormatUtcMicros(1795773600123456), "2026-11-27T10:00:00.123456Z");
+  std::string out = "at ";
+  AppendUtcMicros(&out, 1795773600123456);
+  AppendUtcMicros(&out, 1795773600123456);  // the remembered text
+  EXPECT_EQ(out, "at 2026-11-27T10:00:00.123456Z2026-11-27T10:00:00.123456Z");
 }
 
 TEST(TopicTest, Names) {
