@@ -294,7 +294,8 @@ void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, con
   AppendJsonString(out, c.pos);
   out->append(",\"tx\":{\"id\":");
   AppendJsonString(out, c.tx_id);
-  out->append(c.tx_last ? ",\"last\":true}}" : ",\"last\":false}}");
+  out->append(c.tx_last ? std::string_view(",\"last\":true}}")
+                        : std::string_view(",\"last\":false}}"));
 }
 
 std::string EncodeEnvelope(const Delta& delta) {

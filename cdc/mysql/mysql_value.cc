@@ -1,5 +1,6 @@
 #include "cdc/mysql/mysql_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -24,6 +25,9 @@ std::string Pad(uint64_t v, int width) {
   if (static_cast<int>(s.size()) < width) s.insert(0, width - s.size(), '0');
   return s;
 }
+
+// 10000-01-01T00:00:00Z in seconds since the epoch.
+constexpr int64_t kYear10000 = 253402300800;
 
 // Writes v (below 10^width) as exactly `width` digits at p; returns the end.
 char* PutFixed(char* p, uint64_t v, int width) {
@@ -311,6 +315,35 @@ Status ReadDatetime2(ByteReader* r, int fsp, std::string* out) {
 }
 
 void AppendUtcSeconds(std::string* out, int64_t seconds, uint32_t micros, int fsp) {
+  if (seconds > 0 && seconds < kYear10000 && micros < 1000000) {
+    // Every field within its width (the TIMESTAMP range and more): written
+    // into a buffer and appended once.
+    const int64_t days = seconds / 86400, rem = seconds % 86400;
+    int64_t y, m, d;
+    CivilFromDays(days, &y, &m, &d);
+    char buf[32];  // YYYY-MM-DDTHH:MM:SS.ffffffZ
+    char* p = PutFixed(buf, static_cast<uint64_t>(y), 4);
+    *p++ = '-';
+    p = PutFixed(p, static_cast<uint64_t>(m), 2);
+    *p++ = '-';
+    p = PutFixed(p, static_cast<uint64_t>(d), 2);
+    *p++ = 'T';
+    p = PutFixed(p, static_cast<uint64_t>(rem / 3600), 2);
+    *p++ = ':';
+    p = PutFixed(p, static_cast<uint64_t>(rem / 60 % 60), 2);
+    *p++ = ':';
+    p = PutFixed(p, static_cast<uint64_t>(rem % 60), 2);
+    if (fsp > 0) {
+      const int digits = fsp > 6 ? 6 : fsp;
+      char frac[6];
+      PutFixed(frac, micros, 6);
+      *p++ = '.';
+      p = std::copy(frac, frac + digits, p);
+    }
+    *p++ = 'Z';
+    out->append(buf, p);
+    return;
+  }
   if (seconds == 0 && micros == 0) {
     // MySQL's zero TIMESTAMP ('0000-00-00 00:00:00') is stored as 0.
     out->append("0000-00-00T00:00:00");
