@@ -113,8 +113,8 @@ struct Bridge::Impl {
       const bool last_pass = sources_done.load();
       uint64_t committed = writer->WaitForCommitted(published, std::chrono::milliseconds(200));
       while (published < committed) {
-        batch.clear();
         uint64_t next = 0;
+        // Read replaces the batch, reusing its entries' storage.
         Status s = journal->Read(published + 1, ro, &batch, &next);
         if (!s.ok()) {
           Fail(s.WithContext("publisher reading the journal"));

@@ -586,7 +586,16 @@ Status Journal::Read(uint64_t from_seq, size_t max_entries, size_t max_bytes,
 
 Status Journal::Read(uint64_t from_seq, const ReadOptions& options, std::vector<JournalEntry>* out,
                      uint64_t* resume_seq) const {
-  out->clear();
+  // Entries are assigned into the elements *out already holds, whose strings
+  // keep their storage: a caller reading batch after batch into one vector
+  // (the publisher) allocates nothing per entry. On every way out *out is
+  // cut to the `n` entries returned.
+  size_t n = 0;
+  struct CutToReturned {
+    std::vector<JournalEntry>* out;
+    const size_t* n;
+    ~CutToReturned() { out->resize(*n); }
+  } cut{out, &n};
   if (resume_seq != nullptr) *resume_seq = from_seq;
   if (from_seq == 0) {
     return Status::InvalidArgument("journal " + path_ + ": seqs start at 1, cannot read from 0");
@@ -636,10 +645,19 @@ Status Journal::Read(uint64_t from_seq, const ReadOptions& options, std::vector<
       }
       if (HasAnyPrefix(entry.topic, options.topic_prefixes)) {
         const size_t size = entry.topic.size() + entry.body.size();
-        if (out->size() >= options.max_entries) break;
-        if (!out->empty() && bytes + size > options.max_bytes) break;
-        out->push_back(JournalEntry{seq, entry.write_time_us, std::string(entry.topic),
-                                    std::string(entry.body)});
+        if (n >= options.max_entries) break;
+        if (n > 0 && bytes + size > options.max_bytes) break;
+        if (n < out->size()) {
+          JournalEntry& e = (*out)[n];
+          e.seq = seq;
+          e.write_time_us = entry.write_time_us;
+          e.topic.assign(entry.topic);
+          e.body.assign(entry.body);
+        } else {
+          out->push_back(JournalEntry{seq, entry.write_time_us, std::string(entry.topic),
+                                      std::string(entry.body)});
+        }
+        ++n;
         bytes += size;
       }
       mapped += jf::kSeqKeySize + value.mv_size;
@@ -657,7 +675,7 @@ Status Journal::Read(uint64_t from_seq, const ReadOptions& options, std::vector<
   txn.Abort();
   NoteMappedRead(mapped);
   if (!status.ok()) {
-    out->clear();
+    n = 0;
     return status.WithContext("journal " + path_);
   }
   if (resume_seq != nullptr) *resume_seq = expected;

@@ -184,8 +184,9 @@ class Journal {
   Result<std::optional<std::string>> GetMeta(std::string_view key) const;
 
   // Replaces *out with visible entries from `from_seq` on, in seq order, never
-  // beyond committed_seq(). `*resume_seq` (optional) receives the seq to read
-  // from next: one past the last entry examined (== from_seq when nothing
+  // beyond committed_seq(). The entries *out held lend their strings' storage
+  // to the new ones (pass the same vector again to allocate less). `*resume_seq` (optional)
+  // receives the seq to read from next: one past the last entry examined (== from_seq when nothing
   // was). From above committed_seq(): ok and empty.
   // NotFound when from_seq < first_seq() (deleted by retention; first_seq()
   // names the oldest kept); InvalidArgument when from_seq == 0.

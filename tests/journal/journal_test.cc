@@ -125,6 +125,34 @@ TEST(JournalTest, AppendCommitReadRoundTrip) {
   EXPECT_EQ(again[0].write_time_us, out[0].write_time_us);
 }
 
+TEST(JournalTest, ReadReplacesWhatTheVectorHeld) {
+  TempDir dir;
+  auto j = MustOpen(dir.journal());
+  ASSERT_TRUE(j);
+  AppendN(j.get(), 5);
+  j->MarkTxEnd();
+  ASSERT_TRUE(j->Commit().ok());
+  std::vector<JournalEntry> out(3,
+                                JournalEntry{99, 7, std::string(100, 'x'), std::string(500, 'y')});
+  ASSERT_TRUE(j->Read(2, 10, 1 << 20, &out).ok());  // more entries than it held
+  ASSERT_EQ(out.size(), 4u);
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].seq, 2 + i);
+    EXPECT_EQ(out[i].topic, "b.s.t");
+    EXPECT_EQ(out[i].body, Body(2 + i));
+    EXPECT_GT(out[i].write_time_us, 7);
+  }
+  ASSERT_TRUE(j->Read(4, 1, 1 << 20, &out).ok());  // fewer
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].seq, 4u);
+  EXPECT_EQ(out[0].body, Body(4));
+  ASSERT_TRUE(j->Read(6, 10, 1 << 20, &out).ok());  // past the end: empty
+  EXPECT_TRUE(out.empty());
+  out.resize(2);
+  EXPECT_FALSE(j->Read(0, 10, 1 << 20, &out).ok());  // an error: empty too
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(JournalTest, SeqMustBeNextSeq) {
   TempDir dir;
   auto j = MustOpen(dir.journal());
