@@ -63,13 +63,32 @@ const FspTypeNames kTimeNames("time");
 const FspTypeNames kDatetimeNames("datetime");
 const FspTypeNames kTimestampNames("timestamp");
 
+// Makes *out what `Value::Textual(kind, "", type)` (or Int/UInt with 0) is,
+// reusing its strings: the decoders then set the one field that holds the
+// value, without a temporary Value per column.
+void ResetValue(Value* out, K kind, const std::string& type) {
+  out->kind = kind;
+  out->b = false;
+  out->i = 0;
+  out->u = 0;
+  out->d = 0;
+  out->text.clear();
+  out->sql_type.assign(type);
+}
+
 Status ReadInt(const Column& c, ByteReader* r, size_t bytes, Value* out) {
   uint64_t v = 0;
   DB_RETURN_IF_ERROR(r->UintLe(bytes, &v, "integer"));
   bool is_unsigned = c.is_unsigned.value_or(false);
   const std::string& type = IntTypeName(c.type, is_unsigned);
   if (is_unsigned) {
-    *out = bytes == 8 ? Value::UInt(v, type) : Value::Int(static_cast<int64_t>(v), type);
+    if (bytes == 8) {
+      ResetValue(out, K::kUInt, type);
+      out->u = v;
+    } else {
+      ResetValue(out, K::kInt, type);
+      out->i = static_cast<int64_t>(v);
+    }
     return Status::Ok();
   }
   int64_t s = static_cast<int64_t>(v);
@@ -77,49 +96,65 @@ Status ReadInt(const Column& c, ByteReader* r, size_t bytes, Value* out) {
     uint64_t sign = uint64_t{1} << (8 * bytes - 1);
     if (v & sign) s = static_cast<int64_t>(v | ~((sign << 1) - 1));
   }
-  *out = Value::Int(s, type);
+  ResetValue(out, K::kInt, type);
+  out->i = s;
   return Status::Ok();
 }
 
 // Text-like bytes by the column's charset: text (latin1 converted), or binary.
-Value TextValue(const Column& c, std::string_view bytes, const std::string& type_name,
-                bool blob_family) {
+void TextValue(const Column& c, std::string_view bytes, const std::string& type_name,
+               bool blob_family, Value* out) {
   if (c.charset) {
     switch (CharsetOf(*c.charset)) {
       case CharsetFamily::kBinary:
-        return Value::Textual(K::kBinary, std::string(bytes), type_name);
+        ResetValue(out, K::kBinary, type_name);
+        out->text.assign(bytes);
+        return;
       case CharsetFamily::kLatin1:
-        return Value::Textual(K::kText, Latin1ToUtf8(bytes), type_name);
+        ResetValue(out, K::kText, type_name);
+        out->text = Latin1ToUtf8(bytes);
+        return;
       case CharsetFamily::kUtf8:
-        return Value::Textual(K::kText, std::string(bytes), type_name);
+        ResetValue(out, K::kText, type_name);
+        out->text.assign(bytes);
+        return;
     }
   }
   // No charset metadata: TEXT and BLOB look alike; bytes that are not UTF-8
   // can only be binary.
-  if (blob_family && !IsValidUtf8(bytes)) {
-    return Value::Textual(K::kBinary, std::string(bytes), type_name);
-  }
-  return Value::Textual(K::kText, std::string(bytes), type_name);
+  ResetValue(out, blob_family && !IsValidUtf8(bytes) ? K::kBinary : K::kText, type_name);
+  out->text.assign(bytes);
 }
 
-std::string BlobTypeName(const Column& c) {
+const std::string& BlobTypeName(const Column& c) {
+  static const std::string kNames[4][2] = {{"tinytext", "tinyblob"},
+                                           {"text", "blob"},
+                                           {"mediumtext", "mediumblob"},
+                                           {"longtext", "longblob"}};
   bool binary = c.charset && CharsetOf(*c.charset) == CharsetFamily::kBinary;
-  const char* prefix = "";
+  size_t size;
   switch (c.length) {
     case 1:
-      prefix = "tiny";
+      size = 0;
       break;
     case 3:
-      prefix = "medium";
+      size = 2;
       break;
     case 4:
-      prefix = "long";
+      size = 3;
       break;
     default:
+      size = 1;
       break;
   }
-  return std::string(prefix) + (binary || !c.charset ? "blob" : "text");
+  return kNames[size][binary || !c.charset ? 1 : 0];
 }
+
+// Type names of the length-prefixed string types.
+const std::string kVarbinary = "varbinary";
+const std::string kVarchar = "varchar";
+const std::string kBinaryName = "binary";
+const std::string kChar = "char";
 
 Status ReadLengthPrefixed(ByteReader* r, size_t prefix_bytes, std::string_view* out,
                           const char* what) {
@@ -243,14 +278,14 @@ Status DecodeColumnValue(const Column& c, ByteReader* r, Value* out) {
       std::string_view bytes;
       DB_RETURN_IF_ERROR(ReadLengthPrefixed(r, c.length < 256 ? 1 : 2, &bytes, "varchar"));
       bool binary = c.charset && CharsetOf(*c.charset) == CharsetFamily::kBinary;
-      *out = TextValue(c, bytes, binary ? "varbinary" : "varchar", false);
+      TextValue(c, bytes, binary ? kVarbinary : kVarchar, false, out);
       return Status::Ok();
     }
     case kTypeString: {
       std::string_view bytes;
       DB_RETURN_IF_ERROR(ReadLengthPrefixed(r, c.length < 256 ? 1 : 2, &bytes, "char"));
       bool binary = c.charset && CharsetOf(*c.charset) == CharsetFamily::kBinary;
-      *out = TextValue(c, bytes, binary ? "binary" : "char", false);
+      TextValue(c, bytes, binary ? kBinaryName : kChar, false, out);
       return Status::Ok();
     }
     case kTypeTinyBlob:
@@ -259,7 +294,7 @@ Status DecodeColumnValue(const Column& c, ByteReader* r, Value* out) {
     case kTypeBlob: {
       std::string_view bytes;
       DB_RETURN_IF_ERROR(ReadLengthPrefixed(r, c.length, &bytes, "blob"));
-      *out = TextValue(c, bytes, BlobTypeName(c), true);
+      TextValue(c, bytes, BlobTypeName(c), true, out);
       return Status::Ok();
     }
     case kTypeEnum: {
