@@ -47,11 +47,7 @@ std::string SpoolRecord(const std::string& bridge, const Change& change) {
 
 // The tail of a body after "changes": ,"ts":"...","pos":...,"tx":{"id":...,"last":false}}
 std::string BodyTail(int64_t commit_time_us, const std::string& pos, const std::string& tx_id) {
-  std::string tail = ",\"ts\":\"";
-  tail.append(FormatUtcMicros(commit_time_us)).append("\",\"pos\":");
-  AppendJsonString(&tail, pos);
-  tail.append(",\"tx\":{\"id\":");
-  AppendJsonString(&tail, tx_id);
+  std::string tail = EnvelopeTail(commit_time_us, pos, tx_id);
   tail.append(kLastFalse);
   return tail;
 }
@@ -80,15 +76,25 @@ class SourceSink final : public ChangeSink {
     DB_RETURN_IF_ERROR(WriteHeld(false));
     change.tx_last = false;
     held_seq_ = writer_->journal_->next_seq();
-    if (change.source != topic_source_ || change.table != topic_table_) {
+    if (change.source != topic_source_ || change.table != topic_table_ || !has_topic_) {
       topic_source_ = change.source;
       topic_table_ = change.table;
       topic_ = MakeTopic(writer_->bridge_, topic_source_, topic_table_);
+      head_ = EnvelopeHead(writer_->bridge_, topic_source_, topic_table_);
+      has_topic_ = true;
+    }
+    if (change.commit_time_us != tail_commit_time_us_ || change.pos != tail_pos_ ||
+        change.tx_id != tail_tx_id_ || !has_tail_) {
+      tail_commit_time_us_ = change.commit_time_us;
+      tail_pos_ = change.pos;
+      tail_tx_id_ = change.tx_id;
+      tail_ = EnvelopeTail(tail_commit_time_us_, tail_pos_, tail_tx_id_);
+      has_tail_ = true;
     }
     // Assigned and encoded into the held strings' capacity: no allocation per delta.
     held_topic_ = topic_;
     held_body_.clear();
-    AppendEnvelope(&held_body_, held_seq_, writer_->bridge_, change);
+    AppendEnvelopeWith(&held_body_, held_seq_, head_, change, tail_);
     has_held_ = true;
     return Status::Ok();
   }
@@ -196,9 +202,14 @@ class SourceSink final : public ChangeSink {
   uint64_t held_seq_ = 0;
   std::string held_topic_;
   std::string held_body_;
-  // The topic of the last (source, table) Add saw, so that a run of deltas of
-  // one table builds it once.
-  std::string topic_source_, topic_table_, topic_;
+  // The topic and envelope head of the last (source, table) Add saw, and the
+  // envelope tail of the last (commit time, pos, tx_id), so that the deltas
+  // of one table and transaction encode them once.
+  bool has_topic_ = false;
+  std::string topic_source_, topic_table_, topic_, head_;
+  bool has_tail_ = false;
+  int64_t tail_commit_time_us_ = 0;
+  std::string tail_pos_, tail_tx_id_, tail_;
   size_t unflushed_ = 0;
   std::vector<std::pair<std::string, std::string>> staged_state_;
   uint64_t tx_bytes_ = 0;           // appended in the open transaction

@@ -253,15 +253,21 @@ std::string FormatUtcMicros(int64_t us) { return CachedUtcMicros(us); }
 
 void AppendUtcMicros(std::string* out, int64_t us) { out->append(CachedUtcMicros(us)); }
 
-void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, const Change& c) {
-  out->append("{\"seq\":");
-  AppendInt(out, seq);
+namespace {
+
+// The envelope in three parts: its shared head and tail (see envelope.h) and
+// the part of its own in between.
+void AppendHead(std::string* out, std::string_view bridge, std::string_view source,
+                std::string_view table) {
   out->append(",\"bridge\":");
   AppendJsonString(out, bridge);
   out->append(",\"source\":");
-  AppendJsonString(out, c.source);
+  AppendJsonString(out, source);
   out->append(",\"table\":");
-  AppendJsonString(out, c.table);
+  AppendJsonString(out, table);
+}
+
+void AppendOpKeyAndChanges(std::string* out, const Change& c) {
   out->append(",\"op\":\"").append(OpName(c.op)).append("\",\"key\":{");
   bool first = true;
   for (const auto& [name, value] : c.key) {
@@ -288,14 +294,54 @@ void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, con
     }
     out->push_back('}');
   }
-  out->append("},\"ts\":\"");
-  AppendUtcMicros(out, c.commit_time_us);
+  out->push_back('}');
+}
+
+void AppendTail(std::string* out, int64_t commit_time_us, std::string_view pos,
+                std::string_view tx_id) {
+  out->append(",\"ts\":\"");
+  AppendUtcMicros(out, commit_time_us);
   out->append("\",\"pos\":");
-  AppendJsonString(out, c.pos);
+  AppendJsonString(out, pos);
   out->append(",\"tx\":{\"id\":");
-  AppendJsonString(out, c.tx_id);
-  out->append(c.tx_last ? std::string_view(",\"last\":true}}")
-                        : std::string_view(",\"last\":false}}"));
+  AppendJsonString(out, tx_id);
+}
+
+void AppendLast(std::string* out, bool last) {
+  out->append(last ? std::string_view(",\"last\":true}}") : std::string_view(",\"last\":false}}"));
+}
+
+}  // namespace
+
+void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, const Change& c) {
+  out->append("{\"seq\":");
+  AppendInt(out, seq);
+  AppendHead(out, bridge, c.source, c.table);
+  AppendOpKeyAndChanges(out, c);
+  AppendTail(out, c.commit_time_us, c.pos, c.tx_id);
+  AppendLast(out, c.tx_last);
+}
+
+std::string EnvelopeHead(std::string_view bridge, std::string_view source, std::string_view table) {
+  std::string head;
+  AppendHead(&head, bridge, source, table);
+  return head;
+}
+
+std::string EnvelopeTail(int64_t commit_time_us, std::string_view pos, std::string_view tx_id) {
+  std::string tail;
+  AppendTail(&tail, commit_time_us, pos, tx_id);
+  return tail;
+}
+
+void AppendEnvelopeWith(std::string* out, uint64_t seq, std::string_view head, const Change& c,
+                        std::string_view tail) {
+  out->append("{\"seq\":");
+  AppendInt(out, seq);
+  out->append(head);
+  AppendOpKeyAndChanges(out, c);
+  out->append(tail);
+  AppendLast(out, c.tx_last);
 }
 
 std::string EncodeEnvelope(const Delta& delta) {

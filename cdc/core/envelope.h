@@ -23,6 +23,16 @@ std::string EncodeEnvelope(const Delta& delta);
 // Appends what EncodeEnvelope returns for a delta numbered `seq` from
 // `bridge`, without building the Delta (the journal writer reuses one buffer).
 void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, const Change& change);
+// The envelope's parts that many deltas share, encoded once: the head
+// (,"bridge":...,"source":...,"table":...), the same for every delta of a
+// table, and the tail (,"ts":...,"pos":...,"tx":{"id":...), the same for
+// every delta of a transaction.
+std::string EnvelopeHead(std::string_view bridge, std::string_view source, std::string_view table);
+std::string EnvelopeTail(int64_t commit_time_us, std::string_view pos, std::string_view tx_id);
+// AppendEnvelope with the head and tail already encoded; they must be those
+// of `change` (its source, table, commit_time_us, pos and tx_id are not read).
+void AppendEnvelopeWith(std::string* out, uint64_t seq, std::string_view head, const Change& change,
+                        std::string_view tail);
 
 // Parses a body produced by EncodeEnvelope (or by any writer of the contract).
 // Values come back loosely typed: JSON numbers as kInt/kUInt/kFloat, strings as

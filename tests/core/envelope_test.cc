@@ -118,6 +118,22 @@ TEST(EnvelopeTest, AppendEnvelopeAppendsTheEncodedBody) {
   EXPECT_NE(out.find("\"caf\xc3\xa9\x7f\":"), std::string::npos);
 }
 
+TEST(EnvelopeTest, SharedHeadAndTailGiveTheSameBody) {
+  Delta d = SampleDelta();
+  d.bridge = "b\"1";
+  d.change.table = "t\\\n\x01\xff";
+  d.change.pos = "0-1-5 \"bin\".000002:50876";
+  d.change.tx_id = "\t7";
+  for (bool last : {false, true}) {
+    d.change.tx_last = last;
+    const std::string head = EnvelopeHead(d.bridge, d.change.source, d.change.table);
+    const std::string tail = EnvelopeTail(d.change.commit_time_us, d.change.pos, d.change.tx_id);
+    std::string out = "x";
+    AppendEnvelopeWith(&out, d.seq, head, d.change, tail);
+    EXPECT_EQ(out, "x" + EncodeEnvelope(d));
+  }
+}
+
 TEST(EnvelopeTest, RoundTrips) {
   Delta in = SampleDelta();
   Result<Delta> out = DecodeEnvelope(EncodeEnvelope(in));
