@@ -184,59 +184,64 @@ Status BinlogChangeBuilder::OnRows(const BinlogEvent& ev, const RowsEvent& rows)
     std::vector<RowPair> pairs;
     Status s = DecodeRows(table, rows, &pairs);
     if (!s.ok()) return s.WithContext(EventTypeName(ev.header.type) + " event of " + name);
-    for (const RowPair& p : pairs) AddRow(table, rows.kind, p);
+    for (RowPair& p : pairs) AddRow(table, name, rows.kind, std::move(p));
   }
   if (tx_->implicit && rows.statement_end()) return Commit(ev);
   return Status::Ok();
 }
 
-void BinlogChangeBuilder::AddRow(const TableMapEvent& table, RowsKind kind, const RowPair& row) {
+void BinlogChangeBuilder::AddRow(const TableMapEvent& table, const std::string& name, RowsKind kind,
+                                 RowPair&& row) {
   Change c;
   c.source = opt_.source;
-  c.table = table.QualifiedName();
-  const Row* key_image = nullptr;
+  c.table = name;
+  // The key first, copied from the image that names the row (a MINIMAL
+  // before image always holds the key; else the after image): the values are
+  // moved into the column changes below.
+  const Row* key_image = kind == RowsKind::kWrite ? &*row.after : &*row.before;
+  for (uint32_t k : table.primary_key) {
+    const Row* image = key_image;
+    if (k >= image->size() || !(*image)[k]) image = row.after ? &*row.after : image;
+    if (k < image->size() && (*image)[k]) c.key.emplace_back(table.ColumnName(k), *(*image)[k]);
+  }
   switch (kind) {
-    case RowsKind::kWrite:
+    case RowsKind::kWrite: {
       c.op = Op::kInsert;
-      key_image = &*row.after;
-      for (size_t i = 0; i < row.after->size(); ++i) {
-        if ((*row.after)[i])
-          c.changes.push_back({table.ColumnName(i), std::nullopt, (*row.after)[i]});
+      Row& after = *row.after;
+      c.changes.reserve(after.size());
+      for (size_t i = 0; i < after.size(); ++i) {
+        if (after[i]) c.changes.push_back({table.ColumnName(i), std::nullopt, std::move(after[i])});
       }
       break;
+    }
     case RowsKind::kUpdate: {
       c.op = Op::kUpdate;
-      key_image = &*row.before;
       // A column in both images is reported only when its value changed, as
       // {old, new}; a column only in the after image (MINIMAL: every changed
       // column; NOBLOB: a changed BLOB) as new only. With FULL every column
       // is in both images.
-      for (size_t i = 0; i < row.after->size(); ++i) {
-        const std::optional<Value>& after = (*row.after)[i];
-        if (!after) continue;
-        const std::optional<Value>& before = (*row.before)[i];
-        if (!before) {
-          c.changes.push_back({table.ColumnName(i), std::nullopt, after});
-        } else if (!before->SameValue(*after)) {
-          c.changes.push_back({table.ColumnName(i), before, after});
+      Row& after = *row.after;
+      Row& before = *row.before;
+      for (size_t i = 0; i < after.size(); ++i) {
+        if (!after[i]) continue;
+        if (i >= before.size() || !before[i]) {
+          c.changes.push_back({table.ColumnName(i), std::nullopt, std::move(after[i])});
+        } else if (!before[i]->SameValue(*after[i])) {
+          c.changes.push_back({table.ColumnName(i), std::move(before[i]), std::move(after[i])});
         }
       }
       break;
     }
-    case RowsKind::kDelete:
+    case RowsKind::kDelete: {
       c.op = Op::kDelete;
-      key_image = &*row.before;
-      for (size_t i = 0; i < row.before->size(); ++i) {
-        if ((*row.before)[i])
-          c.changes.push_back({table.ColumnName(i), (*row.before)[i], std::nullopt});
+      Row& before = *row.before;
+      c.changes.reserve(before.size());
+      for (size_t i = 0; i < before.size(); ++i) {
+        if (before[i])
+          c.changes.push_back({table.ColumnName(i), std::move(before[i]), std::nullopt});
       }
       break;
-  }
-  for (uint32_t k : table.primary_key) {
-    const Row* image = key_image;
-    // A MINIMAL before image always holds the key; fall back to the after image.
-    if (k >= image->size() || !(*image)[k]) image = row.after ? &*row.after : image;
-    if (k < image->size() && (*image)[k]) c.key.emplace_back(table.ColumnName(k), *(*image)[k]);
+    }
   }
   tx_->changes.push_back(std::move(c));
 }

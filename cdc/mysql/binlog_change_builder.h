@@ -120,7 +120,9 @@ class BinlogChangeBuilder {
   void Begin(const BinlogEvent& ev, std::string gtid, bool implicit);
   Status Commit(const BinlogEvent& ev);
   Status OnRows(const BinlogEvent& ev, const RowsEvent& rows);
-  void AddRow(const TableMapEvent& table, RowsKind kind, const RowPair& row);
+  // Adds one row's change to the open transaction; `name` is the table's
+  // "database.table". Moves the row's values.
+  void AddRow(const TableMapEvent& table, const std::string& name, RowsKind kind, RowPair&& row);
 
   Options opt_;
   TransactionCallback on_tx_;

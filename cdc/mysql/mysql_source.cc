@@ -160,24 +160,26 @@ class MysqlSource::Session {
   }
 
   Status OnTransaction(BinlogTransaction&& t) {
-    std::vector<Change> changes;
-    changes.reserve(t.changes.size());
-    for (Change& c : t.changes) {
-      if (!excluded_.empty()) {
+    std::vector<Change>& changes = t.changes;
+    if (!excluded_.empty()) {
+      // An update of excluded columns only is no delta.
+      size_t kept = 0;
+      for (Change& c : changes) {
         const size_t before = c.changes.size();
         c.changes.erase(std::remove_if(c.changes.begin(), c.changes.end(),
                                        [&](const ColumnChange& cc) {
                                          return excluded_.count(c.table + "." + cc.name) > 0;
                                        }),
                         c.changes.end());
-        // An update of excluded columns only is no delta.
         if (c.op == Op::kUpdate && c.changes.empty() && before > 0) continue;
+        if (&changes[kept] != &c) changes[kept] = std::move(c);
+        ++kept;
       }
-      changes.push_back(std::move(c));
+      changes.resize(kept);
     }
     DB_RETURN_IF_ERROR(src_->sink_->BeginTx());
-    for (size_t i = 0; i < changes.size(); ++i) {
-      Status s = src_->sink_->Add(std::move(changes[i]));
+    for (Change& c : changes) {
+      Status s = src_->sink_->Add(std::move(c));
       if (!s.ok()) {
         src_->sink_->AbortTx();
         return s;
