@@ -37,9 +37,13 @@ if [[ "$(id -u)" == 0 ]]; then
 fi
 server_pid="" bridge_pid=""
 cleanup() {
+  local rc=$?
+  # Not under set -e: a failed kill or wait must not skip the rest.
+  set +e
   [[ -n "${bridge_pid}" ]] && kill "${bridge_pid}" 2>/dev/null && wait "${bridge_pid}" 2>/dev/null
   [[ -n "${server_pid}" ]] && kill "${server_pid}" 2>/dev/null && wait "${server_pid}" 2>/dev/null
   rm -rf "${work}"
+  exit "${rc}"
 }
 trap cleanup EXIT
 
@@ -147,7 +151,7 @@ printf 'bridge peak RSS         : %.1f MiB (target <= 64)\n' "$(calc "${rss1} / 
 # every delta to its journal (LMDB, data and index pages) and the subscriber
 # receives each as a JSON envelope.
 raw_bytes="$(du -cb "${work}/raw" | tail -n 1 | cut -f1)"
-journal_bytes="$(du -cb "${work}/state" | tail -n 1 | cut -f1)"
+journal_bytes="$(du -c --block-size=1 "${work}/state" | tail -n 1 | cut -f1)"  # blocks in use
 printf 'bytes moved             : binlog %.1f MB (--raw), journal %.1f MB, to the subscriber %.1f MB\n' \
   "$(calc "${raw_bytes} / 1e6")" "$(calc "${journal_bytes} / 1e6")" \
   "$(calc "$(cat "${work}/tail.bytes") / 1e6")"

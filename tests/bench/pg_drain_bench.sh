@@ -29,9 +29,13 @@ work="$(mktemp -d /tmp/deltabridge-bench.XXXXXX)"
 chmod 755 "${work}"
 bridge_pid=""
 cleanup() {
+  local rc=$?
+  # Not under set -e: a failed kill or wait must not skip the rest.
+  set +e
   [[ -n "${bridge_pid}" ]] && kill "${bridge_pid}" 2>/dev/null && wait "${bridge_pid}" 2>/dev/null
   pg_stop
   rm -rf "${work}"
+  exit "${rc}"
 }
 trap cleanup EXIT
 
