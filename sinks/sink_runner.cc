@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <thread>
@@ -56,7 +57,8 @@ class SinkRunner::Feed {
        const SinkRunnerOptions& options, Waker* waker, FeedCounters* counters)
       : config_(config),
         sub_(sub),
-        capacity_(options.queue_capacity),
+        capacity_(std::max<size_t>(1, options.queue_capacity)),
+        resume_at_(capacity_ / 2),
         waker_(waker),
         counters_(counters),
         subscriber_(MakeOptions(sub, from_seq, options)) {}
@@ -92,7 +94,9 @@ class SinkRunner::Feed {
     if (queue_.empty()) return false;
     *out = std::move(queue_.front());
     queue_.pop_front();
-    if (queue_.size() + 1 == capacity_) not_full_.notify_one();
+    // The subscriber, once it found the queue full, waits until it is down to
+    // half: woken once per half a queue, not once per delta.
+    if (queue_.size() == resume_at_) not_full_.notify_one();
     return true;
   }
 
@@ -175,7 +179,9 @@ class SinkRunner::Feed {
   Status Push(SinkDelta d) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      not_full_.wait(lock, [&] { return queue_.size() < capacity_ || stop_.load(); });
+      if (queue_.size() >= capacity_) {
+        not_full_.wait(lock, [&] { return queue_.size() <= resume_at_ || stop_.load(); });
+      }
       if (stop_) return Status::Aborted("stopped");
       queue_.push_back(std::move(d));
     }
@@ -188,6 +194,7 @@ class SinkRunner::Feed {
   const SinkConfig& config_;
   const SubscribeConfig& sub_;
   const size_t capacity_;
+  const size_t resume_at_;  // a full queue takes deltas again from this size down
   Waker* waker_;
   FeedCounters* counters_;  // the runner's; outlives the feed
   Subscriber subscriber_;

@@ -50,8 +50,11 @@ struct SinkRunnerOptions {
   // A target transaction is committed once it holds this many deltas (at the
   // next source transaction boundary), or as soon as nothing more is waiting.
   size_t max_batch_deltas = 20000;
-  // Deltas queued per bridge before its subscriber waits.
-  size_t queue_capacity = 50000;
+  // Deltas queued per bridge before its subscriber waits (until the queue is
+  // down to half). Five chunks keep the applying thread fed; more only costs
+  // memory (a decoded delta takes about 1.5 KiB: 50,000 made the sink's peak
+  // RSS 154 MiB against 56 MiB, at the same apply rate).
+  size_t queue_capacity = 10000;
   // The subscriber's heartbeat timeout (the bridge beats once a second).
   std::chrono::milliseconds heartbeat_timeout{3000};
   // Progress lines on stderr every this often while deltas flow.
