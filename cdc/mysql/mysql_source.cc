@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "cdc/config/glob.h"
+#include "cdc/core/group_commit.h"
 #include "cdc/core/reconnect_loop.h"
 #include "cdc/mysql/binlog_change_builder.h"
 #include "cdc/mysql/binlog_event_decoder.h"
@@ -305,10 +306,10 @@ class MysqlSource::Session {
       }
     }
 
-    auto last_flush = std::chrono::steady_clock::now();
+    GroupCommit group(o_.min_flush_gap, o_.flush_interval, o_.flush_max_changes);
     auto flush = [&]() -> Status {
       if (src_->sink_->unflushed() > 0) DB_RETURN_IF_ERROR(src_->sink_->Flush());
-      last_flush = std::chrono::steady_clock::now();
+      group.Committed();
       return Status::Ok();
     };
     // On an error: commit the transactions already complete (the next
@@ -328,16 +329,7 @@ class MysqlSource::Session {
         last_ahead = std::chrono::steady_clock::now();
         MeasureServerAhead();
       }
-      const auto since = std::chrono::steady_clock::now() - last_flush;
-      std::chrono::milliseconds wait(100);
-      if (src_->sink_->unflushed() > 0) {
-        wait = since >= o_.min_flush_gap
-                   ? std::chrono::milliseconds(2)
-                   : std::max(std::chrono::milliseconds(1),
-                              std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  o_.min_flush_gap - since));
-      }
-      Result<BinlogStream::Packet> pk = stream.Read(wait);
+      Result<BinlogStream::Packet> pk = stream.Read(group.ReadWait(src_->sink_->unflushed()));
       if (!pk.ok()) {
         Status s = pk.status();
         if (s.code() == Status::Code::kFailedPrecondition) {
@@ -374,12 +366,8 @@ class MysqlSource::Session {
                                     builder.file_name() + ":" + std::to_string(offset) +
                                     " (after " + builder_pos_ + ")"));
         }
-        if (src_->sink_->unflushed() < o_.flush_max_changes &&
-            std::chrono::steady_clock::now() - last_flush < o_.flush_interval) {
-          continue;
-        }
-      } else if (src_->sink_->unflushed() > 0 &&
-                 std::chrono::steady_clock::now() - last_flush < o_.min_flush_gap) {
+        if (!group.DueAfterData(src_->sink_->unflushed())) continue;
+      } else if (!group.DueAfterPause(src_->sink_->unflushed())) {
         continue;
       }
       DB_RETURN_IF_ERROR(flush());

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "cdc/config/glob.h"
+#include "cdc/core/group_commit.h"
 #include "cdc/core/lsn.h"
 #include "cdc/core/reconnect_loop.h"
 #include "cdc/pg/pg_catalog.h"
@@ -149,13 +150,13 @@ class PgSource::Session {
 
     PgOutputDecoder decoder;
     Lsn durable = start;
-    auto last_flush = std::chrono::steady_clock::now();
+    GroupCommit group(o_.min_flush_gap, o_.flush_interval, o_.flush_max_changes);
     uint64_t last_changes = 0;
     uint64_t last_transactions = 0;  // the builder's counts start at 0 each session
 
     auto flush = [&]() -> Status {
       if (src_->sink_->unflushed() > 0) DB_RETURN_IF_ERROR(src_->sink_->Flush());
-      last_flush = std::chrono::steady_clock::now();
+      group.Committed();
       if (builder.last_end_lsn() > durable) durable = builder.last_end_lsn();
       // Idle: nothing open, nothing unflushed: let the slot follow the WAL end.
       if (!builder.in_transaction() && src_->sink_->unflushed() == 0 &&
@@ -168,22 +169,10 @@ class PgSource::Session {
       return Status::Ok();
     };
 
-    // Group commit. A journal commit costs two fsyncs, so it is made when the
-    // stream pauses (nothing within 2 ms), but no sooner than min_flush_gap
-    // after the previous one, and at the latest every flush_interval or
-    // flush_max_changes. Latency stays within a few tens of milliseconds and
-    // a busy stream is committed in large groups.
+    // Group commit (cdc/core/group_commit.h).
     while (!stop_.load()) {
-      const auto since = std::chrono::steady_clock::now() - last_flush;
-      std::chrono::milliseconds wait(100);
-      if (src_->sink_->unflushed() > 0) {
-        wait = since >= o_.min_flush_gap
-                   ? std::chrono::milliseconds(2)
-                   : std::max(std::chrono::milliseconds(1),
-                              std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  o_.min_flush_gap - since));
-      }
-      Result<PgReplicationStream::Message> m = stream.Read(wait);
+      Result<PgReplicationStream::Message> m =
+          stream.Read(group.ReadWait(src_->sink_->unflushed()));
       if (!m.ok()) {
         if (builder.in_transaction()) src_->sink_->AbortTx();
         // Commit the transactions already complete before reconnecting: the
@@ -209,12 +198,8 @@ class PgSource::Session {
         if (st.last_commit_time_us != 0) {
           src_->counters_.last_commit_time_us = st.last_commit_time_us;
         }
-        if (src_->sink_->unflushed() < o_.flush_max_changes &&
-            std::chrono::steady_clock::now() - last_flush < o_.flush_interval) {
-          continue;
-        }
-      } else if (src_->sink_->unflushed() > 0 &&
-                 std::chrono::steady_clock::now() - last_flush < o_.min_flush_gap) {
+        if (!group.DueAfterData(src_->sink_->unflushed())) continue;
+      } else if (!group.DueAfterPause(src_->sink_->unflushed())) {
         continue;  // paused, but the previous commit is too recent
       }
       // The stream paused, or enough to commit a group.
