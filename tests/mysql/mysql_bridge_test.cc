@@ -51,6 +51,21 @@ class MysqlBridgeTest : public ::testing::Test {
            "\n    tables: " + (tables.empty() ? "[\"" + db_ + ".*\"]" : tables) + "\n" + extra;
   }
 
+  // Purges every binlog file but the newest. MariaDB keeps a file until
+  // InnoDB has made its transactions durable (its binlog checkpoint), so the
+  // purge may need a few tries. *last_file: the file kept.
+  static void PurgeAllButTheLastBinlog(std::string* last_file = nullptr) {
+    Result<std::vector<TestMariadb::Row>> logs = db_server_->Query("SHOW BINARY LOGS");
+    ASSERT_TRUE(logs.ok() && !logs->empty());
+    const std::string last = *logs->back()[0];
+    if (last_file != nullptr) *last_file = last;
+    ASSERT_TRUE(WaitUntil([&] {
+      db_server_->Exec("PURGE BINARY LOGS TO '" + last + "'").ok();
+      Result<std::vector<TestMariadb::Row>> now = db_server_->Query("SHOW BINARY LOGS");
+      return now.ok() && now->size() == 1;
+    }));
+  }
+
   static void StartStreaming(BridgeUnderTest& b, const std::vector<std::string>& args = {}) {
     b.Start(args);
     ASSERT_TRUE(WaitUntil([&] {
@@ -370,16 +385,7 @@ TEST_F(MysqlBridgeTest, PurgedPositionStopsLoudly) {
   bridge.Stop();
   Sql("INSERT INTO p VALUES (2)");
   Sql("FLUSH BINARY LOGS");
-  Result<std::vector<TestMariadb::Row>> logs = db_server_->Query("SHOW BINARY LOGS");
-  ASSERT_TRUE(logs.ok() && !logs->empty());
-  // MariaDB keeps a file until InnoDB has made its transactions durable (its
-  // binlog checkpoint), so the purge may need a few tries.
-  const std::string last = *logs->back()[0];
-  ASSERT_TRUE(WaitUntil([&] {
-    db_server_->Exec("PURGE BINARY LOGS TO '" + last + "'").ok();
-    Result<std::vector<TestMariadb::Row>> now = db_server_->Query("SHOW BINARY LOGS");
-    return now.ok() && now->size() == 1;
-  }));
+  ASSERT_NO_FATAL_FAILURE(PurgeAllButTheLastBinlog());
   bridge.Start();
   EXPECT_EQ(bridge.WaitExit(std::chrono::seconds(60)), 1) << bridge.log();
   EXPECT_NE(bridge.log().find("--resnapshot src"), std::string::npos) << bridge.log();
@@ -407,14 +413,8 @@ TEST_F(MysqlBridgeTest, PurgedFileWithNothingMissingResumesByGtid) {
   bridge.Stop();
   Sql("FLUSH BINARY LOGS");
   Sql("INSERT INTO g VALUES (2)");
-  Result<std::vector<TestMariadb::Row>> logs = db_server_->Query("SHOW BINARY LOGS");
-  ASSERT_TRUE(logs.ok() && !logs->empty());
-  const std::string last = *logs->back()[0];
-  ASSERT_TRUE(WaitUntil([&] {
-    db_server_->Exec("PURGE BINARY LOGS TO '" + last + "'").ok();
-    Result<std::vector<TestMariadb::Row>> now = db_server_->Query("SHOW BINARY LOGS");
-    return now.ok() && now->size() == 1;
-  }));
+  std::string last;
+  ASSERT_NO_FATAL_FAILURE(PurgeAllButTheLastBinlog(&last));
   StartStreaming(bridge);
   EXPECT_NE(bridge.log().find("by GTID state"), std::string::npos) << bridge.log();
   Collector col(bridge.publish(), bridge.replay(), 1);
