@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cdc/core/base64.h"
+#include "cdc/core/civil_date.h"
 
 namespace deltabridge {
 
@@ -109,14 +110,7 @@ bool ParseUtcMicros(std::string_view s, int64_t* out) {
       scale /= 10;
     }
   }
-  // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-  // days_from_civil).
-  const int y = year - (month <= 2 ? 1 : 0);
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const int64_t days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  const int64_t days = DaysFromCivil(year, month, day);
   *out =
       ((days * 24 + hour) * 60 + minute) * 60 * int64_t{1000000} + second * int64_t{1000000} + us;
   return true;

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "cdc/core/civil_date.h"
+
 namespace deltabridge::mysql {
 
 namespace {
@@ -140,19 +142,6 @@ void SplitDatetime(uint64_t ymdhms, int64_t* y, int64_t* mo, int64_t* d, int64_t
   *s = static_cast<int64_t>(hms % (1 << 6));
   *mi = static_cast<int64_t>((hms >> 6) % (1 << 6));
   *h = static_cast<int64_t>(hms >> 12);
-}
-
-// Days since 1970-01-01 to a civil date (proleptic Gregorian).
-void CivilFromDays(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
 }
 
 void AppendUtf8(std::string* out, uint32_t cp) {
@@ -319,7 +308,8 @@ void AppendUtcSeconds(std::string* out, int64_t seconds, uint32_t micros, int fs
     // Every field within its width (the TIMESTAMP range and more): written
     // into a buffer and appended once.
     const int64_t days = seconds / 86400, rem = seconds % 86400;
-    int64_t y, m, d;
+    int64_t y;
+    int m, d;
     CivilFromDays(days, &y, &m, &d);
     char buf[32];  // YYYY-MM-DDTHH:MM:SS.ffffffZ
     char* p = PutFixed(buf, static_cast<uint64_t>(y), 4);
@@ -353,7 +343,8 @@ void AppendUtcSeconds(std::string* out, int64_t seconds, uint32_t micros, int fs
       rem += 86400;
       --days;
     }
-    int64_t y, m, d;
+    int64_t y;
+    int m, d;
     CivilFromDays(days, &y, &m, &d);
     AppendDate(out, y, m, d);
     out->push_back('T');

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "cdc/core/ascii.h"
+#include "cdc/core/civil_date.h"
 
 namespace deltabridge {
 
@@ -136,16 +137,6 @@ std::optional<Instant> ToInstant(const Value& v) {
 }
 
 int Sign(int c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); }
-
-// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 }  // namespace
 
