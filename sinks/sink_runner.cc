@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <thread>
 
 #include "cdc/core/envelope.h"
@@ -89,18 +90,30 @@ class SinkRunner::Feed {
   // checkpoint invariant in sink_runner.h).
   uint64_t last_seq() const { return subscriber_.last_seq(); }
 
+  // Applier thread only. Deltas move from the shared queue into taken_ up to
+  // kTakeAtOnce at a time, under one lock (not one lock per delta).
   bool Pop(SinkDelta* out) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (queue_.empty()) return false;
-    *out = std::move(queue_.front());
-    queue_.pop_front();
-    // The subscriber, once it found the queue full, waits until it is down to
-    // half: woken once per half a queue, not once per delta.
-    if (queue_.size() == resume_at_) not_full_.notify_one();
+    if (taken_next_ == taken_.size()) {
+      taken_.clear();
+      taken_next_ = 0;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.empty()) return false;
+      const size_t before = queue_.size();
+      const size_t n = std::min(before, kTakeAtOnce);
+      std::move(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n),
+                std::back_inserter(taken_));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+      // The subscriber, once it found the queue full, waits until it is down
+      // to half: woken once per half a queue, not once per delta.
+      if (before > resume_at_ && queue_.size() <= resume_at_) not_full_.notify_one();
+    }
+    *out = std::move(taken_[taken_next_++]);
     return true;
   }
 
+  // Applier thread only: nothing received is waiting to be popped.
   bool Empty() const {
+    if (taken_next_ != taken_.size()) return false;
     std::lock_guard<std::mutex> lock(mu_);
     return queue_.empty();
   }
@@ -177,15 +190,19 @@ class SinkRunner::Feed {
   }
 
   Status Push(SinkDelta d) {
+    bool was_empty = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (queue_.size() >= capacity_) {
         not_full_.wait(lock, [&] { return queue_.size() <= resume_at_ || stop_.load(); });
       }
       if (stop_) return Status::Aborted("stopped");
+      was_empty = queue_.empty();
       queue_.push_back(std::move(d));
     }
-    Wake();
+    // The applier waits only after it found this queue empty (Pop under mu_),
+    // so a push into a non-empty queue needs no wake-up: it will pop again.
+    if (was_empty) Wake();
     return Status::Ok();
   }
 
@@ -203,9 +220,14 @@ class SinkRunner::Feed {
 
   mutable std::mutex mu_;
   std::condition_variable not_full_;
-  std::deque<SinkDelta> queue_;  // guarded by mu_
-  bool ended_ = false;           // guarded by mu_
-  Status result_;                // guarded by mu_
+  std::deque<SinkDelta> queue_;  // guarded by mu_; at most capacity_ deltas
+  // Popped from queue_ but not yet handed out: the applier thread's alone.
+  // With it, a feed holds at most capacity_ + kTakeAtOnce decoded deltas.
+  static constexpr size_t kTakeAtOnce = 256;
+  std::vector<SinkDelta> taken_;
+  size_t taken_next_ = 0;
+  bool ended_ = false;  // guarded by mu_
+  Status result_;       // guarded by mu_
 
   LogLimiter malformed_log_{std::chrono::seconds(10)};
   LogLimiter unmapped_log_{std::chrono::seconds(60)};

@@ -5,7 +5,10 @@
 // Threads: one subscriber thread per bridge decodes deltas and queues them
 // (a bounded queue per bridge: when the target falls behind, the subscriber
 // waits, its socket's queue fills, and what ZeroMQ drops is replayed later;
-// memory stays bounded). The thread that calls Run() applies them.
+// memory stays bounded). The thread that calls Run() applies them, taking
+// them from a queue up to 256 at a time under one lock; a subscriber wakes
+// it only when it queues into an empty queue (the applier waits only after
+// finding its queue empty).
 //
 // Ordering and exactly-once (the invariants):
 //   * per bridge, deltas are applied in seq order, each once: the subscriber
