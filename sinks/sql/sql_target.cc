@@ -204,6 +204,7 @@ const SqlTableContext* SqlTarget::table(std::string_view name) const {
 Result<Checkpoints> SqlTarget::Open() {
   session_.reset();
   in_transaction_ = false;
+  column_cache_.clear();
   tables_.clear();
   Result<std::unique_ptr<SqlSession>> session = factory_();
   if (!session.ok()) return session.status();
@@ -461,15 +462,19 @@ void SqlTarget::Reject(const SinkDelta& d, const Mapped* m, const std::string& r
 
 Result<SqlTarget::Mapped> SqlTarget::MapDelta(const SinkDelta& d) {
   const MappingConfig& mapping = *d.mapping;
-  auto it = tables_.find(mapping.to);
-  if (it == tables_.end()) {
-    return Status::FailedPrecondition("no target table context for " + mapping.to);
+  ColumnCache& cache = column_cache_[&mapping];
+  if (cache.table == nullptr) {
+    auto it = tables_.find(mapping.to);
+    if (it == tables_.end()) {
+      return Status::FailedPrecondition("no target table context for " + mapping.to);
+    }
+    cache.table = it->second.get();
   }
   Mapped m;
-  m.table = it->second.get();
+  m.table = cache.table;
   const TargetTableInfo& info = m.table->info;
   const Change& c = d.delta.change;
-  auto column_index = [&](const std::string& source_name, int64_t* index) -> Status {
+  auto resolve = [&](const std::string& source_name, int64_t* index) -> Status {
     *index = -1;
     std::string target = TargetColumn(mapping, source_name);
     if (target.empty()) return Status::Ok();
@@ -485,6 +490,23 @@ Result<SqlTarget::Mapped> SqlTarget::MapDelta(const SinkDelta& d) {
     *index = col - info.columns.data();
     return Status::Ok();
   };
+  // The column of the name at `position` of a delta's key or changes.
+  auto column_index = [&](std::vector<std::string>& names, std::vector<int64_t>& indexes,
+                          size_t position, const std::string& source_name,
+                          int64_t* index) -> Status {
+    if (position < names.size() && names[position] == source_name) {
+      *index = indexes[position];
+      return Status::Ok();
+    }
+    DB_RETURN_IF_ERROR(resolve(source_name, index));
+    if (position >= names.size()) {
+      names.resize(position + 1);
+      indexes.resize(position + 1, -1);
+    }
+    names[position] = source_name;
+    indexes[position] = *index;
+    return Status::Ok();
+  };
 
   // The key: from the delta's key, else from its changes (old value first).
   std::vector<std::optional<Value>> key_wire(m.table->key_columns.size());
@@ -494,16 +516,18 @@ Result<SqlTarget::Mapped> SqlTarget::MapDelta(const SinkDelta& d) {
     }
     return -1;
   };
-  for (const auto& [name, value] : c.key) {
+  for (size_t i = 0; i < c.key.size(); ++i) {
+    const auto& [name, value] = c.key[i];
     int64_t index = -1;
-    DB_RETURN_IF_ERROR(column_index(name, &index));
+    DB_RETURN_IF_ERROR(column_index(cache.key_names, cache.key_index, i, name, &index));
     int slot = key_slot(index);
     if (slot >= 0) key_wire[slot] = value;
   }
   std::vector<std::optional<Value>> new_key_wire(key_wire.size());
-  for (const ColumnChange& cc : c.changes) {
+  for (size_t i = 0; i < c.changes.size(); ++i) {
+    const ColumnChange& cc = c.changes[i];
     int64_t index = -1;
-    DB_RETURN_IF_ERROR(column_index(cc.name, &index));
+    DB_RETURN_IF_ERROR(column_index(cache.change_names, cache.change_index, i, cc.name, &index));
     if (index < 0) continue;
     int slot = key_slot(index);
     const TargetColumnInfo& col = info.columns[index];

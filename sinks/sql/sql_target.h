@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "mappings/rules/reconciler.h"
@@ -136,6 +137,17 @@ class SqlTarget : public Target {
   std::unique_ptr<SqlSession> session_;
   std::map<std::string, std::unique_ptr<SqlTableContext>, std::less<>> tables_;
   std::map<const MappingConfig*, RuleSet> rules_;
+  // Per mapping, the column names of the last delta MapDelta saw and the
+  // target column each resolved to (-1: excluded), by position: deltas of a
+  // table carry the same columns in the same order, so a name equal to the
+  // one at its position resolves without TargetColumn and Find. Valid for
+  // the tables_ of one Open(); cleared with them.
+  struct ColumnCache {
+    SqlTableContext* table = nullptr;
+    std::vector<std::string> key_names, change_names;
+    std::vector<int64_t> key_index, change_index;
+  };
+  std::unordered_map<const MappingConfig*, ColumnCache> column_cache_;
   Checkpoints stored_;
   bool in_transaction_ = false;
 
