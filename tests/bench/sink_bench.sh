@@ -40,9 +40,10 @@
 #    its delta left the bridge: the bridge's share and the sink's.
 #
 # Also printed: CPU seconds of the sink process, of its PostgreSQL backend and
-# of the bridge in each phase, and how busy the whole machine was (every
+# of the bridge in each phase, how busy the whole machine was (every
 # process, the bench's own included: about 1.2 to 1.4 of 2 cores on an
-# otherwise idle 2-core machine; much more means something else was running).
+# otherwise idle 2-core machine; much more means something else was running),
+# and the sink's peak RSS in phases 1 and 2 (VmHWM; a new sink process each).
 #
 # Environment:
 #   DELTABRIDGE_BIN        the binary (default build/deltabridge)
@@ -113,6 +114,10 @@ calc() { awk "BEGIN { print $* }"; }
 cpu_s() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat" \
     2>/dev/null || echo 0
+}
+# Peak resident memory of a process so far, in MiB (VmHWM).
+peak_rss_mib() {
+  awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
 # Whole-machine busy CPU seconds so far (all cores, every process).
 machine_busy_s() {
@@ -286,6 +291,7 @@ b1="$(machine_busy_s)" br1="$(cpu_s "${bridge_pid}")"
 perf_stop
 ins_s="$(calc "${t1} - ${t0}")"
 ins_sink_cpu="$(cpu_s "${sink_pid}")"
+ins_sink_rss="$(peak_rss_mib "${sink_pid}")"
 ins_be_cpu="$(cpu_s "$(sink_backend)")"
 ins_bridge_cpu="$(calc "${br1} - ${br0}")"
 ins_busy="$(calc "(${b1} - ${b0}) / ${ins_s}")"
@@ -342,6 +348,7 @@ b1="$(machine_busy_s)" br1="$(cpu_s "${bridge_pid}")"
 perf_stop
 upd_s="$(calc "${t1} - ${t0}")"
 upd_sink_cpu="$(cpu_s "${sink_pid}")"
+upd_sink_rss="$(peak_rss_mib "${sink_pid}")"
 upd_be_cpu="$(cpu_s "$(sink_backend)")"
 upd_bridge_cpu="$(calc "${br1} - ${br0}")"
 upd_busy="$(calc "(${b1} - ${b0}) / ${upd_s}")"
@@ -450,5 +457,7 @@ printf 'CPU seconds, inserts     : sink %.2f, its backend %.2f, bridge %.2f; mac
   "${ins_sink_cpu}" "${ins_be_cpu}" "${ins_bridge_cpu}" "${ins_busy}" "$(nproc)"
 printf 'CPU seconds, updates     : sink %.2f, its backend %.2f, bridge %.2f; machine busy %.2f of %d cores\n' \
   "${upd_sink_cpu}" "${upd_be_cpu}" "${upd_bridge_cpu}" "${upd_busy}" "$(nproc)"
+printf 'sink peak RSS            : %s MiB applying the inserts, %s MiB the updates\n' \
+  "${ins_sink_rss}" "${upd_sink_rss}"
 printf 'CPU cores, latency phase : sink %.2f, its backend %.2f, bridge %.2f; machine busy %.2f of %d\n' \
   "${lat_sink_cpu}" "${lat_be_cpu}" "${lat_bridge_cpu}" "${lat_busy}" "$(nproc)"
