@@ -98,4 +98,13 @@ RunResult SinkUnderTest::Cli(const std::vector<std::string>& args) {
   return r.ok() ? *r : RunResult{};
 }
 
+bool WaitCaughtUp(const SinkUnderTest& sink, std::chrono::milliseconds timeout) {
+  return WaitUntil(
+      [&] {
+        RunResult r = SinkUnderTest::Cli({"status", sink.config_path()});
+        return r.output.find(" (0 behind)") != std::string::npos;
+      },
+      timeout);
+}
+
 }  // namespace deltabridge::test

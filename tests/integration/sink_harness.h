@@ -49,4 +49,9 @@ class SinkUnderTest {
   int starts_ = 0;
 };
 
+// Waits until `deltabridge status` says the sink's checkpoint reached its
+// bridges' newest seq (" (0 behind)").
+bool WaitCaughtUp(const SinkUnderTest& sink,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
 }  // namespace deltabridge::test
