@@ -8,13 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <fstream>
-#include <map>
-#include <random>
 #include <thread>
 
 #include "tests/integration/sink_harness.h"
+#include "tests/integration/sink_scenarios.h"
 
 namespace deltabridge::test {
 namespace {
@@ -66,14 +64,10 @@ class PgSinkTest : public ::testing::Test {
   std::string legacy() const { return name_ + "_legacy"; }
   std::string dash() const { return name_ + "_dash"; }
 
-  void Sql(const std::string& db, const std::string& sql) {
-    Status s = pg_->Exec(sql, db);
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << sql;
-  }
+  // SQL in a source database.
+  void Sql(const std::string& db, const std::string& sql) { parks().Sql(db, sql); }
   std::string Value(const std::string& db, const std::string& sql) {
-    Result<std::string> r = pg_->QueryValue(sql, db);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << sql;
-    return r.ok() ? *r : "";
+    return parks().Value(db, sql);
   }
   // Waits until `sql` in the target returns `want`.
   bool WaitValue(const std::string& sql, const std::string& want,
@@ -87,29 +81,18 @@ class PgSinkTest : public ::testing::Test {
   }
 
   // The two sources of the bridge "parks": scheduling and legacy.
+  ParksSources parks() const { return {pg_, sched(), legacy()}; }
   std::string Sources(const std::string& sched_tables = "[public.*]",
                       const std::string& legacy_tables = "[public.*]") {
-    return "  - name: scheduling\n    type: postgres\n    dsn: \"" + pg_->Conninfo(sched()) +
-           "\"\n    slot: " + sched() + "_slot\n    tables: " + sched_tables +
-           "\n  - name: legacy\n    type: postgres\n    dsn: \"" + pg_->Conninfo(legacy()) +
-           "\"\n    slot: " + legacy() + "_slot\n    tables: " + legacy_tables + "\n";
+    return parks().Both(sched_tables, legacy_tables);
   }
   // Only the scheduling source.
-  std::string OneSource(const std::string& tables = "[public.*]") {
-    return "  - name: scheduling\n    type: postgres\n    dsn: \"" + pg_->Conninfo(sched()) +
-           "\"\n    slot: " + sched() + "_slot\n    tables: " + tables + "\n";
-  }
+  std::string OneSource(const std::string& tables = "[public.*]") { return parks().One(tables); }
   std::string Target() { return "  type: postgres\n  dsn: \"" + pg_->Conninfo(dash()) + "\"\n"; }
-
-  // Waits until the sink's checkpoint reaches the bridge's newest seq.
-  bool WaitCaughtUp(const SinkUnderTest& sink,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
-    return WaitUntil(
-        [&] {
-          RunResult r = SinkUnderTest::Cli({"status", sink.config_path()});
-          return r.output.find(" (0 behind)") != std::string::npos;
-        },
-        timeout);
+  // The target database, for the shared scenarios.
+  SinkTarget Dash() {
+    return {Target(), "public.", [this](const std::string& sql) { return pg_->Exec(sql, dash()); },
+            [this](const std::string& sql) { return pg_->QueryValue(sql, dash()); }};
   }
 
   static TestPostgres* pg_;
@@ -118,41 +101,14 @@ class PgSinkTest : public ::testing::Test {
 
 TestPostgres* PgSinkTest::pg_ = nullptr;
 
-constexpr const char* kRuleColumns =
-    "c_over text, c_lww text, c_lwwby text, changed_at timestamptz, c_fww text, c_prio text, "
-    "c_max int, c_min int, c_add int, c_keep text, c_manual text";
-
 TEST_F(PgSinkTest, TwoSourcesExerciseEveryRule) {
-  for (const std::string& db : {sched(), legacy()}) {
-    Sql(db, std::string("CREATE TABLE slots (id int PRIMARY KEY, ") + kRuleColumns +
-                "); ALTER TABLE slots REPLICA IDENTITY FULL;");
-  }
-  Sql(dash(), std::string("CREATE TABLE slots (slot_id int PRIMARY KEY, ") + kRuleColumns + ")");
+  CreateRuleSources(parks());
+  Sql(dash(),
+      std::string("CREATE TABLE slots (slot_id int PRIMARY KEY, ") + kSourceRuleColumns + ")");
   BridgeUnderTest bridge("parks", Sources());
-  bridge.StartStreaming();
-  ASSERT_TRUE(WaitUntil([&] {
-    return bridge.log().find("source legacy: streaming") != std::string::npos;
-  })) << bridge.log();
-  const std::string rules =
-      "    rules:\n"
-      "      default: last_writer_wins\n"
-      "      c_over: overwrite\n"
-      "      c_lwwby: {rule: last_writer_wins, by: changed_at}\n"
-      "      changed_at: max\n"
-      "      c_fww: first_writer_wins\n"
-      "      c_prio: {rule: source_priority, order: [legacy, scheduling]}\n"
-      "      c_max: max\n"
-      "      c_min: min\n"
-      "      c_add: additive\n"
-      "      c_keep: keep_target\n"
-      "      c_manual: manual\n";
+  ASSERT_NO_FATAL_FAILURE(StartStreamingBoth(bridge));
   SinkUnderTest sink("dash", bridge, {"parks.scheduling.", "parks.legacy."}, Target(),
-                     "  - from: parks.scheduling.public.slots\n    to: public.slots\n"
-                     "    key: [slot_id]\n    columns: {id: slot_id}\n" +
-                         rules +
-                         "  - from: parks.legacy.public.slots\n    to: public.slots\n"
-                         "    key: [slot_id]\n    columns: {id: slot_id}\n" +
-                         rules);
+                     RuleMappings("public.slots"));
   sink.Start();
   const std::string row =
       "SELECT concat_ws('|', c_over, c_lww, c_lwwby, changed_at, c_fww, "
@@ -228,66 +184,8 @@ TEST_F(PgSinkTest, TwoSourcesExerciseEveryRule) {
 }
 
 TEST_F(PgSinkTest, Kill9DuringWriteLoadKeepsAnAdditiveCounterExact) {
-  for (const std::string& db : {sched(), legacy()}) {
-    Sql(db,
-        "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE counters "
-        "REPLICA IDENTITY FULL; INSERT INTO counters SELECT g, 0 FROM generate_series(1, 20) g");
-  }
-  Sql(dash(), "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)");
-  BridgeUnderTest bridge("parks", Sources());
-  bridge.StartStreaming();
-  const std::string mapping_rules = "    rules:\n      n: additive\n";
-  SinkUnderTest sink("dash", bridge, {"parks.scheduling.", "parks.legacy."}, Target(),
-                     "  - from: parks.*.public.counters\n    to: public.counters\n"
-                     "    key: [id]\n" +
-                         mapping_rules);
-  sink.Start();
-  ASSERT_TRUE(WaitValue("SELECT count(*) FROM counters", "20"));
-
-  // Both sources increment counters, in transactions of 1 to 5 updates.
-  std::atomic<int> failures{0};
-  auto writer = [&](const std::string& db, unsigned seed) {
-    std::mt19937 rng(seed);
-    for (int i = 0; i < 150; ++i) {
-      std::string sql = "BEGIN;";
-      int n = 1 + static_cast<int>(rng() % 5);
-      for (int j = 0; j < n; ++j) {
-        sql += "UPDATE counters SET n = n + " + std::to_string(1 + rng() % 3) +
-               " WHERE id = " + std::to_string(1 + rng() % 20) + ";";
-      }
-      sql += "COMMIT;";
-      if (!pg_->Exec(sql, db).ok()) failures++;
-    }
-  };
-  std::thread w1(writer, sched(), 1);
-  std::thread w2(writer, legacy(), 2);
-  // kill -9 and restart the sink during the load (from this thread: a child
-  // dies with the thread that started it).
-  std::mt19937 rng(3);
-  for (int k = 0; k < 4; ++k) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
-    sink.Kill9();
-    sink.Start();
-  }
-  w1.join();
-  w2.join();
-  ASSERT_EQ(failures.load(), 0);
-  // Once caught up, each target counter is exactly the sum of both sources'.
-  const std::string want_sum =
-      std::to_string(std::stoll(Value(sched(), "SELECT sum(n) FROM counters")) +
-                     std::stoll(Value(legacy(), "SELECT sum(n) FROM counters")));
-  ASSERT_TRUE(WaitValue("SELECT sum(n) FROM counters", want_sum, std::chrono::seconds(120)))
-      << Value(dash(), "SELECT sum(n) FROM counters") << " want " << want_sum;
-  ASSERT_TRUE(WaitCaughtUp(sink));
-  for (int id = 1; id <= 20; ++id) {
-    std::string where = " FROM counters WHERE id = " + std::to_string(id);
-    long long a = std::stoll(Value(sched(), "SELECT n" + where));
-    long long b = std::stoll(Value(legacy(), "SELECT n" + where));
-    EXPECT_EQ(std::stoll(Value(dash(), "SELECT n" + where)), a + b) << "id " << id;
-  }
-  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM deltabridge_conflicts"), "0");
-  sink.Stop();
-  bridge.Stop();
+  Kill9DuringWriteLoadKeepsAnAdditiveCounterExact(
+      parks(), Dash(), "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)");
 }
 
 TEST_F(PgSinkTest, TargetServerCrashUnderTheSinkLosesAndRepeatsNothing) {
@@ -418,85 +316,74 @@ TEST_F(PgSinkTest, TwoBridgesFeedOneCounter) {
   zoo.Stop();
 }
 
+// The PostgreSQL target's own checks: the sink's status file, its metrics
+// endpoint and SIGHUP, while it runs caught up.
 TEST_F(PgSinkTest, SinkStartedLateCatchesUpThroughReplay) {
-  Sql(sched(), "CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)");
-  Sql(dash(), "CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)");
-  BridgeUnderTest bridge("parks", OneSource("[public.items]"));
-  bridge.StartStreaming();
-  Sql(sched(), "INSERT INTO items SELECT g, 'v' || g, g FROM generate_series(1, 3000) g");
-  Sql(sched(), "UPDATE items SET n = n * 2 WHERE id % 3 = 0");
-  Sql(sched(), "DELETE FROM items WHERE id % 10 = 0");
-  // Deltas the sink never applies (another table) must not hold it back.
-  Sql(sched(), "CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (1), (2)");
-  SinkUnderTest sink("dash", bridge, {"parks.scheduling.public.items"}, Target(),
-                     "  - from: parks.scheduling.public.items\n    to: public.items\n"
-                     "    key: [id]\n");
   const int metrics_port = FreeLoopbackPort();
-  ServeMetrics(sink.config_path(), metrics_port);
-  sink.Start();
-  ASSERT_TRUE(WaitValue("SELECT count(*) || '/' || sum(n) FROM items",
-                        Value(sched(), "SELECT count(*) || '/' || sum(n) FROM items")));
-  ASSERT_TRUE(WaitCaughtUp(sink));
-  // The running sink reports what it received (3000 inserts, 1000 updates,
-  // 300 deletes; the other table's deltas are not under its topics).
-  auto status_file = [&] {
-    std::ifstream f(sink.state_dir() + "/sink-status.json");
-    Json j = Json::parse(f, nullptr, false);
-    return j.is_discarded() ? Json() : j;
+  ScenarioHooks hooks;
+  hooks.before_start = [&](SinkUnderTest& sink) {
+    // Deltas the sink never applies (another table) must not hold it back.
+    Sql(sched(), "CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (1), (2)");
+    ServeMetrics(sink.config_path(), metrics_port);
   };
-  EXPECT_TRUE(WaitUntil([&] {
-    Json j = status_file();
-    return j.is_object() && j.value("received", 0) == 4300 && j.value("deltas", 0) == 4300;
-  })) << status_file().dump();
-  EXPECT_EQ(status_file().value("unmapped", 1), 0);
-  // The same figures on the metrics endpoint, in Prometheus' text format.
-  httplib::Client http("127.0.0.1", metrics_port);
-  auto scrape = http.Get("/metrics");
-  ASSERT_TRUE(scrape) << httplib::to_string(scrape.error());
-  EXPECT_EQ(scrape->status, 200);
-  EXPECT_NE(scrape->get_header_value("Content-Type").find("text/plain; version=0.0.4"),
-            std::string::npos);
-  const std::string& body = scrape->body;
-  EXPECT_EQ(MetricValue(body, "deltabridge_sink_deltas_applied_total{sink=\"dash\"}"), 4300)
-      << body;
-  EXPECT_EQ(MetricValue(body, "deltabridge_sink_deltas_received_total{sink=\"dash\"}"), 4300);
-  EXPECT_EQ(MetricValue(body, "deltabridge_sink_rows_deleted_total{sink=\"dash\"}"), 300);
-  EXPECT_GE(MetricValue(body, "deltabridge_sink_applied_seq{sink=\"dash\",bridge=\"parks\"}"),
-            4300);
-  EXPECT_GE(MetricValue(body, "deltabridge_sink_lag_seconds{sink=\"dash\",bridge=\"parks\"}"), 0);
-  EXPECT_NE(body.find("# TYPE deltabridge_sink_rows_inserted_total counter"), std::string::npos);
-  EXPECT_TRUE(WaitUntil([&] {
-    auto r = http.Get("/metrics");
-    return r && MetricValue(r->body, "deltabridge_sink_conflicts_waiting{sink=\"dash\"}") == 0;
-  }));
-  auto other = http.Get("/other");
-  ASSERT_TRUE(other);
-  EXPECT_EQ(other->status, 404);
-  // SIGHUP: a sink applies file changes only at a restart, and says which.
-  std::string original;
-  {
-    std::ifstream in(sink.config_path());
-    original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    std::ofstream(sink.config_path(), std::ios::trunc) << original << "    exclude: [v]\n";
-  }
-  sink.Signal(SIGHUP);
-  EXPECT_TRUE(WaitUntil([&] {
-    return sink.log().find("SIGHUP: " + sink.config_path() +
-                           ": mappings changed since start and take effect only at a "
-                           "restart") != std::string::npos;
-  })) << sink.log();
-  EXPECT_TRUE(sink.running());
-  std::ofstream(sink.config_path(), std::ios::trunc) << original;
-  EXPECT_EQ(Value(dash(), "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"),
-            Value(sched(), "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"));
-  // A restart applies nothing twice: the checkpoint holds.
-  sink.Stop();
-  sink.Start();
-  Sql(sched(), "UPDATE items SET v = 'x' WHERE id = 1");
-  ASSERT_TRUE(WaitValue("SELECT v FROM items WHERE id = 1", "x"));
-  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM items"), "2700");
-  sink.Stop();
-  bridge.Stop();
+  hooks.once_caught_up = [&](SinkUnderTest& sink) {
+    // The running sink reports what it received (3000 inserts, 1000 updates,
+    // 300 deletes; the other table's deltas are not under its topics).
+    auto status_file = [&] {
+      std::ifstream f(sink.state_dir() + "/sink-status.json");
+      Json j = Json::parse(f, nullptr, false);
+      return j.is_discarded() ? Json() : j;
+    };
+    EXPECT_TRUE(WaitUntil([&] {
+      Json j = status_file();
+      return j.is_object() && j.value("received", 0) == 4300 && j.value("deltas", 0) == 4300;
+    })) << status_file().dump();
+    EXPECT_EQ(status_file().value("unmapped", 1), 0);
+    // The same figures on the metrics endpoint, in Prometheus' text format.
+    httplib::Client http("127.0.0.1", metrics_port);
+    auto scrape = http.Get("/metrics");
+    ASSERT_TRUE(scrape) << httplib::to_string(scrape.error());
+    EXPECT_EQ(scrape->status, 200);
+    EXPECT_NE(scrape->get_header_value("Content-Type").find("text/plain; version=0.0.4"),
+              std::string::npos);
+    const std::string& body = scrape->body;
+    EXPECT_EQ(MetricValue(body, "deltabridge_sink_deltas_applied_total{sink=\"dash\"}"), 4300)
+        << body;
+    EXPECT_EQ(MetricValue(body, "deltabridge_sink_deltas_received_total{sink=\"dash\"}"), 4300);
+    EXPECT_EQ(MetricValue(body, "deltabridge_sink_rows_deleted_total{sink=\"dash\"}"), 300);
+    EXPECT_GE(MetricValue(body, "deltabridge_sink_applied_seq{sink=\"dash\",bridge=\"parks\"}"),
+              4300);
+    EXPECT_GE(MetricValue(body, "deltabridge_sink_lag_seconds{sink=\"dash\",bridge=\"parks\"}"), 0);
+    EXPECT_NE(body.find("# TYPE deltabridge_sink_rows_inserted_total counter"), std::string::npos);
+    EXPECT_TRUE(WaitUntil([&] {
+      auto r = http.Get("/metrics");
+      return r && MetricValue(r->body, "deltabridge_sink_conflicts_waiting{sink=\"dash\"}") == 0;
+    }));
+    auto other = http.Get("/other");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status, 404);
+    // SIGHUP: a sink applies file changes only at a restart, and says which.
+    std::string original;
+    {
+      std::ifstream in(sink.config_path());
+      original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      std::ofstream(sink.config_path(), std::ios::trunc) << original << "    exclude: [v]\n";
+    }
+    sink.Signal(SIGHUP);
+    EXPECT_TRUE(WaitUntil([&] {
+      return sink.log().find("SIGHUP: " + sink.config_path() +
+                             ": mappings changed since start and take effect only at a "
+                             "restart") != std::string::npos;
+    })) << sink.log();
+    EXPECT_TRUE(sink.running());
+    std::ofstream(sink.config_path(), std::ios::trunc) << original;
+  };
+  SinkStartedLateCatchesUpThroughReplay(
+      parks(), Dash(),
+      {"CREATE TABLE items (id int PRIMARY KEY, v text, n bigint)",
+       "SELECT count(*) || '/' || sum(n) FROM items",
+       "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM items"},
+      hooks);
 }
 
 TEST_F(PgSinkTest, RefusedRowsBecomeConflictsAndDeletesFollowOnDelete) {
