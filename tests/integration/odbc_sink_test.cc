@@ -17,12 +17,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
-#include <random>
-#include <thread>
 
 #include "tests/integration/sink_harness.h"
+#include "tests/integration/sink_scenarios.h"
 #include "tests/sinks/odbc/odbc_test_drivers.h"
 #include "tests/support/test_mariadb.h"
 
@@ -91,14 +89,10 @@ class OdbcSinkTest : public ::testing::Test {
   std::string sched() const { return name_ + "_sched"; }
   std::string legacy() const { return name_ + "_legacy"; }
 
-  void Sql(const std::string& db, const std::string& sql) {
-    Status s = pg_->Exec(sql, db);
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << sql;
-  }
+  // SQL in a source database.
+  void Sql(const std::string& db, const std::string& sql) { parks().Sql(db, sql); }
   std::string Value(const std::string& db, const std::string& sql) {
-    Result<std::string> r = pg_->QueryValue(sql, db);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << sql;
-    return r.ok() ? *r : "";
+    return parks().Value(db, sql);
   }
 
   // Runs `sql` on the SQLite file with the sqlite3 tool: its output without
@@ -126,31 +120,27 @@ class OdbcSinkTest : public ::testing::Test {
     return WaitUntil([&] { return Lite(sql) == want; }, timeout);
   }
 
-  std::string Sources() {
-    return "  - name: scheduling\n    type: postgres\n    dsn: \"" + pg_->Conninfo(sched()) +
-           "\"\n    slot: " + sched() +
-           "_slot\n    tables: [public.*]\n"
-           "  - name: legacy\n    type: postgres\n    dsn: \"" +
-           pg_->Conninfo(legacy()) + "\"\n    slot: " + legacy() +
-           "_slot\n    tables: [public.*]\n";
-  }
-  std::string OneSource(const std::string& tables = "[public.*]") {
-    return "  - name: scheduling\n    type: postgres\n    dsn: \"" + pg_->Conninfo(sched()) +
-           "\"\n    slot: " + sched() + "_slot\n    tables: " + tables + "\n";
-  }
+  ParksSources parks() const { return {pg_, sched(), legacy()}; }
+  std::string Sources() { return parks().Both(); }
+  std::string OneSource(const std::string& tables = "[public.*]") { return parks().One(tables); }
   static std::string OdbcTarget(const std::string& connection_string) {
     return "  type: odbc\n  dsn: \"" + connection_string + "\"\n";
   }
   std::string LiteTarget() { return OdbcTarget(SqliteConnectionString(sqlite_driver_, lite_)); }
 
-  bool WaitCaughtUp(const SinkUnderTest& sink,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
-    return WaitUntil(
-        [&] {
-          RunResult r = SinkUnderTest::Cli({"status", sink.config_path()});
-          return r.output.find(" (0 behind)") != std::string::npos;
-        },
-        timeout);
+  // The SQLite target file, for the shared scenarios.
+  SinkTarget LiteDash() {
+    auto run = [this](const std::string& sql) -> Result<std::string> {
+      std::string out = Lite(sql);
+      if (out.rfind("error: ", 0) == 0) return Status::IoError(out);
+      return out;
+    };
+    return {LiteTarget(), "",
+            [run](const std::string& sql) {
+              Result<std::string> r = run(sql);
+              return r.ok() ? Status::Ok() : r.status();
+            },
+            run};
   }
 
   static TestPostgres* pg_;
@@ -164,45 +154,18 @@ class OdbcSinkTest : public ::testing::Test {
 TestPostgres* OdbcSinkTest::pg_ = nullptr;
 TestMariadb* OdbcSinkTest::my_ = nullptr;
 
-constexpr const char* kSourceRuleColumns =
-    "c_over text, c_lww text, c_lwwby text, changed_at timestamptz, c_fww text, c_prio text, "
-    "c_max int, c_min int, c_add int, c_keep text, c_manual text";
 constexpr const char* kSqliteRuleColumns =
     "c_over TEXT, c_lww TEXT, c_lwwby TEXT, changed_at TIMESTAMPTZ, c_fww TEXT, c_prio TEXT, "
     "c_max INTEGER, c_min INTEGER, c_add INTEGER, c_keep TEXT, c_manual TEXT";
 
 TEST_F(OdbcSinkTest, SqliteTwoSourcesExerciseEveryRule) {
-  for (const std::string& db : {sched(), legacy()}) {
-    Sql(db, std::string("CREATE TABLE slots (id int PRIMARY KEY, ") + kSourceRuleColumns +
-                "); ALTER TABLE slots REPLICA IDENTITY FULL;");
-  }
+  CreateRuleSources(parks());
   LiteSql(std::string("CREATE TABLE slots (slot_id INTEGER PRIMARY KEY, ") + kSqliteRuleColumns +
           ")");
   BridgeUnderTest bridge("parks", Sources());
-  bridge.StartStreaming();
-  ASSERT_TRUE(WaitUntil([&] {
-    return bridge.log().find("source legacy: streaming") != std::string::npos;
-  })) << bridge.log();
-  const std::string rules =
-      "    rules:\n"
-      "      default: last_writer_wins\n"
-      "      c_over: overwrite\n"
-      "      c_lwwby: {rule: last_writer_wins, by: changed_at}\n"
-      "      changed_at: max\n"
-      "      c_fww: first_writer_wins\n"
-      "      c_prio: {rule: source_priority, order: [legacy, scheduling]}\n"
-      "      c_max: max\n"
-      "      c_min: min\n"
-      "      c_add: additive\n"
-      "      c_keep: keep_target\n"
-      "      c_manual: manual\n";
+  ASSERT_NO_FATAL_FAILURE(StartStreamingBoth(bridge));
   SinkUnderTest sink("dash", bridge, {"parks.scheduling.", "parks.legacy."}, LiteTarget(),
-                     "  - from: parks.scheduling.public.slots\n    to: slots\n"
-                     "    key: [slot_id]\n    columns: {id: slot_id}\n" +
-                         rules +
-                         "  - from: parks.legacy.public.slots\n    to: slots\n"
-                         "    key: [slot_id]\n    columns: {id: slot_id}\n" +
-                         rules);
+                     RuleMappings("slots"));
   RunResult check = SinkUnderTest::Cli({"check", sink.config_path()});
   EXPECT_EQ(check.status.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("target: connected to SQLite"), std::string::npos) << check.output;
@@ -266,62 +229,8 @@ TEST_F(OdbcSinkTest, SqliteTwoSourcesExerciseEveryRule) {
 }
 
 TEST_F(OdbcSinkTest, SqliteKill9DuringWriteLoadKeepsAnAdditiveCounterExact) {
-  for (const std::string& db : {sched(), legacy()}) {
-    Sql(db,
-        "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE counters "
-        "REPLICA IDENTITY FULL; INSERT INTO counters SELECT g, 0 FROM generate_series(1, 20) g");
-  }
-  LiteSql("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
-  BridgeUnderTest bridge("parks", Sources());
-  bridge.StartStreaming();
-  SinkUnderTest sink("dash", bridge, {"parks.scheduling.", "parks.legacy."}, LiteTarget(),
-                     "  - from: parks.*.public.counters\n    to: counters\n"
-                     "    key: [id]\n    rules:\n      n: additive\n");
-  sink.Start();
-  ASSERT_TRUE(WaitLite("SELECT count(*) FROM counters", "20")) << sink.log();
-
-  std::atomic<int> failures{0};
-  auto writer = [&](const std::string& db, unsigned seed) {
-    std::mt19937 rng(seed);
-    for (int i = 0; i < 150; ++i) {
-      std::string sql = "BEGIN;";
-      int n = 1 + static_cast<int>(rng() % 5);
-      for (int j = 0; j < n; ++j) {
-        sql += "UPDATE counters SET n = n + " + std::to_string(1 + rng() % 3) +
-               " WHERE id = " + std::to_string(1 + rng() % 20) + ";";
-      }
-      sql += "COMMIT;";
-      if (!pg_->Exec(sql, db).ok()) failures++;
-    }
-  };
-  std::thread w1(writer, sched(), 1);
-  std::thread w2(writer, legacy(), 2);
-  // kill -9 and restart the sink during the load, from this thread.
-  std::mt19937 rng(3);
-  for (int k = 0; k < 4; ++k) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
-    sink.Kill9();
-    sink.Start();
-  }
-  w1.join();
-  w2.join();
-  ASSERT_EQ(failures.load(), 0);
-  const std::string want_sum =
-      std::to_string(std::stoll(Value(sched(), "SELECT sum(n) FROM counters")) +
-                     std::stoll(Value(legacy(), "SELECT sum(n) FROM counters")));
-  ASSERT_TRUE(WaitLite("SELECT sum(n) FROM counters", want_sum, std::chrono::seconds(120)))
-      << Lite("SELECT sum(n) FROM counters") << " want " << want_sum << "\n"
-      << sink.log();
-  ASSERT_TRUE(WaitCaughtUp(sink));
-  for (int id = 1; id <= 20; ++id) {
-    std::string where = " FROM counters WHERE id = " + std::to_string(id);
-    long long a = std::stoll(Value(sched(), "SELECT n" + where));
-    long long b = std::stoll(Value(legacy(), "SELECT n" + where));
-    EXPECT_EQ(Lite("SELECT n" + where), std::to_string(a + b)) << "id " << id;
-  }
-  EXPECT_EQ(Lite("SELECT count(*) FROM deltabridge_conflicts"), "0");
-  sink.Stop();
-  bridge.Stop();
+  Kill9DuringWriteLoadKeepsAnAdditiveCounterExact(
+      parks(), LiteDash(), "CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
 }
 
 TEST_F(OdbcSinkTest, SqliteRefusedRowsDeletesAndConflicts) {
@@ -428,25 +337,9 @@ TEST_F(OdbcSinkTest, SqliteRefusedRowsDeletesAndConflicts) {
 }
 
 // The contract's types, from PostgreSQL into SQLite and compared value by
-// value. `manual` applies an update only when each old value equals what
-// the target holds, read back through the ODBC driver.
+// value (TypesRoundTrip), the values read back through the ODBC driver and
+// each stored with the storage class its declared type gives.
 TEST_F(OdbcSinkTest, SqliteTypesRoundTrip) {
-  Sql(sched(),
-      "CREATE TABLE types (id int PRIMARY KEY, i int, big bigint, amount numeric(30,10), "
-      "dbl double precision, flag bool, txt varchar(50), bin bytea, d date, t time(6), "
-      "ts timestamp(6), tstz timestamptz, js json); ALTER TABLE types REPLICA IDENTITY FULL");
-  // amount: TEXT, see the top of the file.
-  LiteSql(
-      "CREATE TABLE types (id INTEGER PRIMARY KEY, i INTEGER, big BIGINT, amount TEXT, "
-      "dbl DOUBLE, flag BOOLEAN, txt VARCHAR(50), bin BLOB, d DATE, t TIME, ts TIMESTAMP, "
-      "tstz TIMESTAMPTZ, js JSON)");
-  BridgeUnderTest bridge("parks", OneSource("[public.types]"));
-  bridge.StartStreaming();
-  SinkUnderTest sink("dash", bridge, {"parks.scheduling."}, LiteTarget(),
-                     "  - from: parks.scheduling.public.types\n    to: types\n    key: [id]\n"
-                     "    rules:\n      default: manual\n");
-  sink.Start();
-
   const std::string source_sql =
       "SELECT id, i::text, big::text, amount::text, dbl::text, "
       "CASE WHEN flag THEN '1' WHEN NOT flag THEN '0' END, upper(encode(convert_to(txt, "
@@ -506,49 +399,24 @@ TEST_F(OdbcSinkTest, SqliteTypesRoundTrip) {
     return "";
   };
 
-  Sql(sched(),
-      "INSERT INTO types VALUES "
-      "(1, 42, 9007199254740993, 12345678901234567890.0123456789, 0.1, true, "
-      "'héllo 😀 wörld', (SELECT string_agg(set_byte('\\x00'::bytea, 0, g), ''::bytea ORDER BY g) "
-      "FROM generate_series(0, 255) g), '2026-11-27', '10:11:12.5', "
-      "'2026-11-27 10:11:12.5', '2026-11-27 10:11:12.654321+02', "
-      "'{\"a\": [1, 2.5, \"x\"], \"b\": null, \"e\": \"😀\"}'),"
-      "(2, -2147483648, -9223372036854775808, -99999999999999999999.9999999999, "
-      "1.7976931348623157e308, false, '', '\\x'::bytea, '0001-01-01', '00:00:00', "
-      "'1970-01-01 00:00:00', '1900-01-01 00:00:00+00', '[]'),"
-      "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),"
-      "(4, 2147483647, 9223372036854775807, 0.0000000001, -1.234e-7, true, "
-      "'it''s a \"quote\" \\ and a tab\t.', '\\x00ff00'::bytea, '9999-12-31', "
-      "'23:59:59.999999', '9999-12-31 23:59:59.999999', '2262-04-11 23:47:16.854775+00', "
-      "'\"text\"')");
-  ASSERT_TRUE(WaitUntil([&] { return diff().empty(); }, std::chrono::seconds(90))) << diff() << "\n"
-                                                                                   << sink.log();
-  Sql(sched(),
-      "UPDATE types SET i = 7, big = 18014398509481985, amount = 0.5, dbl = 0.30000000000000004, "
-      "flag = false, txt = 'ünïcödé ✓ 🎉', bin = '\\x0a0d00'::bytea, d = '2026-02-28', "
-      "t = '08:00:00.000001', ts = '2026-02-28 08:00:00.000001', "
-      "tstz = '2026-02-28 08:00:00.000001+00', js = '{\"n\": 1}' WHERE id = 1;"
-      "UPDATE types SET i = i + 1, big = big + 1, amount = amount + 1, dbl = 2.5, flag = true, "
-      "txt = 'x', bin = '\\xff'::bytea, d = '2000-02-29', t = '12:00:00', ts = '2000-02-29 "
-      "12:00:00', tstz = '2000-02-29 12:00:00+05:30', js = '{}' WHERE id = 2;"
-      "UPDATE types SET i = 0, big = 0, amount = 0, dbl = 0, flag = false, txt = '', "
-      "bin = '\\x'::bytea, d = '2026-01-01', t = '00:00:00.1', ts = '2026-01-01 00:00:00.1', "
-      "tstz = '2026-01-01 00:00:00.1+00', js = 'null' WHERE id = 3;"
-      "UPDATE types SET i = NULL, big = NULL, amount = NULL, dbl = NULL, flag = NULL, txt = NULL, "
-      "bin = NULL, d = NULL, t = NULL, ts = NULL, tstz = NULL, js = NULL WHERE id = 4");
-  ASSERT_TRUE(WaitUntil([&] { return diff().empty(); }, std::chrono::seconds(90)))
-      << diff() << "\n"
-      << Lite(
+  TypesRoundTrip(
+      parks(), LiteDash(),
+      // amount: TEXT, see the top of the file.
+      {"CREATE TABLE types (id INTEGER PRIMARY KEY, i INTEGER, big BIGINT, amount TEXT, "
+       "dbl DOUBLE, flag BOOLEAN, txt VARCHAR(50), bin BLOB, d DATE, t TIME, ts TIMESTAMP, "
+       "tstz TIMESTAMPTZ, js JSON)",
+       "(2, -2147483648, -9223372036854775808, -99999999999999999999.9999999999, "
+       "1.7976931348623157e308, false, '', '\\x'::bytea, '0001-01-01', '00:00:00', "
+       "'1970-01-01 00:00:00', '1900-01-01 00:00:00+00', '[]')",
+       "(4, 2147483647, 9223372036854775807, 0.0000000001, -1.234e-7, true, "
+       "'it''s a \"quote\" \\ and a tab\t.', '\\x00ff00'::bytea, '9999-12-31', "
+       "'23:59:59.999999', '9999-12-31 23:59:59.999999', '2262-04-11 23:47:16.854775+00', "
+       "'\"text\"')",
+       diff, [&] {
+         return Lite(
              "SELECT group_concat(column_name || ': ' || reason, '\n') FROM "
-             "deltabridge_conflicts")
-      << "\n"
-      << sink.log();
-  ASSERT_TRUE(WaitCaughtUp(sink));
-  EXPECT_EQ(Lite("SELECT count(*) FROM deltabridge_conflicts"), "0");
-  Sql(sched(), "DELETE FROM types WHERE id IN (1, 4)");
-  ASSERT_TRUE(WaitUntil([&] { return diff().empty(); }, std::chrono::seconds(90))) << diff();
-  sink.Stop();
-  bridge.Stop();
+             "deltabridge_conflicts");
+       }});
 }
 
 // PostgreSQL through psqlODBC: the generic dialect. A composite key (OR-chain
