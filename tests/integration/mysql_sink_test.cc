@@ -198,37 +198,16 @@ TEST_F(MysqlSinkTest, TwoSourcesExerciseEveryRule) {
 
   // The held manual conflict is listed, and resolving it takes the incoming value.
   ASSERT_TRUE(WaitCaughtUp(sink));
-  RunResult list = SinkUnderTest::Cli({"conflicts", sink.config_path(), "list"});
-  EXPECT_EQ(list.status.exit_code, 0) << list.output;
-  EXPECT_NE(list.output.find("slots [1] c_manual  field"), std::string::npos) << list.output;
-  EXPECT_NE(list.output.find("from parks.legacy"), std::string::npos) << list.output;
-  EXPECT_NE(list.output.find("current \"a\", incoming \"L\""), std::string::npos) << list.output;
-  EXPECT_EQ(TargetValue("SELECT COUNT(*) FROM deltabridge_conflicts WHERE resolved_at IS NULL"),
-            "1");
-  std::string id = TargetValue("SELECT id FROM deltabridge_conflicts");
-  RunResult resolve =
-      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", id, "--take", "incoming"});
-  EXPECT_EQ(resolve.status.exit_code, 0) << resolve.output;
-  EXPECT_EQ(TargetValue("SELECT c_manual FROM slots WHERE slot_id = 1"), "L");
-  RunResult again =
-      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", id, "--take", "current"});
-  EXPECT_EQ(again.status.exit_code, 1) << again.output;
-  EXPECT_NE(again.output.find("was resolved at"), std::string::npos) << again.output;
-  EXPECT_EQ(TargetValue("SELECT resolution FROM deltabridge_conflicts WHERE id = " + id),
+  HeldManualConflict held = ResolveHeldManualConflict(
+      Dash(), sink, "SELECT writers FROM deltabridge_row_writers WHERE row_key = '[1]'");
+  EXPECT_NE(held.list.output.find("from parks.legacy"), std::string::npos) << held.list.output;
+  EXPECT_EQ(TargetValue("SELECT resolution FROM deltabridge_conflicts WHERE id = " + held.id),
             "incoming");
-  // The field's last writer is now the held change (legacy).
-  EXPECT_NE(TargetValue("SELECT writers FROM deltabridge_row_writers WHERE row_key = '[1]'")
-                .find("\"source\":\"parks.legacy\""),
-            std::string::npos);
   // The checkpoint is in the target too.
   EXPECT_EQ(TargetValue("SELECT CONCAT(sink, '/', bridge) FROM deltabridge_checkpoints"),
             "dash/parks");
-
-  RunResult status = SinkUnderTest::Cli({"status", sink.config_path()});
-  EXPECT_EQ(status.status.exit_code, 0) << status.output;
-  EXPECT_NE(status.output.find("sink dash: running"), std::string::npos) << status.output;
-  EXPECT_NE(status.output.find("conflicts waiting: 0"), std::string::npos) << status.output;
-  EXPECT_EQ(status.output.find(my_->password()), std::string::npos) << status.output;
+  EXPECT_NE(held.status.output.find("sink dash: running"), std::string::npos) << held.status.output;
+  EXPECT_EQ(held.status.output.find(my_->password()), std::string::npos) << held.status.output;
   sink.Stop();
   bridge.Stop();
 }

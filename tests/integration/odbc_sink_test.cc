@@ -205,25 +205,7 @@ TEST_F(OdbcSinkTest, SqliteTwoSourcesExerciseEveryRule) {
   ASSERT_TRUE(WaitLite(row, "S4|S2|S3|2026-01-01 11:00:00.250|a|L|9|1|63|L|a")) << Lite(row);
 
   ASSERT_TRUE(WaitCaughtUp(sink));
-  RunResult list = SinkUnderTest::Cli({"conflicts", sink.config_path(), "list"});
-  EXPECT_EQ(list.status.exit_code, 0) << list.output;
-  EXPECT_NE(list.output.find("slots [1] c_manual  field"), std::string::npos) << list.output;
-  EXPECT_NE(list.output.find("current \"a\", incoming \"L\""), std::string::npos) << list.output;
-  EXPECT_EQ(Lite("SELECT count(*) FROM deltabridge_conflicts WHERE resolved_at IS NULL"), "1");
-  std::string id = Lite("SELECT id FROM deltabridge_conflicts");
-  RunResult resolve =
-      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", id, "--take", "incoming"});
-  EXPECT_EQ(resolve.status.exit_code, 0) << resolve.output;
-  EXPECT_EQ(Lite("SELECT c_manual FROM slots WHERE slot_id = 1"), "L");
-  RunResult again =
-      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", id, "--take", "current"});
-  EXPECT_EQ(again.status.exit_code, 1) << again.output;
-  EXPECT_NE(again.output.find("was resolved at"), std::string::npos) << again.output;
-  EXPECT_NE(Lite("SELECT writers FROM deltabridge_row_writers").find("\"source\":\"parks.legacy\""),
-            std::string::npos);
-  RunResult status = SinkUnderTest::Cli({"status", sink.config_path()});
-  EXPECT_EQ(status.status.exit_code, 0) << status.output;
-  EXPECT_NE(status.output.find("conflicts waiting: 0"), std::string::npos) << status.output;
+  ResolveHeldManualConflict(LiteDash(), sink, "SELECT writers FROM deltabridge_row_writers");
   sink.Stop();
   bridge.Stop();
 }

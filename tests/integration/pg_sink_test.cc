@@ -154,31 +154,10 @@ TEST_F(PgSinkTest, TwoSourcesExerciseEveryRule) {
 
   // The held manual conflict is listed, and resolving it takes the incoming value.
   ASSERT_TRUE(WaitCaughtUp(sink));
-  RunResult list = SinkUnderTest::Cli({"conflicts", sink.config_path(), "list"});
-  EXPECT_EQ(list.status.exit_code, 0) << list.output;
-  EXPECT_NE(list.output.find("public.slots [1] c_manual  field"), std::string::npos) << list.output;
-  EXPECT_NE(list.output.find("from parks.legacy"), std::string::npos) << list.output;
-  EXPECT_NE(list.output.find("current \"a\", incoming \"L\""), std::string::npos) << list.output;
-  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM deltabridge_conflicts WHERE resolved_at IS NULL"),
-            "1");
-  std::string id = Value(dash(), "SELECT id FROM deltabridge_conflicts");
-  RunResult resolve =
-      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", id, "--take", "incoming"});
-  EXPECT_EQ(resolve.status.exit_code, 0) << resolve.output;
-  EXPECT_EQ(Value(dash(), "SELECT c_manual FROM slots WHERE slot_id = 1"), "L");
-  RunResult again =
-      SinkUnderTest::Cli({"conflicts", sink.config_path(), "resolve", id, "--take", "current"});
-  EXPECT_EQ(again.status.exit_code, 1) << again.output;
-  EXPECT_NE(again.output.find("was resolved at"), std::string::npos) << again.output;
-  // The field's last writer is now the held change (legacy).
-  EXPECT_NE(Value(dash(), "SELECT writers::text FROM deltabridge_row_writers")
-                .find("\"source\":\"parks.legacy\""),
-            std::string::npos);
-
-  RunResult status = SinkUnderTest::Cli({"status", sink.config_path()});
-  EXPECT_EQ(status.status.exit_code, 0) << status.output;
-  EXPECT_NE(status.output.find("sink dash: running"), std::string::npos) << status.output;
-  EXPECT_NE(status.output.find("conflicts waiting: 0"), std::string::npos) << status.output;
+  HeldManualConflict held =
+      ResolveHeldManualConflict(Dash(), sink, "SELECT writers::text FROM deltabridge_row_writers");
+  EXPECT_NE(held.list.output.find("from parks.legacy"), std::string::npos) << held.list.output;
+  EXPECT_NE(held.status.output.find("sink dash: running"), std::string::npos) << held.status.output;
   sink.Stop();
   bridge.Stop();
 }

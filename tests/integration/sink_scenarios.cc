@@ -219,4 +219,35 @@ void StartStreamingBoth(BridgeUnderTest& bridge) {
   })) << bridge.log();
 }
 
+HeldManualConflict ResolveHeldManualConflict(const SinkTarget& target, const SinkUnderTest& sink,
+                                             const std::string& writers_sql) {
+  HeldManualConflict held;
+  held.list = SinkUnderTest::Cli({"conflicts", sink.config_path(), "list"});
+  EXPECT_EQ(held.list.status.exit_code, 0) << held.list.output;
+  EXPECT_NE(held.list.output.find(target.schema + "slots [1] c_manual  field"), std::string::npos)
+      << held.list.output;
+  EXPECT_NE(held.list.output.find("current \"a\", incoming \"L\""), std::string::npos)
+      << held.list.output;
+  EXPECT_EQ(
+      TargetValue(target, "SELECT count(*) FROM deltabridge_conflicts WHERE resolved_at IS NULL"),
+      "1");
+  held.id = TargetValue(target, "SELECT id FROM deltabridge_conflicts");
+  RunResult resolve = SinkUnderTest::Cli(
+      {"conflicts", sink.config_path(), "resolve", held.id, "--take", "incoming"});
+  EXPECT_EQ(resolve.status.exit_code, 0) << resolve.output;
+  EXPECT_EQ(TargetValue(target, "SELECT c_manual FROM slots WHERE slot_id = 1"), "L");
+  RunResult again = SinkUnderTest::Cli(
+      {"conflicts", sink.config_path(), "resolve", held.id, "--take", "current"});
+  EXPECT_EQ(again.status.exit_code, 1) << again.output;
+  EXPECT_NE(again.output.find("was resolved at"), std::string::npos) << again.output;
+  // The field's last writer is now the held change (legacy).
+  EXPECT_NE(TargetValue(target, writers_sql).find("\"source\":\"parks.legacy\""),
+            std::string::npos);
+  held.status = SinkUnderTest::Cli({"status", sink.config_path()});
+  EXPECT_EQ(held.status.status.exit_code, 0) << held.status.output;
+  EXPECT_NE(held.status.output.find("conflicts waiting: 0"), std::string::npos)
+      << held.status.output;
+  return held;
+}
+
 }  // namespace deltabridge::test

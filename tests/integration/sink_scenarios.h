@@ -85,5 +85,19 @@ void CreateRuleSources(const ParksSources& parks);
 std::string RuleMappings(const std::string& to_table);
 // The bridge over both sources, started, with both streaming.
 void StartStreamingBoth(BridgeUnderTest& bridge);
+// What ResolveHeldManualConflict saw, for a target's own checks.
+struct HeldManualConflict {
+  std::string id;    // the conflict's id in deltabridge_conflicts
+  RunResult list;    // `conflicts list` before resolving it
+  RunResult status;  // `status` after
+};
+// The end of the rule scenario, the sink caught up: proves that the field
+// the manual rule held (slot 1's c_manual, current "a", incoming "L") is
+// listed and is the one unresolved conflict; that resolving it with
+// "incoming" writes L and makes legacy the field's last writer (as
+// `writers_sql`, slot 1's writers record, shows); that it cannot be
+// resolved twice; and that status then shows none waiting.
+HeldManualConflict ResolveHeldManualConflict(const SinkTarget& target, const SinkUnderTest& sink,
+                                             const std::string& writers_sql);
 
 }  // namespace deltabridge::test
