@@ -5,6 +5,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "sinks/bridge_probe.h"
 #include "sinks/sql/sql_target.h"
@@ -110,14 +112,26 @@ void CheckSqlTarget(const SinkConfig& config, const std::string& path, CheckRepo
   }
   SqlSession& s = **session;
   report->Ok("target: connected to " + s.Describe());
+  // The state tables: one line for those present, one for those missing.
+  std::vector<std::string> present, missing;
   for (std::string_view t : {kCheckpointsTable, kRowWritersTable, kConflictsTable}) {
-    if (s.DescribeTable(t).ok()) {
-      report->Ok("target: " + std::string(t) + " exists");
-    } else {
-      report->Note("target: " + std::string(t) + " does not exist yet",
-                   "the sink creates it on first start; its user needs the CREATE privilege "
-                   "there, or a DBA creates it from docs/target-tables.md");
-    }
+    (s.DescribeTable(t).ok() ? present : missing).emplace_back(t);
+  }
+  auto join = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  };
+  if (!present.empty()) {
+    report->Ok("target: " + join(present) + (present.size() == 1 ? " exists" : " exist"));
+  }
+  if (!missing.empty()) {
+    report->Note("target: " + join(missing) +
+                     (missing.size() == 1 ? " does not exist yet" : " do not exist yet"),
+                 std::string("the sink creates ") + (missing.size() == 1 ? "it" : "them") +
+                     " on first start; its user needs the CREATE privilege there, or a DBA "
+                     "creates " +
+                     (missing.size() == 1 ? "it" : "them") + " from docs/target-tables.md");
   }
   for (size_t i = 0; i < config.mappings.size(); ++i) {
     const MappingConfig& m = config.mappings[i];
