@@ -18,7 +18,8 @@
 #    through replay; the sink's own start, a few tens of ms, is included).
 #    Compared with `COPY items FROM file` of the same rows
 #    (exported with COPY TO) into an identical empty table of the target:
-#    median of 3. Printed: both rates and the ratio sink/COPY (target >= 0.5).
+#    median of 3. Printed: both rates and the ratio sink/COPY (target >= 0.5),
+#    and the ratio of the sink to the ceiling below.
 #    Also timed: COPY of the same rows plus the deltabridge_row_writers
 #    records the sink wrote for them, in one transaction: the most any sink
 #    that keeps each field's last writer in the target could reach.
@@ -440,6 +441,8 @@ printf 'inserts, COPY FROM file  : %.2f s (%.0f rows/s), median of %s ms\n' \
 printf 'ratio sink/COPY (rate)   : %.2f (target >= 0.5)\n' "$(calc "${copy_s} / ${ins_s}")"
 printf 'COPY rows + writers      : %.2f s (%.0f rows/s): the ceiling of a sink that records writers, %.2f of COPY\n' \
   "${floor_s}" "$(calc "${rows} / ${floor_s}")" "$(calc "${copy_s} / ${floor_s}")"
+printf 'ratio sink/ceiling (rate): %.2f (the sink against COPY of its rows + writers records)\n' \
+  "$(calc "${floor_s} / ${ins_s}")"
 printf 'updates, last_writer_wins: %.2f s (%.0f rows/s; target >= 20000)\n' \
   "${upd_s}" "$(calc "${rows} / ${upd_s}")"
 printf 'latency at %s/s for %d s: achieved %.0f rows/s (pgbench %s tps); %d rows after the first %d s in %d target transactions\n' \
