@@ -10,18 +10,13 @@
 
 #include "cdc/core/envelope.h"
 #include "cdc/core/log_limiter.h"
+#include "cdc/core/wall_clock.h"
 #include "sinks/subscriber.h"
 
 namespace deltabridge {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Whether a delta body closes its source transaction. The bridge's encoder
 // (cdc/core/envelope.cc) writes "tx" last: ...,"tx":{"id":"731","last":true}}.
@@ -380,7 +375,7 @@ Status SinkRunner::RunOnce(const std::atomic<bool>& stop, bool* retry) {
     in_tx = false;
     batch = 0;
     committed = pending;
-    int64_t now = NowUs();
+    int64_t now = WallClockMicros();
     {
       std::lock_guard<std::mutex> lock(stats_mu_);
       stats_.checkpoints = committed;

@@ -16,6 +16,7 @@
 #include "cdc/bridge/journal_writer.h"
 #include "cdc/config/conninfo.h"
 #include "cdc/core/log_limiter.h"
+#include "cdc/core/wall_clock.h"
 #include "cdc/journal/journal.h"
 #include "cdc/metrics/metrics_server.h"
 #include "cdc/mysql/mysql_source.h"
@@ -25,16 +26,6 @@
 #include "cdc/publish/replay_server.h"
 
 namespace deltabridge {
-
-namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 struct Bridge::Impl {
   BridgeConfig config;
@@ -61,7 +52,7 @@ struct Bridge::Impl {
     BridgeStats b;
     b.bridge = config.name;
     b.pid = static_cast<int>(getpid());
-    b.updated_us = NowMicros();
+    b.updated_us = WallClockMicros();
     b.journal_first_seq = journal->first_seq();
     b.journal_last_seq = journal->committed_seq();
     b.journal_bytes = journal->size_bytes();
@@ -162,7 +153,7 @@ struct Bridge::Impl {
         max_bytes = config.retention->max_bytes;
       }
       const uint64_t first_before = journal->first_seq();
-      Status s = journal->ApplyRetention(max_bytes, age, NowMicros());
+      Status s = journal->ApplyRetention(max_bytes, age, WallClockMicros());
       if (!s.ok()) {
         spdlog::warn("journal retention: {}", s.message());
       } else if (journal->first_seq() != first_before) {
@@ -228,7 +219,7 @@ Status Bridge::Run() {
   for (const std::string& name : im.options.resnapshot) {
     auto sink = im.writer->SinkFor(name);
     DB_RETURN_IF_ERROR(sink->BeginTx());
-    sink->SetState("snapshot_done", "");
+    sink->SetState(kSnapshotDoneState, "");
     DB_RETURN_IF_ERROR(sink->EndTx(""));
     DB_RETURN_IF_ERROR(sink->Flush());
     spdlog::warn("source {}: position forgotten on request; it takes a new initial snapshot", name);
@@ -345,7 +336,7 @@ Status Bridge::Run() {
         std::lock_guard<std::mutex> l(im.stats_mu);
         b = im.last_stats;
       }
-      return RenderBridgeMetrics(b, NowMicros());
+      return RenderBridgeMetrics(b, WallClockMicros());
     });
     if (!ms.ok()) {
       im.replay->Stop();

@@ -15,15 +15,10 @@
 #include "cdc/cli/commands.h"
 #include "cdc/config/bridge_config.h"
 #include "cdc/core/envelope.h"
+#include "cdc/core/wall_clock.h"
 
 namespace deltabridge {
 namespace {
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Bytes(uint64_t n) {
   if (n < 1024) return fmt::format("{} B", n);
@@ -64,7 +59,7 @@ int BridgeStatusCommand(const std::string& file) {
                 st.status().message().c_str());
     return kExitFailure;
   }
-  const int64_t now = NowUs();
+  const int64_t now = WallClockMicros();
   struct stat sb {};
   const bool fresh =
       stat(path.c_str(), &sb) == 0 &&

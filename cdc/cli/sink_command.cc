@@ -19,6 +19,7 @@
 #include "cdc/cli/sink_metrics.h"
 #include "cdc/core/envelope.h"
 #include "cdc/core/log_limiter.h"
+#include "cdc/core/wall_clock.h"
 #include "cdc/metrics/metrics_server.h"
 #include "mappings/sink_config.h"
 #include "sinks/bridge_probe.h"
@@ -29,12 +30,6 @@
 
 namespace deltabridge {
 namespace {
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string StatusPath(const SinkConfig& c) { return c.state_dir + "/sink-status.json"; }
 
@@ -67,7 +62,7 @@ void WriteStatusFile(const SinkConfig& config, const SinkStats& s) {
   nlohmann::ordered_json j;
   j["sink"] = config.name;
   j["pid"] = getpid();
-  j["updated_at"] = FormatUtcMicros(NowUs());
+  j["updated_at"] = FormatUtcMicros(WallClockMicros());
   nlohmann::ordered_json bridges = nlohmann::ordered_json::object();
   for (const auto& [bridge, seq] : s.checkpoints) {
     nlohmann::ordered_json b;
@@ -157,7 +152,7 @@ int SinkCommand(const std::string& file) {
       return RenderSinkMetrics(
           *cfg, runner.stats(),
           waiting < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(waiting)),
-          NowUs());
+          WallClockMicros());
     });
     if (!ms.ok()) {
       spdlog::error("{}", ms.message());
@@ -326,7 +321,7 @@ int SinkStatusCommand(const std::string& file) {
         ParseUtcMicros(live["updated_at"].get<std::string>(), &updated_us)) {
       char buf[64];
       std::snprintf(buf, sizeof buf, " (as of %.1f s ago)",
-                    std::max<int64_t>(0, NowUs() - updated_us) / 1e6);
+                    std::max<int64_t>(0, WallClockMicros() - updated_us) / 1e6);
       as_of = buf;
     }
     std::printf(
@@ -364,7 +359,7 @@ int ConflictsCommand(const std::string& file, const std::string& action, int64_t
     return kExitFailure;
   }
   if (action == "resolve") {
-    Status s = ResolveConflict(**session, *cfg, id, take, NowUs());
+    Status s = ResolveConflict(**session, *cfg, id, take, WallClockMicros());
     if (!s.ok()) {
       std::fprintf(stderr, "conflict %lld: %s\n", static_cast<long long>(id), s.message().c_str());
       return s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;

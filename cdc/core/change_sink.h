@@ -20,6 +20,12 @@
 
 namespace deltabridge {
 
+// The per-source state (ChangeSink::GetState) a source's initial snapshot
+// sets once done: the position it is consistent with, or "skipped" when the
+// source starts without one. Empty or absent: no snapshot taken yet (`run
+// --resnapshot` empties it).
+inline constexpr const char* kSnapshotDoneState = "snapshot_done";
+
 class ChangeSink {
  public:
   virtual ~ChangeSink() = default;
@@ -44,7 +50,7 @@ class ChangeSink {
   // The newest position of this source that is durable, if any.
   virtual std::optional<std::string> DurablePosition() const = 0;
 
-  // Named per-source state kept with the journal (e.g. "snapshot_done").
+  // Named per-source state kept with the journal (e.g. kSnapshotDoneState).
   virtual std::optional<std::string> GetState(const std::string& key) const = 0;
   // Staged; durable with the next Flush, atomically with the ended transactions.
   virtual void SetState(const std::string& key, const std::string& value) = 0;

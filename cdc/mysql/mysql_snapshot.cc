@@ -2,27 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <unordered_set>
 
 #include "cdc/core/progress.h"
+#include "cdc/core/wall_clock.h"
 #include "cdc/mysql/binlog_status.h"
 #include "cdc/mysql/mysql_schema.h"
 #include "cdc/mysql/mysql_text_value.h"
 
 namespace deltabridge::mysql {
-
-namespace {
-
-constexpr const char* kSnapshotDoneKey = "snapshot_done";
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Result<BinlogPosition> MysqlSnapshot::Begin() {
   DB_RETURN_IF_ERROR(conn_->Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
@@ -79,7 +67,7 @@ Result<BinlogPosition> MysqlSnapshot::Run(
     conn_->Exec("ROLLBACK").ok();
     return s;
   }
-  const int64_t now = NowMicros();
+  const int64_t now = WallClockMicros();
   const std::string text = pos->ToString();
   for (const auto& [db, table] : tables) {
     s = CopyTable(db, table, now, text, stopping);
@@ -92,7 +80,7 @@ Result<BinlogPosition> MysqlSnapshot::Run(
     return s;
   }
   conn_->Exec("COMMIT").ok();
-  sink_->SetState(kSnapshotDoneKey, text);
+  sink_->SetState(kSnapshotDoneState, text);
   DB_RETURN_IF_ERROR(sink_->EndTx(text));
   DB_RETURN_IF_ERROR(sink_->Flush());
   spdlog::info("source {}: initial snapshot complete, {} rows", opt_.source, rows_);

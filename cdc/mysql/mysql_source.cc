@@ -25,7 +25,6 @@ namespace deltabridge::mysql {
 
 namespace {
 
-constexpr const char* kSnapshotDoneKey = "snapshot_done";
 // The @@server_id of the server whose binlog the journaled position is in.
 constexpr const char* kServerIdKey = "server_id";
 
@@ -88,7 +87,7 @@ class MysqlSource::Session {
 
     std::optional<std::string> position = src_->sink_->DurablePosition();
     if (position && position->empty()) position.reset();
-    std::optional<std::string> done = src_->sink_->GetState(kSnapshotDoneKey);
+    std::optional<std::string> done = src_->sink_->GetState(kSnapshotDoneState);
     bool snapshot_done = done.has_value() && !done->empty();
 
     BinlogPosition start;
@@ -118,7 +117,7 @@ class MysqlSource::Session {
       if (!at.ok()) return at.status().WithContext("source " + o_.name);
       start = *at;
       DB_RETURN_IF_ERROR(src_->sink_->BeginTx());
-      src_->sink_->SetState(kSnapshotDoneKey, "skipped");
+      src_->sink_->SetState(kSnapshotDoneState, "skipped");
       DB_RETURN_IF_ERROR(src_->sink_->EndTx(start.ToString()));
       DB_RETURN_IF_ERROR(src_->sink_->Flush());
     }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cdc/config/conninfo.h"
+#include "cdc/core/wall_clock.h"
 #include "cdc/odbc/odbc_connection.h"
 #include "cdc/odbc/odbc_poller.h"
 
@@ -16,12 +17,6 @@ namespace deltabridge::odbc {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct TableSlot {
   const OdbcTableConfig* config = nullptr;
@@ -113,9 +108,9 @@ Status OdbcSource::Run(const std::atomic<bool>& stop) {
     }
 
     const Clock::time_point started = Clock::now();
-    Result<PollResult> r = next->poller->Poll(*conn, NowMicros());
+    Result<PollResult> r = next->poller->Poll(*conn, WallClockMicros());
     counters_.polls++;
-    counters_.last_poll_us = NowMicros();
+    counters_.last_poll_us = WallClockMicros();
     if (!r.ok()) {
       if (r.status().code() == Status::Code::kAborted && stop.load()) break;
       counters_.errors++;

@@ -2,25 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <unordered_set>
 
 #include "cdc/core/progress.h"
+#include "cdc/core/wall_clock.h"
 #include "cdc/pg/pg_value.h"
 
 namespace deltabridge {
-
-namespace {
-
-constexpr const char* kSnapshotDoneKey = "snapshot_done";
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Status PgSnapshot::Run(const std::string& snapshot_name, const std::vector<PgTableRef>& tables,
                        Lsn consistent_point, const std::function<bool()>& stopping) {
@@ -37,7 +25,7 @@ Status PgSnapshot::Run(const std::string& snapshot_name, const std::vector<PgTab
     conn_->Exec("ROLLBACK").ok();
     return s;
   }
-  const int64_t snapshot_time = NowMicros();
+  const int64_t snapshot_time = WallClockMicros();
   for (const PgTableRef& t : tables) {
     s = CopyTable(t, snapshot_time, consistent_point, stopping);
     if (!s.ok()) break;
@@ -50,7 +38,7 @@ Status PgSnapshot::Run(const std::string& snapshot_name, const std::vector<PgTab
     return s;
   }
   conn_->Exec("COMMIT").ok();
-  sink_->SetState(kSnapshotDoneKey, consistent_point.ToString());
+  sink_->SetState(kSnapshotDoneState, consistent_point.ToString());
   DB_RETURN_IF_ERROR(sink_->EndTx(consistent_point.ToString()));
   DB_RETURN_IF_ERROR(sink_->Flush());
   spdlog::info("source {}: initial snapshot complete, {} rows", opt_.source, rows_);

@@ -22,8 +22,6 @@ namespace deltabridge {
 
 namespace {
 
-constexpr const char* kSnapshotDoneKey = "snapshot_done";
-
 std::string SlotGoneHelp(const PgSource::Options& o) {
   return "replication slot \"" + o.slot + "\" of source \"" + o.name +
          "\" no longer exists on the server, but the journal holds a position for it: the "
@@ -78,7 +76,7 @@ class PgSource::Session {
     Result<PgSlotInfo> slot = catalog_->GetSlot(o_.slot);
     if (!slot.ok()) return slot.status();
 
-    std::optional<std::string> done = src_->sink_->GetState(kSnapshotDoneKey);
+    std::optional<std::string> done = src_->sink_->GetState(kSnapshotDoneState);
     bool snapshot_done = done.has_value() && !done->empty();
 
     Result<PgConn> repl = PgConn::Connect(o_.dsn, true, "deltabridge " + o_.name);
@@ -118,7 +116,7 @@ class PgSource::Session {
           src_->counters_.snapshot_rows += snap.rows();
         } else {
           DB_RETURN_IF_ERROR(src_->sink_->BeginTx());
-          src_->sink_->SetState(kSnapshotDoneKey, "skipped");
+          src_->sink_->SetState(kSnapshotDoneState, "skipped");
           DB_RETURN_IF_ERROR(src_->sink_->EndTx(start.ToString()));
           DB_RETURN_IF_ERROR(src_->sink_->Flush());
         }
