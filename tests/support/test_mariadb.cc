@@ -1,24 +1,18 @@
 #include "tests/support/test_mariadb.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <mysql.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <mutex>
-#include <random>
-#include <thread>
 
 namespace deltabridge::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr const char* kDefaultMariadbd = "/usr/sbin/mariadbd";
@@ -30,7 +24,6 @@ constexpr const char* kPassword = "deltabridge-test-secret";
 // apart from TestPostgres's [20000, 32000).
 constexpr int kMinPort = 12000;
 constexpr int kMaxPort = 20000;
-constexpr int kStartAttempts = 8;
 // InnoDB sizes for a test server: small, and the same for mariadb-install-db
 // and mariadbd so the redo log is never resized.
 constexpr const char* kBufferPoolSize = "--innodb-buffer-pool-size=64M";
@@ -57,32 +50,6 @@ bool Executable(const std::string& path) { return ::access(path.c_str(), X_OK) =
 std::string FromEnv(const char* name, const char* fallback) {
   const char* value = std::getenv(name);
   return (value != nullptr && value[0] != '\0') ? value : fallback;
-}
-
-// Whether 127.0.0.1:port can be bound now (the way mariadbd binds it).
-bool PortFree(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-Result<int> PickPort() {
-  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
-  std::uniform_int_distribution<int> dist(kMinPort, kMaxPort - 1);
-  for (int i = 0; i < 200; ++i) {
-    int port = dist(rng);
-    if (PortFree(port)) return port;
-  }
-  return Status::Unavailable("no free TCP port on 127.0.0.1 in [" + std::to_string(kMinPort) +
-                             ", " + std::to_string(kMaxPort) + ")");
 }
 
 std::string QuoteIdentifier(const std::string& name) {
@@ -137,13 +104,18 @@ Result<MysqlPtr> ConnectSocket(const std::string& socket, const std::string& dat
 
 }  // namespace
 
-TestMariadb::TestMariadb(Options options) : options_(std::move(options)) {}
+TestMariadb::TestMariadb(Options options)
+    : options_(std::move(options)),
+      server_({.owner = "TestMariadb",
+               .program = "mariadbd",
+               .immediate_signal = SIGKILL,
+               .escalation = {SIGKILL},
+               .port_conflict_messages = {"Address already in use", "Bind on TCP/IP port"}},
+              [this](const std::string& what) { return Failure(what); }) {}
 
 TestMariadb::~TestMariadb() {
-  if (server_) {
-    Status stopped = StopImmediate();
-    if (!stopped.ok()) std::fprintf(stderr, "[TestMariadb] %s\n", stopped.ToString().c_str());
-  }
+  Status stopped = StopImmediate();  // Ok when not running
+  if (!stopped.ok()) std::fprintf(stderr, "[TestMariadb] %s\n", stopped.ToString().c_str());
   if (dir_ && TestHasFailed()) {
     std::fprintf(stderr, "[TestMariadb] a test failed; server log %s (tail):\n%s\n",
                  log_path().c_str(), LogTail().c_str());
@@ -245,71 +217,25 @@ std::vector<std::string> TestMariadb::ServerArgs() const {
 Status TestMariadb::Start() {
   if (IsRunning()) return Status::Ok();
   if (!dir_) DB_RETURN_IF_ERROR(InitDataDir());
-  Status last;
-  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
-    if (!started_once_) {
-      auto port = PickPort();
-      if (!port.ok()) return port.status().WithContext("TestMariadb");
-      port_ = *port;
-    }
-    bool port_conflict = false;
-    last = StartOnce(&port_conflict);
-    if (last.ok()) {
-      if (!started_once_) {
-        last = CreateTcpAccounts();
-        if (!last.ok()) return last;
-      }
-      started_once_ = true;
-      return last;
-    }
-    if (!port_conflict) return last;
-    // First start: another process won the race for the port; draw another.
-    // Restart: the port must stay; give its holder a moment.
-    std::this_thread::sleep_for(milliseconds(started_once_ ? 500 : 20 * attempt));
-  }
-  return last;
+  DB_RETURN_IF_ERROR(
+      server_.StartOnFreePort(kMinPort, kMaxPort, started_once_, &port_,
+                              [this](bool* conflict) { return StartOnce(conflict); }));
+  if (!started_once_) DB_RETURN_IF_ERROR(CreateTcpAccounts());
+  started_once_ = true;
+  return Status::Ok();
 }
 
 Status TestMariadb::StartOnce(bool* port_conflict) {
-  const size_t log_offset = [&] {
-    auto log = ReadFileToString(log_path());
-    return log.ok() ? log->size() : 0;
-  }();
-
   ProcessOptions process;
   process.working_dir = dir_->path();
   process.user = run_as_;
   process.env = {"LC_ALL=C", "TZ=UTC"};
   process.output_path = log_path();
   process.parent_death_signal = SIGKILL;  // a crash if we die; the next start recovers
-  auto child = Child::Spawn(ServerArgs(), process);
-  if (!child.ok()) return child.status().WithContext("TestMariadb: starting mariadbd");
-  server_ = std::make_unique<Child>(std::move(*child));
-
   // Ready once it answers on its own Unix socket, which no other server uses.
-  const auto deadline = Clock::now() + options_.start_timeout;
-  auto pause = milliseconds(10);
-  while (true) {
-    if (!server_->IsRunning()) {
-      const std::string status = server_->exit_status()->ToString();
-      server_.reset();
-      auto log = ReadFileToString(log_path());
-      const std::string news = log.ok() && log->size() >= log_offset ? log->substr(log_offset) : "";
-      *port_conflict = news.find("Address already in use") != std::string::npos ||
-                       news.find("Bind on TCP/IP port") != std::string::npos;
-      return Failure("mariadbd on port " + std::to_string(port_) + " exited during start-up (" +
-                     status + ")");
-    }
-    if (ConnectSocket(socket_path(), "", 5).ok()) return Status::Ok();
-    if (Clock::now() >= deadline) {
-      Status stopped = Shutdown(SIGKILL, "immediate");
-      (void)stopped;
-      return Failure("mariadbd on port " + std::to_string(port_) + " not ready after " +
-                     std::to_string(options_.start_timeout.count()) + " s");
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, milliseconds(100));
-  }
+  return server_.Launch(
+      ServerArgs(), process, port_, options_.start_timeout,
+      [this] { return ConnectSocket(socket_path(), "", 5).ok(); }, port_conflict);
 }
 
 Status TestMariadb::CreateTcpAccounts() const {
@@ -326,48 +252,16 @@ Status TestMariadb::CreateTcpAccounts() const {
   return status.ok() ? status : Failure("creating the TCP accounts: " + status.message());
 }
 
-Status TestMariadb::Shutdown(int signal, const char* how) {
-  if (!server_) return Status::Ok();
-  // Generous waits: a normal shutdown flushes InnoDB on a busy machine.
-  struct Step {
-    int signal;
-    milliseconds wait;
-  };
-  std::vector<Step> steps = {{signal, seconds(90)}};
-  if (signal != SIGKILL) steps.push_back({SIGKILL, seconds(30)});
-  Status result;
-  for (const Step& step : steps) {
-    if (server_->IsRunning()) {
-      if (step.signal != signal) {
-        result = Failure(std::string(how) + " shutdown did not finish in time; sent signal " +
-                         std::to_string(step.signal));
-      }
-      // It may exit just before the signal; Wait() tells either way.
-      Status sent =
-          step.signal == SIGKILL ? server_->KillGroup(step.signal) : server_->Kill(step.signal);
-      (void)sent;
-    }
-    if (server_->Wait(step.wait).ok()) {
-      server_.reset();
-      return result;
-    }
-  }
-  return Failure(std::string(how) + " shutdown: mariadbd still running after SIGKILL");
-}
+Status TestMariadb::Stop() { return server_.Shutdown(SIGTERM, "normal"); }
 
-Status TestMariadb::Stop() { return Shutdown(SIGTERM, "normal"); }
-
-Status TestMariadb::StopImmediate() { return Shutdown(SIGKILL, "immediate"); }
+Status TestMariadb::StopImmediate() { return server_.StopImmediate(); }
 
 Status TestMariadb::Restart() {
   DB_RETURN_IF_ERROR(Stop());
   return Start();
 }
 
-bool TestMariadb::IsRunning() {
-  if (server_ && !server_->IsRunning()) server_.reset();
-  return server_ != nullptr;
-}
+bool TestMariadb::IsRunning() { return server_.IsRunning(); }
 
 Result<std::vector<TestMariadb::Row>> TestMariadb::Query(const std::string& sql,
                                                          const std::string& database) const {

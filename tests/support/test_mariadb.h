@@ -45,13 +45,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cdc/core/status.h"
-#include "tests/support/process.h"
+#include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace deltabridge::test {
@@ -138,18 +137,17 @@ class TestMariadb {
   Status StartOnce(bool* port_conflict);
   // Creates root@127.0.0.1 and root@% with password().
   Status CreateTcpAccounts() const;
-  // Sends `signal` to mariadbd and waits; escalates to SIGKILL.
-  Status Shutdown(int signal, const char* how);
   Status Failure(const std::string& what) const;
 
   Options options_;
   std::string mariadbd_;
   std::string install_db_;
-  std::string run_as_;             // system user for the server; empty: ourselves
-  std::optional<TempDir> dir_;     // set once the data directory exists
-  int port_ = 0;                   // fixed after the first successful Start()
-  bool started_once_ = false;      // a server has run on port_ (accounts exist)
-  std::unique_ptr<Child> server_;  // mariadbd while it may be running
+  std::string run_as_;          // system user for the server; empty: ourselves
+  std::optional<TempDir> dir_;  // set once the data directory exists
+  int port_ = 0;                // fixed after the first successful Start()
+  bool started_once_ = false;   // a server has run on port_ (accounts exist)
+  // mariadbd. Last: destroyed (SIGKILLed if still running) before dir_.
+  ServerProcess server_;
 };
 
 }  // namespace deltabridge::test

@@ -1,22 +1,16 @@
 #include "tests/support/test_postgres.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <random>
-#include <thread>
+#include <memory>
 
 namespace deltabridge::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr const char* kDefaultBinDir = "/usr/lib/postgresql/15/bin";
@@ -25,7 +19,6 @@ constexpr const char* kServerUser = "postgres";  // also the database superuser
 // connection can sit on a port while the server is down for a restart.
 constexpr int kMinPort = 20000;
 constexpr int kMaxPort = 32000;
-constexpr int kStartAttempts = 8;
 
 // Owns a PGconn.
 struct PgConnDeleter {
@@ -49,31 +42,6 @@ std::string Abbreviate(const std::string& sql) {
 }
 
 bool Executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
-
-// Whether 127.0.0.1:port can be bound now (the way the postmaster binds it).
-bool PortFree(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-Result<int> PickPort() {
-  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
-  std::uniform_int_distribution<int> dist(kMinPort, kMaxPort - 1);
-  for (int i = 0; i < 200; ++i) {
-    int port = dist(rng);
-    if (PortFree(port)) return port;
-  }
-  return Status::Unavailable("no free TCP port on 127.0.0.1 in [20000, 32000)");
-}
 
 std::string QuoteIdentifier(const std::string& name) {
   std::string quoted = "\"";
@@ -116,13 +84,19 @@ bool TestHasFailed() {
 
 }  // namespace
 
-TestPostgres::TestPostgres(Options options) : options_(std::move(options)) {}
+TestPostgres::TestPostgres(Options options)
+    : options_(std::move(options)),
+      server_({.owner = "TestPostgres",
+               .program = "postgres",
+               .immediate_signal = SIGQUIT,
+               .escalation = {SIGQUIT, SIGKILL},
+               .port_conflict_messages = {"Address already in use",
+                                          "could not create any TCP/IP sockets"}},
+              [this](const std::string& what) { return Failure(what); }) {}
 
 TestPostgres::~TestPostgres() {
-  if (server_) {
-    Status stopped = StopImmediate();
-    if (!stopped.ok()) std::fprintf(stderr, "[TestPostgres] %s\n", stopped.ToString().c_str());
-  }
+  Status stopped = StopImmediate();  // Ok when not running
+  if (!stopped.ok()) std::fprintf(stderr, "[TestPostgres] %s\n", stopped.ToString().c_str());
   if (dir_ && TestHasFailed()) {
     std::fprintf(stderr, "[TestPostgres] a test failed; server log %s (tail):\n%s\n",
                  log_path().c_str(), LogTail().c_str());
@@ -220,116 +194,41 @@ Status TestPostgres::WriteConfig() const {
 Status TestPostgres::Start() {
   if (IsRunning()) return Status::Ok();
   if (!dir_) DB_RETURN_IF_ERROR(InitCluster());
-  Status last;
-  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
-    if (!started_once_) {
-      auto port = PickPort();
-      if (!port.ok()) return port.status().WithContext("TestPostgres");
-      port_ = *port;
-    }
-    bool port_conflict = false;
-    last = StartOnce(&port_conflict);
-    if (last.ok()) {
-      started_once_ = true;
-      return last;
-    }
-    if (!port_conflict) return last;
-    // First start: another process won the race for the port; draw another.
-    // Restart: the port must stay; give its holder a moment.
-    std::this_thread::sleep_for(milliseconds(started_once_ ? 500 : 20 * attempt));
-  }
-  return last;
+  DB_RETURN_IF_ERROR(
+      server_.StartOnFreePort(kMinPort, kMaxPort, started_once_, &port_,
+                              [this](bool* conflict) { return StartOnce(conflict); }));
+  started_once_ = true;
+  return Status::Ok();
 }
 
 Status TestPostgres::StartOnce(bool* port_conflict) {
   DB_RETURN_IF_ERROR(WriteConfig());
-  const size_t log_offset = [&] {
-    auto log = ReadFileToString(log_path());
-    return log.ok() ? log->size() : 0;
-  }();
-
   ProcessOptions process;
   process.working_dir = dir_->path();
   process.user = run_as_;
   process.env = {"LC_ALL=C", "TZ=UTC"};
   process.output_path = log_path();
   process.parent_death_signal = SIGQUIT;  // immediate shutdown if we die
-  auto child = Child::Spawn({bin_dir_ + "/postgres", "-D", data_dir()}, process);
-  if (!child.ok()) return child.status().WithContext("TestPostgres: starting postgres");
-  server_ = std::make_unique<Child>(std::move(*child));
-
   // Ready once it answers on its own Unix socket, which no other server uses.
   const std::string probe = "host=" + QuoteConninfoValue(dir_->path()) +
                             " port=" + std::to_string(port_) +
                             " user=postgres dbname=postgres connect_timeout=5";
-  const auto deadline = Clock::now() + options_.start_timeout;
-  auto pause = milliseconds(10);
-  while (true) {
-    if (!server_->IsRunning()) {
-      const std::string status = server_->exit_status()->ToString();
-      server_.reset();
-      auto log = ReadFileToString(log_path());
-      const std::string news = log.ok() && log->size() >= log_offset ? log->substr(log_offset) : "";
-      *port_conflict = news.find("Address already in use") != std::string::npos ||
-                       news.find("could not create any TCP/IP sockets") != std::string::npos;
-      return Failure("postgres on port " + std::to_string(port_) + " exited during start-up (" +
-                     status + ")");
-    }
-    if (PQping(probe.c_str()) == PQPING_OK) return Status::Ok();
-    if (Clock::now() >= deadline) {
-      Status stopped = Shutdown(SIGQUIT, "immediate");
-      (void)stopped;
-      return Failure("postgres on port " + std::to_string(port_) + " not ready after " +
-                     std::to_string(options_.start_timeout.count()) + " s");
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, milliseconds(100));
-  }
+  return server_.Launch(
+      {bin_dir_ + "/postgres", "-D", data_dir()}, process, port_, options_.start_timeout,
+      [&probe] { return PQping(probe.c_str()) == PQPING_OK; }, port_conflict);
 }
 
-Status TestPostgres::Shutdown(int signal, const char* how) {
-  if (!server_) return Status::Ok();
-  // Generous waits: a fast shutdown lets WAL senders flush to their clients.
-  struct Step {
-    int signal;
-    milliseconds wait;
-  };
-  std::vector<Step> steps = {{signal, seconds(90)}};
-  if (signal != SIGQUIT) steps.push_back({SIGQUIT, seconds(30)});
-  steps.push_back({SIGKILL, seconds(30)});
-  Status result;
-  for (const Step& step : steps) {
-    if (server_->IsRunning()) {
-      if (step.signal != signal) {
-        result = Failure(std::string(how) + " shutdown did not finish in time; sent signal " +
-                         std::to_string(step.signal));
-      }
-      // It may exit just before the signal; Wait() tells either way.
-      Status sent =
-          step.signal == SIGKILL ? server_->KillGroup(step.signal) : server_->Kill(step.signal);
-      (void)sent;
-    }
-    if (server_->Wait(step.wait).ok()) {
-      server_.reset();
-      return result;
-    }
-  }
-  return Failure(std::string(how) + " shutdown: postgres still running after SIGKILL");
-}
+// The signals `pg_ctl stop` sends.
+Status TestPostgres::Stop() { return server_.Shutdown(SIGINT, "fast"); }
 
-Status TestPostgres::Stop() { return Shutdown(SIGINT, "fast"); }
-
-Status TestPostgres::StopImmediate() { return Shutdown(SIGQUIT, "immediate"); }
+Status TestPostgres::StopImmediate() { return server_.StopImmediate(); }
 
 Status TestPostgres::Restart() {
   DB_RETURN_IF_ERROR(Stop());
   return Start();
 }
 
-bool TestPostgres::IsRunning() {
-  if (server_ && !server_->IsRunning()) server_.reset();
-  return server_ != nullptr;
-}
+bool TestPostgres::IsRunning() { return server_.IsRunning(); }
 
 std::string TestPostgres::Conninfo(const std::string& dbname) const {
   return "host=127.0.0.1 port=" + std::to_string(port_) +

@@ -33,13 +33,12 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cdc/core/status.h"
-#include "tests/support/process.h"
+#include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace deltabridge::test {
@@ -115,17 +114,16 @@ class TestPostgres {
   Status WriteConfig() const;
   // One start attempt; sets *port_conflict when the port was taken.
   Status StartOnce(bool* port_conflict);
-  // Sends `signal` and waits; escalates to SIGQUIT, then SIGKILL.
-  Status Shutdown(int signal, const char* how);
   Status Failure(const std::string& what) const;
 
   Options options_;
   std::string bin_dir_;
-  std::string run_as_;             // system user for the server; empty: ourselves
-  std::optional<TempDir> dir_;     // set once the cluster exists
-  int port_ = 0;                   // fixed after the first successful Start()
-  bool started_once_ = false;      // a server has run on port_
-  std::unique_ptr<Child> server_;  // the postmaster while it may be running
+  std::string run_as_;          // system user for the server; empty: ourselves
+  std::optional<TempDir> dir_;  // set once the cluster exists
+  int port_ = 0;                // fixed after the first successful Start()
+  bool started_once_ = false;   // a server has run on port_
+  // The postmaster. Last: destroyed (SIGKILLed if still running) before dir_.
+  ServerProcess server_;
 };
 
 }  // namespace deltabridge::test
