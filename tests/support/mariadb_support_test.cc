@@ -1,57 +1,19 @@
 // Self-test of TestMariadb: a real MariaDB 10.11, started, crashed and
 // restarted.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <mysql.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_mariadb.h"
+#include "tests/support/test_server_checks.h"
 
 namespace deltabridge::test {
 namespace {
-
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-using Clock = std::chrono::steady_clock;
-
-// Whether `pid` names a live process (not a zombie).
-bool ProcessAlive(pid_t pid) {
-  if (::kill(pid, 0) != 0) return false;
-  auto stat = ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat.ok()) return false;
-  const size_t paren = stat->rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat->size() || (*stat)[paren + 2] != 'Z';
-}
-
-bool WaitUntilGone(pid_t pid, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (ProcessAlive(pid)) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
-
-// The value of a one-value query, or "error: ..." so that a failure is a mismatch.
-std::string ValueOf(const Result<std::string>& result) {
-  return result.ok() ? *result : "error: " + result.status().ToString();
-}
-
-pid_t ServerPid(const TestMariadb& db) {
-  auto pid_file = ReadFileToString(db.dir() + "/mariadbd.pid");
-  return pid_file.ok() ? std::stoi(*pid_file) : 0;
-}
 
 // Connects over TCP the way code under test does; "" when it worked, else the error.
 std::string TcpConnectError(const TestMariadb& db, const std::string& password) {
@@ -217,91 +179,19 @@ TEST(TestMariadbBinlogTest, BinlogOptionLogsRowsWithGtids) {
 }
 
 TEST(TestMariadbPortTest, RestartOnATakenPortFailsWithTheReasonThenRecovers) {
-  TestMariadb db;
-  ASSERT_TRUE(db.Start().ok());
-  const int port = db.port();
-  ASSERT_TRUE(db.Stop().ok());
-  {
-    // Someone else listens on the port while the server is down.
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    ASSERT_EQ(::listen(fd, 1), 0);
-    Status blocked = db.Start();
-    ::close(fd);
-    ASSERT_FALSE(blocked.ok());
-    EXPECT_NE(blocked.message().find("Address already in use"), std::string::npos)
-        << blocked.ToString();
-    EXPECT_FALSE(db.IsRunning());
-  }
-  Status started = db.Start();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  EXPECT_EQ(db.port(), port);
-  EXPECT_EQ(ValueOf(db.QueryValue("SELECT 1")), "1");
+  CheckRestartOnATakenPortFailsWithTheReasonThenRecovers<TestMariadb>();
 }
 
 TEST(TestMariadbCleanupTest, DestructorStopsTheServerAndRemovesTheDir) {
-  std::string dir;
-  pid_t server = 0;
-  {
-    TestMariadb db;
-    ASSERT_TRUE(db.Start().ok());
-    dir = db.dir();
-    server = ServerPid(db);
-    ASSERT_GT(server, 0);
-    EXPECT_TRUE(ProcessAlive(server));
-  }
-  EXPECT_FALSE(ProcessAlive(server));
-  EXPECT_FALSE(std::filesystem::exists(dir));
+  CheckDestructorStopsTheServerAndRemovesTheDir<TestMariadb>("mariadbd.pid");
 }
 
-// Run by KilledTestLeavesNoServer in a child process: starts a server, reports
-// where it is, and waits to be killed.
-TEST(TestMariadbOrphanTest, DISABLED_Helper) {
-  TestMariadb db;
-  Status started = db.Start();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  std::printf("DIR=%s\n", db.dir().c_str());
-  std::fflush(stdout);
-  std::this_thread::sleep_for(seconds(300));
-}
+// Run by KilledTestLeavesNoServer in a child process.
+TEST(TestMariadbOrphanTest, DISABLED_Helper) { StartAndAwaitKill<TestMariadb>(); }
 
 TEST(TestMariadbOrphanTest, KilledTestLeavesNoServer) {
-  auto out_dir = TempDir::Create();
-  ASSERT_TRUE(out_dir.ok());
-  ProcessOptions options;
-  options.output_path = out_dir->Join("helper.out");
-  auto helper = Child::Spawn({"/proc/self/exe", "--gtest_also_run_disabled_tests",
-                              "--gtest_filter=TestMariadbOrphanTest.DISABLED_Helper"},
-                             options);
-  ASSERT_TRUE(helper.ok()) << helper.status().ToString();
-
-  std::string dir;
-  const auto deadline = Clock::now() + seconds(180);
-  while (dir.empty() && helper->IsRunning() && Clock::now() < deadline) {
-    auto out = ReadFileToString(options.output_path);
-    const size_t at = out.ok() ? out->find("DIR=") : std::string::npos;
-    if (at != std::string::npos && out->find('\n', at) != std::string::npos) {
-      dir = out->substr(at + 4, out->find('\n', at) - at - 4);
-    } else {
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-  }
-  ASSERT_FALSE(dir.empty()) << ValueOf(ReadFileToString(options.output_path));
-  auto pid_file = ReadFileToString(dir + "/mariadbd.pid");
-  ASSERT_TRUE(pid_file.ok()) << pid_file.status().ToString();
-  const pid_t server = std::stoi(*pid_file);
-  ASSERT_TRUE(ProcessAlive(server));
-
-  ASSERT_TRUE(helper->Kill(SIGKILL).ok());  // no destructor runs in the helper
-  ASSERT_TRUE(helper->Wait(seconds(30)).ok());
-  EXPECT_TRUE(WaitUntilGone(server, seconds(60))) << "mariadbd outlived its test";
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);  // the helper could not clean up
+  CheckKilledTestLeavesNoServer("TestMariadbOrphanTest.DISABLED_Helper", "mariadbd.pid",
+                                "mariadbd");
 }
 
 }  // namespace

@@ -1,9 +1,6 @@
 // Self-test of db_test_support: processes, temp dirs, and a real PostgreSQL 15.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +13,7 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_postgres.h"
+#include "tests/support/test_server_checks.h"
 
 namespace deltabridge::test {
 namespace {
@@ -23,29 +21,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
-
-// Whether `pid` names a live process (not a zombie).
-bool ProcessAlive(pid_t pid) {
-  if (::kill(pid, 0) != 0) return false;
-  auto stat = ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat.ok()) return false;
-  const size_t paren = stat->rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat->size() || (*stat)[paren + 2] != 'Z';
-}
-
-// The value of a one-value query, or "error: ..." so that a failure is a mismatch.
-std::string ValueOf(const Result<std::string>& result) {
-  return result.ok() ? *result : "error: " + result.status().ToString();
-}
-
-bool WaitUntilGone(pid_t pid, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (ProcessAlive(pid)) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
 
 // --- temp_dir ---------------------------------------------------------------
 
@@ -328,92 +303,19 @@ TEST_F(TestPostgresTest, TwoServersSideBySide) {
 }
 
 TEST(TestPostgresPortTest, RestartOnATakenPortFailsWithTheReasonThenRecovers) {
-  TestPostgres pg;
-  ASSERT_TRUE(pg.Start().ok());
-  const int port = pg.port();
-  ASSERT_TRUE(pg.Stop().ok());
-  {
-    // Someone else listens on the port while the server is down.
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    ASSERT_EQ(::listen(fd, 1), 0);
-    Status blocked = pg.Start();
-    ::close(fd);
-    ASSERT_FALSE(blocked.ok());
-    EXPECT_NE(blocked.message().find("Address already in use"), std::string::npos)
-        << blocked.ToString();
-    EXPECT_FALSE(pg.IsRunning());
-  }
-  Status started = pg.Start();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  EXPECT_EQ(pg.port(), port);
-  EXPECT_EQ(ValueOf(pg.QueryValue("SELECT 1")), "1");
+  CheckRestartOnATakenPortFailsWithTheReasonThenRecovers<TestPostgres>();
 }
 
 TEST(TestPostgresCleanupTest, DestructorStopsTheServerAndRemovesTheDir) {
-  std::string dir;
-  pid_t postmaster = 0;
-  {
-    TestPostgres pg;
-    ASSERT_TRUE(pg.Start().ok());
-    dir = pg.dir();
-    auto pid_file = ReadFileToString(pg.data_dir() + "/postmaster.pid");
-    ASSERT_TRUE(pid_file.ok());
-    postmaster = std::stoi(*pid_file);
-    EXPECT_TRUE(ProcessAlive(postmaster));
-  }
-  EXPECT_FALSE(ProcessAlive(postmaster));
-  EXPECT_FALSE(std::filesystem::exists(dir));
+  CheckDestructorStopsTheServerAndRemovesTheDir<TestPostgres>("data/postmaster.pid");
 }
 
-// Run by KilledTestLeavesNoServer in a child process: starts a server, reports
-// where it is, and waits to be killed.
-TEST(TestPostgresOrphanTest, DISABLED_Helper) {
-  TestPostgres pg;
-  Status started = pg.Start();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  std::printf("DIR=%s\n", pg.dir().c_str());
-  std::fflush(stdout);
-  std::this_thread::sleep_for(seconds(300));
-}
+// Run by KilledTestLeavesNoServer in a child process.
+TEST(TestPostgresOrphanTest, DISABLED_Helper) { StartAndAwaitKill<TestPostgres>(); }
 
 TEST(TestPostgresOrphanTest, KilledTestLeavesNoServer) {
-  auto out_dir = TempDir::Create();
-  ASSERT_TRUE(out_dir.ok());
-  ProcessOptions options;
-  options.output_path = out_dir->Join("helper.out");
-  auto helper = Child::Spawn({"/proc/self/exe", "--gtest_also_run_disabled_tests",
-                              "--gtest_filter=TestPostgresOrphanTest.DISABLED_Helper"},
-                             options);
-  ASSERT_TRUE(helper.ok()) << helper.status().ToString();
-
-  std::string dir;
-  const auto deadline = Clock::now() + seconds(180);
-  while (dir.empty() && helper->IsRunning() && Clock::now() < deadline) {
-    auto out = ReadFileToString(options.output_path);
-    const size_t at = out.ok() ? out->find("DIR=") : std::string::npos;
-    if (at != std::string::npos && out->find('\n', at) != std::string::npos) {
-      dir = out->substr(at + 4, out->find('\n', at) - at - 4);
-    } else {
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-  }
-  ASSERT_FALSE(dir.empty()) << ValueOf(ReadFileToString(options.output_path));
-  auto pid_file = ReadFileToString(dir + "/data/postmaster.pid");
-  ASSERT_TRUE(pid_file.ok()) << pid_file.status().ToString();
-  const pid_t postmaster = std::stoi(*pid_file);
-  ASSERT_TRUE(ProcessAlive(postmaster));
-
-  ASSERT_TRUE(helper->Kill(SIGKILL).ok());  // no destructor runs in the helper
-  ASSERT_TRUE(helper->Wait(seconds(30)).ok());
-  EXPECT_TRUE(WaitUntilGone(postmaster, seconds(60))) << "postmaster outlived its test";
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);  // the helper could not clean up
+  CheckKilledTestLeavesNoServer("TestPostgresOrphanTest.DISABLED_Helper", "data/postmaster.pid",
+                                "postmaster");
 }
 
 }  // namespace
