@@ -126,12 +126,13 @@ void CheckSqlTarget(const SinkConfig& config, const std::string& path, CheckRepo
     report->Ok("target: " + join(present) + (present.size() == 1 ? " exists" : " exist"));
   }
   if (!missing.empty()) {
-    report->Note("target: " + join(missing) +
-                     (missing.size() == 1 ? " does not exist yet" : " do not exist yet"),
-                 std::string("the sink creates ") + (missing.size() == 1 ? "it" : "them") +
+    const bool one = missing.size() == 1;
+    const std::string them = one ? "it" : "them";
+    report->Note("target: " + join(missing) + (one ? " does not exist yet" : " do not exist yet"),
+                 "the sink creates " + them +
                      " on first start; its user needs the CREATE privilege there, or a DBA "
                      "creates " +
-                     (missing.size() == 1 ? "it" : "them") + " from docs/target-tables.md");
+                     them + " from docs/target-tables.md");
   }
   for (size_t i = 0; i < config.mappings.size(); ++i) {
     const MappingConfig& m = config.mappings[i];

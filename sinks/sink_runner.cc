@@ -119,17 +119,12 @@ class SinkRunner::Feed {
   // takes that arena's lock and consolidates (malloc and free were a fifth
   // of the sink's profile applying inserts, most of it on the applier, the
   // sink's critical path). At most kMaxDiscarded deltas wait; beyond that
-  // the caller frees them itself.
+  // `deltas` is left as it is, for the caller to free.
   void Discard(std::vector<SinkDelta>&& deltas) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (discarded_count_ + deltas.size() <= kMaxDiscarded) {
-        discarded_count_ += deltas.size();
-        discarded_.push_back(std::move(deltas));
-        return;
-      }
-    }
-    std::vector<SinkDelta> doomed = std::move(deltas);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (discarded_count_ + deltas.size() > kMaxDiscarded) return;
+    discarded_count_ += deltas.size();
+    discarded_.push_back(std::move(deltas));
   }
 
   // Destroys what Discard() left, on the calling thread (the subscriber's as

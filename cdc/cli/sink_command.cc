@@ -313,8 +313,9 @@ int SinkStatusCommand(const std::string& file) {
                 *open_conflicts > 0 ? ("  (deltabridge conflicts " + file + " list)").c_str() : "");
   }
   if (running) {
-    // The counters come from the status file, written once a second: they
-    // may trail the checkpoint above, which is read from the target now.
+    // The counters come from the status file (written once a second and
+    // soon after each commit): they may trail the checkpoint above, which is
+    // read from the target now.
     std::string as_of;
     int64_t updated_us = 0;
     if (live.contains("updated_at") && live["updated_at"].is_string() &&

@@ -185,11 +185,12 @@ class Journal {
 
   // Replaces *out with visible entries from `from_seq` on, in seq order, never
   // beyond committed_seq(). The entries *out held lend their strings' storage
-  // to the new ones (pass the same vector again to allocate less). `*resume_seq` (optional)
-  // receives the seq to read from next: one past the last entry examined (== from_seq when nothing
-  // was). From above committed_seq(): ok and empty.
-  // NotFound when from_seq < first_seq() (deleted by retention; first_seq()
-  // names the oldest kept); InvalidArgument when from_seq == 0.
+  // to the new ones (pass the same vector again to allocate less).
+  // `*resume_seq` (optional) receives the seq to read from next: one past the
+  // last entry examined (== from_seq when nothing was). From above
+  // committed_seq(): ok and empty. NotFound when from_seq < first_seq()
+  // (deleted by retention; first_seq() names the oldest kept); InvalidArgument
+  // when from_seq == 0.
   Status Read(uint64_t from_seq, const ReadOptions& options, std::vector<JournalEntry>* out,
               uint64_t* resume_seq = nullptr) const;
   // Read without a topic filter.
