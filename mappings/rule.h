@@ -1,6 +1,6 @@
 // Rule: how one target column reconciles conflicting writes (contract
-// section 5). Parsed from a sink file's `rules:` (mappings/sink_config.h) and
-// applied by the reconciler (mappings/rules/reconciler.h). Plain data.
+// section 5). Parsed from a sink file's `rules:` (mappings/mapping.h, loaded by
+// sinks/sink_config.h) and applied by the reconciler (mappings/rules/reconciler.h). Plain data.
 #pragma once
 
 #include <optional>

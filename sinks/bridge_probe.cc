@@ -3,7 +3,8 @@
 #include <zmq.hpp>
 
 #include "cdc/core/change.h"
-#include "cdc/core/envelope.h"
+#include "cdc/wire/envelope.h"
+#include "cdc/wire/topic.h"
 
 namespace deltabridge {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cdc/core/check_report.h"
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 
 namespace deltabridge {
 

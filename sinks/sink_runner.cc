@@ -8,9 +8,9 @@
 #include <iterator>
 #include <thread>
 
-#include "cdc/core/envelope.h"
 #include "cdc/core/log_limiter.h"
 #include "cdc/core/wall_clock.h"
+#include "cdc/wire/envelope.h"
 #include "sinks/subscriber.h"
 
 namespace deltabridge {

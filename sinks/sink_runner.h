@@ -42,7 +42,7 @@
 #include <string>
 
 #include "cdc/core/status.h"
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 #include "sinks/target.h"
 
 namespace deltabridge {

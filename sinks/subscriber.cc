@@ -10,8 +10,9 @@
 #include <thread>
 
 #include "cdc/core/decimal.h"
-#include "cdc/core/envelope.h"
 #include "cdc/core/log_limiter.h"
+#include "cdc/wire/envelope.h"
+#include "cdc/wire/topic.h"
 
 namespace deltabridge {
 
@@ -29,16 +30,8 @@ constexpr int kLiveBurst = 1000;
 constexpr size_t kMaxLiveFrames = 8;
 // A replay reply has 3 + 2 * batch frames; the server's batch is far below this.
 constexpr size_t kMaxReplyFrames = 1 << 20;
-constexpr std::string_view kHeartbeatSuffix = "._heartbeat";
 
 std::string_view View(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
-
-// "<bridge>._heartbeat": the bridge name has no dot, so the suffix's dot is
-// the only one (a table named _heartbeat has a topic with three parts).
-bool IsHeartbeatTopic(std::string_view topic) {
-  return topic.size() > kHeartbeatSuffix.size() && topic.ends_with(kHeartbeatSuffix) &&
-         topic.find('.') == topic.size() - kHeartbeatSuffix.size();
-}
 
 // Receives one whole message without waiting; false when none is queued.
 // Keeps at most max_frames frames; *frame_count gets the real number.
@@ -225,7 +218,7 @@ void Subscriber::Session::ConnectLive() {
       // bridge from a dead one; a prefix without a dot already matches it.
       size_t dot = prefix.find('.');
       if (dot != std::string::npos) {
-        live_.set(zmq::sockopt::subscribe, prefix.substr(0, dot) + std::string(kHeartbeatSuffix));
+        live_.set(zmq::sockopt::subscribe, HeartbeatTopic(prefix.substr(0, dot)));
       }
     }
   }

@@ -35,7 +35,7 @@
 
 #include "cdc/core/change.h"
 #include "cdc/core/status.h"
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 
 namespace deltabridge {
 

@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 #include "sinks/sql/sql_session.h"
 #include "sinks/sql/sql_target.h"
 #include "sinks/target.h"

@@ -14,14 +14,11 @@
 #include "cdc/bridge/bridge_stats.h"
 #include "cdc/bridge/journal_replay_source.h"
 #include "cdc/bridge/journal_writer.h"
-#include "cdc/config/conninfo.h"
+#include "cdc/bridge/source_factory.h"
 #include "cdc/core/log_limiter.h"
 #include "cdc/core/wall_clock.h"
 #include "cdc/journal/journal.h"
 #include "cdc/metrics/metrics_server.h"
-#include "cdc/mysql/mysql_source.h"
-#include "cdc/odbc/odbc_source.h"
-#include "cdc/pg/pg_source.h"
 #include "cdc/publish/publisher.h"
 #include "cdc/publish/replay_server.h"
 
@@ -30,6 +27,7 @@ namespace deltabridge {
 struct Bridge::Impl {
   BridgeConfig config;
   Options options;
+  SourceFactory factory;
   std::atomic<bool> stop{false};
   std::atomic<bool> sources_done{false};  // every source thread has returned
   std::mutex mu;
@@ -166,9 +164,11 @@ struct Bridge::Impl {
   }
 };
 
-Bridge::Bridge(BridgeConfig config, Options options) : impl_(std::make_unique<Impl>()) {
+Bridge::Bridge(BridgeConfig config, Options options, SourceFactory factory)
+    : impl_(std::make_unique<Impl>()) {
   impl_->config = std::move(config);
   impl_->options = std::move(options);
+  impl_->factory = factory ? std::move(factory) : SourceFactory(MakeSource);
 }
 
 Bridge::~Bridge() = default;
@@ -238,91 +238,35 @@ Status Bridge::Run() {
   spdlog::info("bridge {}: journal seq {}..{}, publishing on {}, replay on {}", cfg.name,
                im.journal->first_seq(), im.journal->committed_seq(), cfg.publish, cfg.replay);
 
-  // One entry per source, in file order: what runs it on its thread, and
-  // what reads its counters for the status file and metrics.
-  struct RunningSource {
-    std::string name;
-    std::function<Status(const std::atomic<bool>&)> run;
-  };
-  std::vector<std::unique_ptr<ChangeSink>> sinks;
-  std::vector<std::shared_ptr<void>> owned;  // the source objects
-  std::vector<RunningSource> running;
-  // Adds `source` (whose sink is sinks.back()); `fill` adds what only this
-  // kind of source knows to the counters every kind has.
-  auto add = [&](auto source, const char* type, auto fill) {
-    auto* s = source.get();
-    ChangeSink* sink = sinks.back().get();
-    im.source_stats.push_back([s, sink, type, fill] {
-      SourceStats st;
-      st.name = s->options().name;
-      st.type = type;
-      const auto& c = s->counters();
-      st.changes = c.changes.load();
-      st.transactions = c.transactions.load();
-      st.reconnects = c.reconnects.load();
-      st.snapshot_rows = c.snapshot_rows.load();
-      st.position = sink->DurablePosition().value_or("");
-      st.bytes = sink->bytes_journaled();
-      fill(c, &st);
-      return st;
-    });
-    running.push_back(
-        {s->options().name, [s](const std::atomic<bool>& stop) { return s->Run(stop); }});
-    owned.push_back(std::shared_ptr<void>(std::move(source)));
-  };
+  // One source per `sources:` entry, in file order, each with its own way
+  // into the journal; the sinks outlive the sources (declared first).
+  std::vector<std::unique_ptr<SourceSink>> sinks;
+  std::vector<std::unique_ptr<Source>> sources;
   for (const SourceConfig& sc : cfg.sources) {
     sinks.push_back(im.writer->SinkFor(sc.name));
-    if (const OdbcSourceConfig* oc = sc.odbc()) {
-      odbc::OdbcSource::Options o;
-      o.bridge = cfg.name;
-      o.name = sc.name;
-      o.dsn = oc->dsn;
-      o.poll_interval = oc->poll_interval;
-      if (oc->query_timeout) {
-        o.query_timeout_seconds = static_cast<int>(oc->query_timeout->count() / 1000000);
-      }
-      o.tables = oc->tables;
-      o.state_dir = cfg.state_dir;
-      add(std::make_unique<odbc::OdbcSource>(std::move(o), sinks.back().get()), "odbc",
-          [](const odbc::OdbcSource::Counters& c, SourceStats* st) {
-            st->last_commit_us = c.last_poll_us.load();
-          });
-    } else if (const MysqlSourceConfig* mc = sc.mysql()) {
-      mysql::MysqlSource::Options o;
-      o.bridge = cfg.name;
-      o.name = sc.name;
-      o.host = mc->host;
-      o.port = mc->port;
-      o.user = mc->user;
-      o.password = mc->password;
-      o.server_id = mc->server_id;
-      o.tables = mc->tables;
-      o.exclude_columns = mc->exclude_columns;
-      o.initial_snapshot = mc->snapshot == SnapshotMode::kInitial;
-      add(std::make_unique<mysql::MysqlSource>(std::move(o), sinks.back().get()), "mysql",
-          [](const mysql::MysqlSource::Counters& c, SourceStats* st) {
-            st->last_commit_us = c.last_commit_time_us.load();
-            const int64_t ahead = c.server_ahead_bytes.load();
-            if (ahead >= 0) st->position_lag_bytes = static_cast<uint64_t>(ahead);
-          });
-    } else {
-      const PostgresSourceConfig& pc = *sc.postgres();
-      PgSource::Options o;
-      o.bridge = cfg.name;
-      o.name = sc.name;
-      o.dsn = pc.dsn;
-      o.slot = pc.slot;
-      o.publication = pc.publication;
-      o.tables = pc.tables;
-      o.exclude_columns = pc.exclude_columns;
-      o.initial_snapshot = pc.snapshot == SnapshotMode::kInitial;
-      add(std::make_unique<PgSource>(std::move(o), sinks.back().get()), "postgres",
-          [](const PgSource::Counters& c, SourceStats* st) {
-            st->last_commit_us = c.last_commit_time_us.load();
-            const uint64_t end = c.server_wal_end.load(), confirmed = c.confirmed_lsn.load();
-            if (end != 0) st->position_lag_bytes = end > confirmed ? end - confirmed : 0;
-          });
+    SourceSink* sink = sinks.back().get();
+    Result<std::unique_ptr<Source>> source = im.factory(cfg, sc, {sink, sink});
+    if (!source.ok()) {
+      im.replay->Stop();
+      return source.status();
     }
+    Source* s = source->get();
+    im.source_stats.push_back([s, sink] {
+      const SourceReport r = s->Report();
+      SourceStats st;
+      st.name = s->name();
+      st.type = std::string(s->type());
+      st.changes = r.changes;
+      st.transactions = r.transactions;
+      st.reconnects = r.reconnects;
+      st.snapshot_rows = r.snapshot_rows;
+      st.last_commit_us = r.last_commit_us;
+      st.position_lag_bytes = r.position_lag_bytes;
+      st.position = sink->DurablePosition().value_or("");
+      st.bytes = sink->bytes_journaled();
+      return st;
+    });
+    sources.push_back(std::move(source).value());
   }
   MetricsServer metrics;
   if (cfg.metrics) {
@@ -357,12 +301,12 @@ Status Bridge::Run() {
     im.RetentionLoop();
   });
   std::vector<std::thread> threads;
-  for (const RunningSource& src : running) {
-    threads.emplace_back([&im, &src] {
+  for (const std::unique_ptr<Source>& source : sources) {
+    threads.emplace_back([&im, src = source.get()] {
       // Thread names show in top -H and perf: "db-src-<source>" (15 chars max).
-      pthread_setname_np(pthread_self(), ("db-src-" + src.name).substr(0, 15).c_str());
-      Status st = src.run(im.stop);
-      if (!st.ok()) im.Fail(st.WithContext("source " + src.name));
+      pthread_setname_np(pthread_self(), ("db-src-" + src->name()).substr(0, 15).c_str());
+      Status st = src->Run(im.stop);
+      if (!st.ok()) im.Fail(st.WithContext("source " + src->name()));
     });
   }
 

@@ -1,10 +1,11 @@
 // Bridge: one running `deltabridge run BRIDGE.yaml`.
 //
 // Owns the journal, the publisher (PUB socket), the replay server, and one
-// thread per source. Sources write through the JournalWriter; a publishing
-// thread sends every newly committed delta (read back from the journal, so a
-// transaction is published only once wholly journaled) and a heartbeat once
-// a second; retention runs once a minute.
+// thread per source. Sources are made by a SourceFactory (MakeSource unless a
+// test gives its own) and run through the Source interface. Sources write through the
+// JournalWriter; a publishing thread sends every newly committed delta (read back from the journal,
+// so a transaction is published only once wholly journaled) and a heartbeat once a second;
+// retention runs once a minute.
 //
 // Threads: Run() blocks the caller until Stop() (from a signal watcher) or a
 // source fails fatally. Stop() is thread-safe and async-signal-unsafe (call it
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cdc/bridge/source_factory.h"
 #include "cdc/config/bridge_config.h"
 #include "cdc/core/status.h"
 
@@ -30,7 +32,7 @@ class Bridge {
     std::vector<std::string> resnapshot;
   };
 
-  Bridge(BridgeConfig config, Options options);
+  Bridge(BridgeConfig config, Options options, SourceFactory factory = nullptr);
   ~Bridge();
 
   // Runs until Stop() or a fatal source error. Returns ok after a clean stop.

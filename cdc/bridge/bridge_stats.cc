@@ -5,7 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "cdc/core/envelope.h"
+#include "cdc/core/utc_time.h"
 #include "cdc/metrics/prometheus_text.h"
 
 namespace deltabridge {

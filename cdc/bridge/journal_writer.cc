@@ -5,7 +5,8 @@
 #include <atomic>
 #include <cstring>
 
-#include "cdc/core/envelope.h"
+#include "cdc/wire/envelope.h"
+#include "cdc/wire/topic.h"
 
 namespace deltabridge {
 
@@ -54,12 +55,12 @@ std::string BodyTail(int64_t commit_time_us, const std::string& pos, const std::
 
 }  // namespace
 
-class SourceSink final : public ChangeSink {
+class JournalSourceSink final : public SourceSink {
  public:
-  SourceSink(JournalWriter* writer, std::string source)
+  JournalSourceSink(JournalWriter* writer, std::string source)
       : writer_(writer), source_(std::move(source)) {}
 
-  ~SourceSink() override {
+  ~JournalSourceSink() override {
     // A transaction left open (source stopped mid-transaction) is not ended:
     // its appended entries stay pending and are discarded on the next open.
   }
@@ -155,19 +156,19 @@ class SourceSink final : public ChangeSink {
     staged_state_.emplace_back(key, value);
   }
 
-  Status SpoolAppend(uint32_t xid, uint32_t subxid, const Change& change) override {
+  Status Append(uint32_t xid, uint32_t subxid, const Change& change) override {
     return writer_->journal_->SpoolAppend(xid, subxid, SpoolRecord(writer_->bridge_, change));
   }
 
-  Status SpoolDiscard(uint32_t xid, std::optional<uint32_t> subxid) override {
+  Status Discard(uint32_t xid, std::optional<uint32_t> subxid) override {
     return writer_->journal_->SpoolDiscard(xid, subxid);
   }
 
-  Status SpoolClear() override { return writer_->journal_->SpoolClear(); }
+  Status Clear() override { return writer_->journal_->SpoolClear(); }
 
-  Status SpoolDrainInto(uint32_t xid, int64_t commit_time_us, const std::string& pos,
-                        const std::string& tx_id) override {
-    if (!lock_.owns_lock()) return Status::InvalidArgument("SpoolDrainInto outside a transaction");
+  Status DrainInto(uint32_t xid, int64_t commit_time_us, const std::string& pos,
+                   const std::string& tx_id) override {
+    if (!lock_.owns_lock()) return Status::InvalidArgument("DrainInto outside a transaction");
     const std::string tail = BodyTail(commit_time_us, pos, tx_id);
     return writer_->journal_->SpoolDrain(xid, [this, &tail](std::string_view rec) -> Status {
       size_t nul = rec.find('\0');
@@ -216,8 +217,8 @@ class SourceSink final : public ChangeSink {
   std::atomic<uint64_t> bytes_{0};  // of ended transactions
 };
 
-std::unique_ptr<ChangeSink> JournalWriter::SinkFor(const std::string& source) {
-  return std::make_unique<SourceSink>(this, source);
+std::unique_ptr<SourceSink> JournalWriter::SinkFor(const std::string& source) {
+  return std::make_unique<JournalSourceSink>(this, source);
 }
 
 uint64_t JournalWriter::WaitForCommitted(uint64_t after, std::chrono::milliseconds timeout) {

@@ -8,9 +8,9 @@
 
 #include "cdc/config/common_keys.h"
 #include "cdc/config/conninfo.h"
-#include "cdc/config/glob.h"
 #include "cdc/config/message_text.h"
 #include "cdc/config/yaml_reader.h"
+#include "cdc/core/glob.h"
 
 namespace deltabridge {
 
@@ -74,16 +74,6 @@ bool IsDottedPattern(std::string_view text, size_t parts) {
     }
   }
   return count == parts;
-}
-
-std::optional<uint16_t> ParsePort(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value < 1 || value > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<uint16_t>(value);
 }
 
 // Says which other source types take `key`, for an unknown key of a source.
@@ -521,58 +511,9 @@ bool PollModeUsesIncrementing(PollMode mode) {
   return mode == PollMode::kIncrementing || mode == PollMode::kTimestampIncrementing;
 }
 
-std::string HostPort::ToString() const {
-  bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-bool IsValidName(std::string_view name) {
-  return !name.empty() &&
-         std::all_of(name.begin(), name.end(), [](char c) { return IsNameChar(c) || c == '-'; });
-}
-
 bool IsValidSlotName(std::string_view name) {
   return !name.empty() && name.size() <= kMaxSlotNameLength &&
          std::all_of(name.begin(), name.end(), IsNameChar);
-}
-
-std::optional<HostPort> ParseHostPort(std::string_view text) {
-  if (ContainsSpaceOrControl(text)) return std::nullopt;
-  std::string_view host;
-  std::string_view port;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return std::nullopt;
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return std::nullopt;  // bare IPv6
-  }
-  std::optional<uint16_t> number = ParsePort(port);
-  if (host.empty() || !number) return std::nullopt;
-  return HostPort{std::string(host), *number};
-}
-
-std::optional<std::string> CheckZmqEndpoint(std::string_view endpoint) {
-  constexpr std::string_view kTcp = "tcp://";
-  constexpr std::string_view kIpc = "ipc://";
-  if (endpoint.starts_with(kTcp)) {
-    if (!ParseHostPort(endpoint.substr(kTcp.size()))) {
-      return "a tcp:// endpoint with HOST:PORT and a port 1..65535";
-    }
-    return std::nullopt;
-  }
-  if (endpoint.starts_with(kIpc)) {
-    if (endpoint.size() == kIpc.size()) return "an ipc:// endpoint with a path";
-    return std::nullopt;
-  }
-  return "a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH";
 }
 
 std::string DefaultSlotName(std::string_view bridge, std::string_view source) {

@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "cdc/config/host_port.h"
 #include "cdc/core/status.h"
 
 namespace deltabridge {
@@ -46,12 +47,6 @@ enum class PollMode {
 std::string_view PollModeName(PollMode mode);
 bool PollModeUsesTimestamp(PollMode mode);
 bool PollModeUsesIncrementing(PollMode mode);
-
-struct HostPort {
-  std::string host;  // without brackets for IPv6 ("::1")
-  uint16_t port = 0;
-  std::string ToString() const;  // "127.0.0.1:9187", "[::1]:9187"
-};
 
 struct RetentionConfig {
   std::optional<uint64_t> max_bytes;                 // journal size to keep, bytes
@@ -134,16 +129,10 @@ Result<BridgeConfig> LoadBridgeConfig(const std::string& path);
 Result<BridgeConfig> ParseBridgeConfig(std::string_view yaml_text,
                                        const std::string& path_for_messages);
 
-// Validation rules, shared with the sink file and the command line.
-// [a-z0-9_-]+: bridge and source names.
-bool IsValidName(std::string_view name);
+// Validation rules of the bridge file (the rules both files share are in
+// common_keys.h).
 // [a-z0-9_]{1,63}: replication slot and publication names.
 bool IsValidSlotName(std::string_view name);
-// nullopt when `endpoint` is tcp://HOST:PORT (HOST may be * or [v6]) or
-// ipc://PATH; else what is expected.
-std::optional<std::string> CheckZmqEndpoint(std::string_view endpoint);
-// "HOST:PORT" or "[V6]:PORT" with PORT 1..65535; nullopt when malformed.
-std::optional<HostPort> ParseHostPort(std::string_view text);
 // deltabridge_<bridge>_<source> with '-' mapped to '_' (may exceed 63 characters).
 std::string DefaultSlotName(std::string_view bridge, std::string_view source);
 

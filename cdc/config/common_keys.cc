@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cdc/config/bridge_config.h"
+#include "cdc/config/host_port.h"
 #include "cdc/config/message_text.h"
 
 namespace deltabridge {
@@ -21,6 +21,28 @@ bool ContainsSpaceOrControl(std::string_view text) {
     auto u = static_cast<unsigned char>(c);
     return u <= 0x20 || u == 0x7f;
   });
+}
+
+bool IsValidName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+std::optional<std::string> CheckZmqEndpoint(std::string_view endpoint) {
+  constexpr std::string_view kTcp = "tcp://";
+  constexpr std::string_view kIpc = "ipc://";
+  if (endpoint.starts_with(kTcp)) {
+    if (!ParseHostPort(endpoint.substr(kTcp.size()))) {
+      return "a tcp:// endpoint with HOST:PORT and a port 1..65535";
+    }
+    return std::nullopt;
+  }
+  if (endpoint.starts_with(kIpc)) {
+    if (endpoint.size() == kIpc.size()) return "an ipc:// endpoint with a path";
+    return std::nullopt;
+  }
+  return "a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH";
 }
 
 std::optional<std::string> ReadEndpoint(const MapReader& map, std::string_view key,

@@ -1,5 +1,5 @@
-// Readers for keys that the bridge file and the sink file share: ZeroMQ
-// endpoints, and the MySQL login (host, port, user, password | password_file).
+// Readers and rules for keys that the bridge file and the sink file share:
+// names, ZeroMQ endpoints, and the MySQL login (host, port, user, password | password_file).
 // Errors go to ConfigErrors in the contract's file:line:col form; a password
 // is never echoed. Thread-compatible, like yaml_reader.h.
 #pragma once
@@ -15,6 +15,13 @@ namespace deltabridge {
 
 // True when `text` holds a space or a control character.
 bool ContainsSpaceOrControl(std::string_view text);
+
+// [a-z0-9_-]+: bridge, source and sink names.
+bool IsValidName(std::string_view name);
+
+// nullopt when `endpoint` is tcp://HOST:PORT (HOST may be * or [v6]) or
+// ipc://PATH; else what is expected.
+std::optional<std::string> CheckZmqEndpoint(std::string_view endpoint);
 
 // A required ZeroMQ endpoint, tcp://HOST:PORT or ipc://PATH.
 std::optional<std::string> ReadEndpoint(const MapReader& map, std::string_view key,

@@ -33,13 +33,4 @@ bool ParseOp(std::string_view name, Op* op) {
   return false;
 }
 
-std::string MakeTopic(std::string_view bridge, std::string_view source, std::string_view table) {
-  std::string t;
-  t.reserve(bridge.size() + source.size() + table.size() + 2);
-  t.append(bridge).append(".").append(source).append(".").append(table);
-  return t;
-}
-
-std::string HeartbeatTopic(std::string_view bridge) { return std::string(bridge) + "._heartbeat"; }
-
 }  // namespace deltabridge

@@ -47,9 +47,4 @@ struct Delta {
   Change change;
 };
 
-// "<bridge>.<source>.<table>"
-std::string MakeTopic(std::string_view bridge, std::string_view source, std::string_view table);
-// "<bridge>._heartbeat"
-std::string HeartbeatTopic(std::string_view bridge);
-
 }  // namespace deltabridge

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "cdc/config/bridge_config.h"
+#include "cdc/config/host_port.h"
 #include "cdc/core/status.h"
 
 namespace httplib {

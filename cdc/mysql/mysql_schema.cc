@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cdc/config/glob.h"
+#include "cdc/core/glob.h"
 
 namespace deltabridge::mysql {
 

@@ -21,9 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include "cdc/core/change_sink.h"
 #include "cdc/mysql/binlog_position.h"
 #include "cdc/mysql/mysql_connection.h"
+#include "cdc/source/change_sink.h"
 
 namespace deltabridge::mysql {
 

@@ -8,7 +8,7 @@
 #include <thread>
 #include <unordered_set>
 
-#include "cdc/config/glob.h"
+#include "cdc/core/glob.h"
 #include "cdc/core/group_commit.h"
 #include "cdc/core/reconnect_loop.h"
 #include "cdc/mysql/binlog_change_builder.h"
@@ -388,6 +388,18 @@ class MysqlSource::Session {
   std::unordered_set<std::string> excluded_;  // database.table.column
   std::string builder_pos_;  // the position of the last transaction handed to the sink
 };
+
+SourceReport MysqlSource::Report() const {
+  SourceReport r;
+  r.changes = counters_.changes.load();
+  r.transactions = counters_.transactions.load();
+  r.reconnects = counters_.reconnects.load();
+  r.snapshot_rows = counters_.snapshot_rows.load();
+  r.last_commit_us = counters_.last_commit_time_us.load();
+  const int64_t ahead = counters_.server_ahead_bytes.load();
+  if (ahead >= 0) r.position_lag_bytes = static_cast<uint64_t>(ahead);
+  return r;
+}
 
 MysqlSource::MysqlSource(Options options, ChangeSink* sink)
     : opt_(std::move(options)), sink_(sink) {}

@@ -23,7 +23,8 @@
 //  - the initial snapshot is one journal transaction: a crash during it
 //    leaves nothing visible, and the next start takes it again.
 //
-// Borrows the sink for its lifetime. Run() is called on the source's own thread.
+// Borrows the sink for its lifetime. Run() is called on the source's own thread;
+// Report() from any.
 #pragma once
 
 #include <atomic>
@@ -32,12 +33,13 @@
 #include <string>
 #include <vector>
 
-#include "cdc/core/change_sink.h"
 #include "cdc/core/status.h"
+#include "cdc/source/change_sink.h"
+#include "cdc/source/source.h"
 
 namespace deltabridge::mysql {
 
-class MysqlSource {
+class MysqlSource final : public Source {
  public:
   struct Options {
     std::string bridge;
@@ -73,8 +75,11 @@ class MysqlSource {
 
   MysqlSource(Options options, ChangeSink* sink);
 
+  const std::string& name() const override { return opt_.name; }
+  std::string_view type() const override { return "mysql"; }
   // Runs until `stop` (returns ok) or a fatal error.
-  Status Run(const std::atomic<bool>& stop);
+  Status Run(const std::atomic<bool>& stop) override;
+  SourceReport Report() const override;
 
   const Counters& counters() const { return counters_; }
   const Options& options() const { return opt_; }

@@ -18,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "cdc/clients/odbc/odbc_handles.h"
 #include "cdc/core/status.h"
 #include "cdc/core/value.h"
-#include "cdc/odbc/odbc_handles.h"
 #include "cdc/odbc/odbc_value.h"
 
 namespace deltabridge::odbc {

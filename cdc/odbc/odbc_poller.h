@@ -29,9 +29,9 @@
 #include <vector>
 
 #include "cdc/config/bridge_config.h"
-#include "cdc/core/change_sink.h"
 #include "cdc/core/status.h"
 #include "cdc/odbc/odbc_connection.h"
+#include "cdc/source/change_sink.h"
 
 namespace deltabridge::odbc {
 

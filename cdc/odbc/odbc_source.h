@@ -25,12 +25,13 @@
 #include <vector>
 
 #include "cdc/config/bridge_config.h"
-#include "cdc/core/change_sink.h"
 #include "cdc/core/status.h"
+#include "cdc/source/change_sink.h"
+#include "cdc/source/source.h"
 
 namespace deltabridge::odbc {
 
-class OdbcSource {
+class OdbcSource final : public Source {
  public:
   struct Options {
     std::string bridge;
@@ -56,8 +57,12 @@ class OdbcSource {
 
   OdbcSource(Options options, ChangeSink* sink);
 
+  const std::string& name() const override { return opt_.name; }
+  std::string_view type() const override { return "odbc"; }
   // Runs until `stop` (returns ok) or a fatal error (the state dir cannot be made).
-  Status Run(const std::atomic<bool>& stop);
+  Status Run(const std::atomic<bool>& stop) override;
+  // last_commit_us is the newest poll's time; no position lag.
+  SourceReport Report() const override;
 
   const Counters& counters() const { return counters_; }
   const Options& options() const { return opt_; }

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "cdc/odbc/odbc_handles.h"
+#include "cdc/clients/odbc/odbc_handles.h"
 
 namespace deltabridge::odbc {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "cdc/config/glob.h"
+#include "cdc/core/glob.h"
 
 namespace deltabridge {
 

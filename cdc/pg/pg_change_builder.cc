@@ -111,7 +111,7 @@ Status PgChangeBuilder::Emit(std::optional<uint32_t> xid, Change change) {
   if (xid.has_value()) {
     // Inside a stream block: spool under the streamed top-level transaction.
     open_streams_.insert(current_stream_xid_);
-    return sink_->SpoolAppend(current_stream_xid_, *xid, change);
+    return spool_->Append(current_stream_xid_, *xid, change);
   }
   if (!in_tx_) return Status::Corruption("row change outside a transaction");
   if (skip_tx_) return Status::Ok();
@@ -225,13 +225,13 @@ Status PgChangeBuilder::OnStreamCommit(const pgoutput::StreamCommit& m) {
   open_streams_.erase(m.xid);
   if (m.commit_lsn < resume_after_) {
     ++stats_.skipped_transactions;
-    return sink_->SpoolDiscard(m.xid, std::nullopt);
+    return spool_->Discard(m.xid, std::nullopt);
   }
   ++stats_.transactions;
   stats_.last_commit_time_us = m.commit_time_us;
   DB_RETURN_IF_ERROR(sink_->BeginTx());
-  Status s = sink_->SpoolDrainInto(m.xid, m.commit_time_us, m.commit_lsn.ToString(),
-                                   std::to_string(m.xid));
+  Status s =
+      spool_->DrainInto(m.xid, m.commit_time_us, m.commit_lsn.ToString(), std::to_string(m.xid));
   if (!s.ok()) {
     sink_->AbortTx();
     return s;
@@ -245,9 +245,9 @@ Status PgChangeBuilder::OnStreamAbort(const pgoutput::StreamAbort& m) {
   if (m.subxid == m.xid) {
     open_streams_.erase(m.xid);
     ++stats_.aborted_streams;
-    return sink_->SpoolDiscard(m.xid, std::nullopt);
+    return spool_->Discard(m.xid, std::nullopt);
   }
-  return sink_->SpoolDiscard(m.xid, m.subxid);
+  return spool_->Discard(m.xid, m.subxid);
 }
 
 }  // namespace deltabridge

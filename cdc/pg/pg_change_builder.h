@@ -5,8 +5,8 @@
 // resends one after ALTER TABLE) and the type cache (Type messages), reduces
 // each row change to the columns that changed (contract section 3), and
 // skips transactions the journal already holds (commit LSN before the resume
-// point). Streamed in-progress transactions (protocol v2) go to the sink's
-// spool and become a transaction only at their StreamCommit.
+// point). Streamed in-progress transactions (protocol v2) go to the
+// StreamSpool and become a transaction of the sink only at their StreamCommit.
 //
 // Invariants:
 //  - a transaction's position (its commit end LSN) reaches the sink only in
@@ -15,7 +15,8 @@
 //  - a column is reported in an update with a before-image only when its old
 //    and new values differ.
 //
-// Borrows the sink for its lifetime. Not thread-safe (the source's thread).
+// Borrows the sink and the spool (which drains into that sink) for its lifetime. Not thread-safe
+// (the source's thread).
 #pragma once
 
 #include <functional>
@@ -25,9 +26,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "cdc/core/change_sink.h"
 #include "cdc/core/lsn.h"
 #include "cdc/pg/pgoutput_decoder.h"
+#include "cdc/source/change_sink.h"
+#include "cdc/source/stream_spool.h"
 
 namespace deltabridge {
 
@@ -53,7 +55,8 @@ class PgChangeBuilder final : public PgOutputHandler {
     int64_t last_commit_time_us = 0;  // of the newest transaction handed to the sink
   };
 
-  PgChangeBuilder(Options options, ChangeSink* sink) : opt_(std::move(options)), sink_(sink) {}
+  PgChangeBuilder(Options options, ChangeSink* sink, StreamSpool* spool)
+      : opt_(std::move(options)), sink_(sink), spool_(spool) {}
 
   // Transactions whose commit LSN is before `lsn` are already journaled.
   void set_resume_after(Lsn lsn) { resume_after_ = lsn; }
@@ -98,7 +101,8 @@ class PgChangeBuilder final : public PgOutputHandler {
   Status CheckTupleWidth(const RelationInfo& rel, const pgoutput::Tuple& t, const char* what) const;
 
   Options opt_;
-  ChangeSink* sink_;  // borrowed
+  ChangeSink* sink_;    // borrowed
+  StreamSpool* spool_;  // borrowed; drains into sink_
   Lsn resume_after_;
   Lsn last_end_lsn_;
   Stats stats_;

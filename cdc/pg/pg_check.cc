@@ -3,7 +3,7 @@
 #include <set>
 
 #include "cdc/config/conninfo.h"
-#include "cdc/config/glob.h"
+#include "cdc/core/glob.h"
 #include "cdc/pg/pg_catalog.h"
 #include "cdc/pg/pg_connection.h"
 

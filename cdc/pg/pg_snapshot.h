@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "cdc/core/change_sink.h"
 #include "cdc/core/lsn.h"
 #include "cdc/pg/pg_catalog.h"
 #include "cdc/pg/pg_connection.h"
+#include "cdc/source/change_sink.h"
 
 namespace deltabridge {
 

@@ -7,7 +7,7 @@
 #include <thread>
 #include <unordered_set>
 
-#include "cdc/config/glob.h"
+#include "cdc/core/glob.h"
 #include "cdc/core/group_commit.h"
 #include "cdc/core/lsn.h"
 #include "cdc/core/reconnect_loop.h"
@@ -130,7 +130,7 @@ class PgSource::Session {
 
  private:
   Status Stream(Lsn start) {
-    DB_RETURN_IF_ERROR(src_->sink_->SpoolClear());
+    DB_RETURN_IF_ERROR(src_->spool_->Clear());
     PgChangeBuilder::Options bo;
     bo.source = o_.name;
     bo.include_table = [this](const std::string& schema, const std::string& table) {
@@ -138,7 +138,7 @@ class PgSource::Session {
     };
     for (const auto& c : o_.exclude_columns) bo.exclude_columns.insert(c);
     bo.primary_key = [this](uint32_t oid) { return catalog_->PrimaryKey(oid); };
-    PgChangeBuilder builder(std::move(bo), src_->sink_);
+    PgChangeBuilder builder(std::move(bo), src_->sink_, src_->spool_);
     builder.set_resume_after(start);
 
     PgReplicationStream stream(&repl_);
@@ -225,7 +225,20 @@ class PgSource::Session {
   std::unique_ptr<PgCatalog> catalog_;
 };
 
-PgSource::PgSource(Options options, ChangeSink* sink) : opt_(std::move(options)), sink_(sink) {}
+PgSource::PgSource(Options options, ChangeSink* sink, StreamSpool* spool)
+    : opt_(std::move(options)), sink_(sink), spool_(spool) {}
+
+SourceReport PgSource::Report() const {
+  SourceReport r;
+  r.changes = counters_.changes.load();
+  r.transactions = counters_.transactions.load();
+  r.reconnects = counters_.reconnects.load();
+  r.snapshot_rows = counters_.snapshot_rows.load();
+  r.last_commit_us = counters_.last_commit_time_us.load();
+  const uint64_t end = counters_.server_wal_end.load(), confirmed = counters_.confirmed_lsn.load();
+  if (end != 0) r.position_lag_bytes = end > confirmed ? end - confirmed : 0;
+  return r;
+}
 
 Status PgSource::Run(const std::atomic<bool>& stop) {
   return RunReconnecting(opt_.name, stop, opt_.max_backoff, &counters_.reconnects, [&] {

@@ -21,7 +21,8 @@
 //    nothing visible, and the next start drops the half-made slot and takes
 //    the snapshot again (logged loudly).
 //
-// Borrows the sink for its lifetime. Run() is called on the source's own thread.
+// Borrows the sink and the spool (which drains into it) for its lifetime.
+// Run() is called on the source's own thread; Report() from any.
 #pragma once
 
 #include <atomic>
@@ -30,12 +31,14 @@
 #include <string>
 #include <vector>
 
-#include "cdc/core/change_sink.h"
 #include "cdc/core/status.h"
+#include "cdc/source/change_sink.h"
+#include "cdc/source/source.h"
+#include "cdc/source/stream_spool.h"
 
 namespace deltabridge {
 
-class PgSource {
+class PgSource final : public Source {
  public:
   struct Options {
     std::string bridge;
@@ -69,10 +72,13 @@ class PgSource {
     std::atomic<int64_t> last_commit_time_us{0};
   };
 
-  PgSource(Options options, ChangeSink* sink);
+  PgSource(Options options, ChangeSink* sink, StreamSpool* spool);
 
+  const std::string& name() const override { return opt_.name; }
+  std::string_view type() const override { return "postgres"; }
   // Runs until `stop` (returns ok) or a fatal error.
-  Status Run(const std::atomic<bool>& stop);
+  Status Run(const std::atomic<bool>& stop) override;
+  SourceReport Report() const override;
 
   const Counters& counters() const { return counters_; }
   const Options& options() const { return opt_; }
@@ -80,7 +86,8 @@ class PgSource {
  private:
   class Session;
   Options opt_;
-  ChangeSink* sink_;  // borrowed
+  ChangeSink* sink_;    // borrowed
+  StreamSpool* spool_;  // borrowed; drains into sink_
   Counters counters_;
 };
 

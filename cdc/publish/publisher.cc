@@ -3,8 +3,9 @@
 #include <chrono>
 
 #include "cdc/core/change.h"
-#include "cdc/core/envelope.h"
 #include "cdc/publish/zmq_endpoint.h"
+#include "cdc/wire/envelope.h"
+#include "cdc/wire/topic.h"
 
 namespace deltabridge {
 

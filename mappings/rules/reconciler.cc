@@ -4,7 +4,7 @@
 #include <set>
 #include <utility>
 
-#include "cdc/core/envelope.h"
+#include "cdc/core/utc_time.h"
 #include "mappings/rules/exact_decimal.h"
 #include "mappings/rules/value_compare.h"
 

@@ -14,7 +14,8 @@
 #include <optional>
 #include <utility>
 
-#include "cdc/core/envelope.h"
+#include "cdc/core/utc_time.h"
+#include "cdc/wire/envelope.h"
 
 namespace deltabridge {
 
@@ -346,6 +347,12 @@ Result<State> ReadState(const std::string& state_path) {
 }
 
 }  // namespace
+
+Result<Checkpoints> JsonlTarget::ReadCheckpoints(const std::string& state_dir) {
+  Result<State> state = ReadState(state_dir + "/" + kStateFileName);
+  if (!state.ok()) return state.status();
+  return std::move(state->checkpoints);
+}
 
 Status JsonlTarget::WriteState(uint64_t size, const Checkpoints& checkpoints, bool* renamed) {
   *renamed = false;

@@ -83,7 +83,7 @@
 
 #include "cdc/core/log_limiter.h"
 #include "cdc/core/status.h"
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 #include "sinks/target.h"
 
 namespace deltabridge {
@@ -138,6 +138,11 @@ class JsonlTarget final : public Target {
 
   // `<state_dir>/jsonl-state.json` and `<state_dir>/jsonl.lock`.
   std::string state_path() const;
+
+  // The checkpoint in the state file of `state_dir`, read without the lock
+  // (the file is replaced atomically): what `deltabridge status` shows.
+  // Empty when there is no state yet; FailedPrecondition when it is damaged.
+  static Result<Checkpoints> ReadCheckpoints(const std::string& state_dir);
   std::string lock_path() const;
 
  private:

@@ -54,7 +54,7 @@
 #include <vector>
 
 #include "cdc/core/status.h"
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 #include "sinks/sql/sql_session.h"
 
 namespace sql {

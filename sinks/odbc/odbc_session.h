@@ -107,8 +107,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cdc/odbc/odbc_handles.h"
-#include "mappings/sink_config.h"
+#include "cdc/clients/odbc/odbc_handles.h"
+#include "sinks/sink_config.h"
 #include "sinks/sql/sql_session.h"
 
 namespace deltabridge {

@@ -14,7 +14,7 @@
 
 #include <memory>
 
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 #include "sinks/sql/sql_session.h"
 
 namespace deltabridge {

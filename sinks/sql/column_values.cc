@@ -7,7 +7,8 @@
 #include <cstdlib>
 
 #include "cdc/core/base64.h"
-#include "cdc/core/envelope.h"
+#include "cdc/core/utc_time.h"
+#include "cdc/wire/envelope.h"
 #include "mappings/rules/value_compare.h"
 
 namespace deltabridge {

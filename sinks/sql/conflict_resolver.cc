@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cdc/core/envelope.h"
+#include "cdc/wire/envelope.h"
 #include "sinks/sql/column_values.h"
 #include "sinks/sql/state_tables.h"
 

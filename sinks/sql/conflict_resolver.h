@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "cdc/core/status.h"
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 #include "sinks/sql/sql_session.h"
 
 namespace deltabridge {

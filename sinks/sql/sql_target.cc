@@ -8,7 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "cdc/core/envelope.h"
+#include "cdc/core/utc_time.h"
+#include "cdc/wire/envelope.h"
 #include "sinks/sql/column_values.h"
 
 namespace deltabridge {

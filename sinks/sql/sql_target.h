@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "mappings/rules/reconciler.h"
-#include "mappings/sink_config.h"
+#include "sinks/sink_config.h"
 #include "sinks/sql/sql_session.h"
 #include "sinks/sql/state_tables.h"
 #include "sinks/target.h"

@@ -2,7 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cdc/core/envelope.h"
+#include "cdc/core/utc_time.h"
+#include "cdc/wire/envelope.h"
 #include "mappings/rules/value_compare.h"
 #include "sinks/sql/column_values.h"
 
@@ -263,28 +264,6 @@ Result<RowWriters> DecodeRowWriters(std::string_view json) {
     }
   }
   return out;
-}
-
-std::string_view ConflictKindName(ConflictKind kind) {
-  switch (kind) {
-    case ConflictKind::kField:
-      return "field";
-    case ConflictKind::kDelete:
-      return "delete";
-    case ConflictKind::kTruncate:
-      return "truncate";
-    case ConflictKind::kRejected:
-      return "rejected";
-  }
-  return "field";
-}
-
-std::optional<ConflictKind> ParseConflictKind(std::string_view name) {
-  for (ConflictKind k : {ConflictKind::kField, ConflictKind::kDelete, ConflictKind::kTruncate,
-                         ConflictKind::kRejected}) {
-    if (ConflictKindName(k) == name) return k;
-  }
-  return std::nullopt;
 }
 
 Status InsertConflicts(SqlSession& session, const std::vector<ConflictRecord>& records) {

@@ -26,6 +26,7 @@
 
 #include "cdc/core/status.h"
 #include "mappings/rules/reconciler.h"
+#include "sinks/conflict_record.h"
 #include "sinks/sql/sql_session.h"
 #include "sinks/target.h"
 
@@ -51,32 +52,6 @@ using RowWriters = std::map<std::string, WriterMark, std::less<>>;
 std::string EncodeRowWriters(const RowWriters& writers);
 // Corruption when the text is not what EncodeRowWriters writes.
 Result<RowWriters> DecodeRowWriters(std::string_view json);
-
-enum class ConflictKind { kField, kDelete, kTruncate, kRejected };
-std::string_view ConflictKindName(ConflictKind kind);  // "field", "delete", "truncate", "rejected"
-std::optional<ConflictKind> ParseConflictKind(std::string_view name);
-
-// One conflict held for review.
-struct ConflictRecord {
-  int64_t id = 0;  // assigned by the database; 0 before insertion
-  std::string sink;
-  std::string target_table;
-  std::string row_key;      // RowKeyText
-  std::string column_name;  // kField: the target column; else empty (NULL)
-  ConflictKind kind = ConflictKind::kField;
-  std::string source;  // qualified "<bridge>.<source>"
-  uint64_t seq = 0;
-  int64_t committed_at_us = 0;
-  // JSON texts; nullopt for NULL. kField: the values. kRejected: incoming is
-  // {"op":..,"fields":{column: value}} and current is NULL.
-  std::optional<std::string> current_value;
-  std::optional<std::string> incoming_value;
-  std::string reason;
-  int64_t detected_at_us = 0;
-  // Set once resolved.
-  std::optional<std::string> resolved_at;
-  std::optional<std::string> resolution;  // "incoming" or "current"
-};
 
 // Inserts the records (multi-row statements).
 Status InsertConflicts(SqlSession& session, const std::vector<ConflictRecord>& records);

@@ -54,12 +54,6 @@ class CountingSink : public ChangeSink {
     return it->second;
   }
   void SetState(const std::string& key, const std::string& value) override { staged_[key] = value; }
-  Status SpoolAppend(uint32_t, uint32_t, const Change&) override { return Status::Ok(); }
-  Status SpoolDiscard(uint32_t, std::optional<uint32_t>) override { return Status::Ok(); }
-  Status SpoolDrainInto(uint32_t, int64_t, const std::string&, const std::string&) override {
-    return Status::Ok();
-  }
-  Status SpoolClear() override { return Status::Ok(); }
   uint64_t changes = 0;
 
  private:

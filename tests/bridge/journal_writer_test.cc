@@ -123,14 +123,14 @@ TEST_F(JournalWriterTest, StateIsDurableWithItsTransactionOnly) {
 
 TEST_F(JournalWriterTest, SpooledTransactionIsStampedAtCommit) {
   auto sink = writer_->SinkFor("scheduling");
-  ASSERT_TRUE(sink->SpoolClear().ok());
+  ASSERT_TRUE(sink->Clear().ok());
   // Two interleaved streamed transactions; 42 commits, 43 aborts a subtransaction.
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(sink->SpoolAppend(42, 42, Insert(i, "")).ok());
-  ASSERT_TRUE(sink->SpoolAppend(43, 43, Insert(10, "")).ok());
-  ASSERT_TRUE(sink->SpoolAppend(42, 44, Insert(99, "")).ok());  // subtransaction 44
-  ASSERT_TRUE(sink->SpoolDiscard(42, 44).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(sink->Append(42, 42, Insert(i, "")).ok());
+  ASSERT_TRUE(sink->Append(43, 43, Insert(10, "")).ok());
+  ASSERT_TRUE(sink->Append(42, 44, Insert(99, "")).ok());  // subtransaction 44
+  ASSERT_TRUE(sink->Discard(42, 44).ok());
   ASSERT_TRUE(sink->BeginTx().ok());
-  ASSERT_TRUE(sink->SpoolDrainInto(42, 1795773600123456, "0/99", "42").ok());
+  ASSERT_TRUE(sink->DrainInto(42, 1795773600123456, "0/99", "42").ok());
   ASSERT_TRUE(sink->EndTx("0/A0").ok());
   ASSERT_TRUE(sink->Flush().ok());
   auto all = All();
@@ -149,7 +149,7 @@ TEST_F(JournalWriterTest, MisuseIsAnErrorNotACrash) {
   auto sink = writer_->SinkFor("scheduling");
   EXPECT_FALSE(sink->Add(Insert(1, "1")).ok());
   EXPECT_FALSE(sink->EndTx("0/1").ok());
-  EXPECT_FALSE(sink->SpoolDrainInto(1, 0, "", "").ok());
+  EXPECT_FALSE(sink->DrainInto(1, 0, "", "").ok());
   ASSERT_TRUE(sink->BeginTx().ok());
   EXPECT_FALSE(sink->BeginTx().ok());
   sink->AbortTx();

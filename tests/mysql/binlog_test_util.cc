@@ -3,9 +3,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "cdc/core/envelope.h"
 #include "cdc/mysql/binlog_event_decoder.h"
 #include "cdc/mysql/binlog_reader.h"
+#include "cdc/wire/envelope.h"
 
 namespace deltabridge::mysql::test {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cdc/core/envelope.h"
+#include "cdc/wire/envelope.h"
 #include "tests/pg/pgoutput_dump.h"
 
 namespace deltabridge {

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cdc/core/envelope.h"
+#include "cdc/core/utc_time.h"
 
 namespace deltabridge::testing {
 

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "cdc/core/envelope.h"
+#include "cdc/wire/envelope.h"
 #include "tests/publish/test_util.h"
 
 namespace deltabridge::testing {

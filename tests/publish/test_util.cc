@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "cdc/core/change.h"
-#include "cdc/core/envelope.h"
+#include "cdc/wire/envelope.h"
+#include "cdc/wire/topic.h"
 
 namespace deltabridge::testing {
 

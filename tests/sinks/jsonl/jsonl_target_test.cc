@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "cdc/core/envelope.h"
+#include "cdc/core/utc_time.h"
 #include "tests/support/temp_dir.h"
 
 namespace deltabridge {

@@ -1,3 +1,0 @@
-#include "cdc/cli/cli.h"
-
-int main(int argc, char** argv) { return deltabridge::RunCli(argc, argv); }
