@@ -1,5 +1,5 @@
 // odbc_diff_bench: the cost of a diff-mode poll of a large table against a
-// plain SELECT * of the same table through the same driver (issue 5: at most
+// plain SELECT * of the same table through the same driver (target: at most
 // 2x on SQLite).
 //
 //   odbc_diff_bench DRIVER.so [ROWS] [CHANGED]

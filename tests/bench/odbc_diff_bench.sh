@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: a diff-mode poll of a large SQLite table through sqliteodbc,
 # against a plain SELECT * of the same table through the same driver
-# (issue 5: target at most 2x).
+# (target: at most 2x).
 #
 #   bash tests/bench/odbc_diff_bench.sh [ROWS] [CHANGED]
 #
@@ -9,7 +9,7 @@
 # 1000. Runs build/tests/bench/odbc_diff_bench (or $ODBC_DIFF_BENCH) in a
 # temporary directory; prints each time, the ratios and the peak RSS, then
 # "ratio X.XX" (diff poll with nothing changed / plain SELECT *). Not a test:
-# it asserts nothing; the figures go into docs/odbc-source.md.
+# it asserts nothing; the figures go into docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 

@@ -14,7 +14,7 @@
 #    bridge; printed: time and the bridge's peak RSS (target <= 64 MiB).
 #
 # Runs on a throwaway PostgreSQL in a temporary directory. Not a test: it
-# asserts nothing; the figures go into README.md with the machine they came from.
+# asserts nothing; the figures go into docs/benchmarks.md with the machine they came from.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/lib/throwaway-pg.sh

@@ -68,7 +68,7 @@
 #
 # Runs on throwaway PostgreSQL clusters in a temporary directory. Not a test:
 # it asserts only that the target ends equal to the source; the figures go
-# into README.md with the machine they came from.
+# into docs/benchmarks.md with the machine they came from.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/lib/throwaway-pg.sh
