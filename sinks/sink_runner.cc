@@ -19,7 +19,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Whether a delta body closes its source transaction. The bridge's encoder
-// (cdc/core/envelope.cc) writes "tx" last: ...,"tx":{"id":"731","last":true}}.
+// (cdc/wire/envelope.cc) writes "tx" last: ...,"tx":{"id":"731","last":true}}.
 bool BodyEndsTransaction(std::string_view body) { return body.ends_with(",\"last\":true}}"); }
 
 // Wakes the applier when a feed has news. The generation makes a wake-up
