@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sinks/bridge_probe.h"
-#include "sinks/sql/sql_target.h"
+#include "sinks/sql/mapping_check.h"
 #include "sinks/sql/state_tables.h"
 #include "sinks/target_factory.h"
 

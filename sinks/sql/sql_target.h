@@ -1,15 +1,20 @@
 // SqlTarget: applies deltas to a SQL database through a SqlSession, with the
 // reconciliation rules of contract section 5 and the exactly-once checkpoint.
+// It keeps the transaction and the savepoints; its units do the rest.
 //
 // How a chunk of deltas is applied (docs/sink-apply.md has the long form):
 //   1. each delta is mapped (table, key, column renames, exclusions) and its
-//      values converted to the target columns' types;
+//      values converted to the target columns' types (DeltaMapper);
 //   2. the rows the chunk touches and their last writers
-//      (deltabridge_row_writers) are read with one query per table;
+//      (deltabridge_row_writers) are read with one query per table
+//      (Prefetch);
 //   3. each delta is reconciled, in seq order, against the row as the
-//      earlier deltas of the chunk left it (in memory);
+//      earlier deltas of the chunk left it, in memory (DeltaReconciler);
 //   4. the net result is written with multi-row statements: deletes, inserts,
-//      updates, then the writers and the conflicts.
+//      updates, then the writers and the conflicts (WriteChunk).
+// A run of new rows skips 2-4 and goes to COPY when the session has it
+// (BulkCopier). When the target opens, every mapping is checked against its
+// table (DescribeMappedTables, mapping_check.h).
 // The chunk runs under a savepoint. When the database refuses it (a
 // constraint, a bad value), the chunk is rolled back to the savepoint and
 // redone one delta at a time, each under its own savepoint; a delta that is
@@ -33,10 +38,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mappings/rules/reconciler.h"
 #include "sinks/sink_config.h"
+#include "sinks/sql/bulk_copier.h"
+#include "sinks/sql/chunk_state.h"
+#include "sinks/sql/delta_mapper.h"
+#include "sinks/sql/delta_reconciler.h"
 #include "sinks/sql/sql_session.h"
-#include "sinks/sql/state_tables.h"
+#include "sinks/sql/sql_table.h"
 #include "sinks/target.h"
 
 namespace deltabridge {
@@ -46,38 +54,14 @@ using SqlSessionFactory = std::function<Result<std::unique_ptr<SqlSession>>()>;
 struct SqlTargetOptions {
   // Deltas reconciled and written together (one read and one write per table).
   size_t chunk_deltas = 2000;
-  // Now, in microseconds since the epoch (tests fix it).
+  // Now, in microseconds since the epoch: when conflicts are detected and
+  // checkpoints saved. WallClockMicros unless set (tests fix it).
   std::function<int64_t()> now_us;
   // Bulk path (sessions that support COPY): a segment of at least this many
   // inserts of distinct new keys is written with COPY, without reading the
-  // rows first (see SqlTarget::TryCopySegment). 0 turns the path off.
+  // rows first (bulk_copier.h). 0 turns the path off.
   size_t copy_min_rows = 16;
 };
-
-// One target table as the engine uses it.
-struct SqlTableContext {
-  TargetTableInfo info;
-  std::string quoted;                       // quoted table name
-  std::vector<size_t> key_columns;          // indexes into info.columns, in mapping key order
-  std::vector<std::string> quoted_columns;  // parallel to info.columns
-  int mappings = 0;                         // how many mappings write this table
-  // The bulk path may write this table: the session supports COPY and the
-  // table's primary key is exactly the mapping's key, so COPY of a key the
-  // table already has fails with a unique violation instead of adding a
-  // second row.
-  bool copy_ok = false;
-  // After the bulk path met a row the table already had: segments to skip
-  // it for (copy_skip), doubling on each failure up to 64 (copy_backoff).
-  int copy_skip = 0;
-  int copy_backoff = 0;
-};
-
-// Checks a mapping against its table: the key and every ruled, renamed and
-// soft-delete column exist; each rule suits its column's type (`additive`
-// needs a number, max/min a comparable type, `by` a timestamp). One message
-// per problem, "mappings[N].rules.COLUMN: ..." when `index` is known.
-std::vector<std::string> CheckMappingAgainstTable(const MappingConfig& mapping, size_t index,
-                                                  const TargetTableInfo& table);
 
 class SqlTarget : public Target {
  public:
@@ -92,62 +76,32 @@ class SqlTarget : public Target {
   ApplyCounters counters() const override;
   std::string Describe() const override;
 
-  // The open session (after Open), for status and conflicts commands.
+  // The open session (after Open), for tests and tools.
   SqlSession* session() { return session_.get(); }
   // The table context of `table` (after Open), or nullptr.
   const SqlTableContext* table(std::string_view name) const;
 
-  struct Row;  // a target row as a chunk sees it (sql_target.cc)
-  struct Mapped;
-
  private:
-  struct ChunkState;
-
-  Status ProcessDeltas(const std::vector<const SinkDelta*>& deltas, ChunkState& state);
-  Result<bool> TryCopySegment(const std::vector<const SinkDelta*>& deltas,
-                              std::vector<Mapped>& mapped, size_t begin, size_t end,
-                              ChunkState& state);
+  // Applies one chunk under a savepoint; when the database refuses it, redoes
+  // it one delta at a time, each under its own savepoint, recording what is
+  // refused again as a conflict.
   Status ApplyChunk(const std::vector<const SinkDelta*>& deltas);
-  Result<Mapped> MapDelta(const SinkDelta& d);
-  Status Prefetch(const std::vector<Mapped*>& mapped, ChunkState& state);
-  Status CopyNewRows(const std::vector<const SinkDelta*>& deltas, std::vector<Mapped>& mapped,
-                     size_t begin, size_t end, ChunkState& state);
-  Status ReconcileOne(const SinkDelta& d, Mapped& m, ChunkState& state);
-  // Writes what the segment reconciled. `bulk`: every row is new and is
-  // written with COPY (TryCopySegment's precondition).
-  Status WriteOut(ChunkState& state, bool bulk = false);
-  Status UpdateRows(const SqlTableContext& t, const std::vector<size_t>& cols,
-                    const std::vector<Row*>& rows);
-  Status UpdateWriters(const SqlTableContext& t, const std::vector<Row*>& rows);
+  // The chunk cut into segments of ordinary deltas (bulk path or read,
+  // reconcile, write), with truncates and key changes applied on their own
+  // between them.
+  Status ProcessDeltas(const std::vector<const SinkDelta*>& deltas, ChunkState& state);
   Status ApplyTruncate(const SinkDelta& d, ChunkState& state);
-  Status ApplyKeyChange(const SinkDelta& d, Mapped& m, ChunkState& state);
-  Status Savepoint(const char* name);
-  Status RollbackTo(const char* name);
-  Status Release(const char* name);
-  // Records a conflict of `d` on its mapping's table; returns it for the
-  // kind's own fields. Counts it.
-  ConflictRecord& HoldConflict(const SinkDelta& d, ConflictKind kind, std::string row_key,
-                               std::string reason, ChunkState& state);
-  void Reject(const SinkDelta& d, const Mapped* m, const std::string& reason, ChunkState& state);
+  Status ApplyKeyChange(const SinkDelta& d, MappedDelta& m, ChunkState& state);
   int64_t Now() const;
 
   const SinkConfig& config_;
   SqlSessionFactory factory_;
   SqlTargetOptions options_;
   std::unique_ptr<SqlSession> session_;
-  std::map<std::string, std::unique_ptr<SqlTableContext>, std::less<>> tables_;
-  std::map<const MappingConfig*, RuleSet> rules_;
-  // Per mapping, the column names of the last delta MapDelta saw and the
-  // target column each resolved to (-1: excluded), by position: deltas of a
-  // table carry the same columns in the same order, so a name equal to the
-  // one at its position resolves without TargetColumn and Find. Valid for
-  // the tables_ of one Open(); cleared with them.
-  struct ColumnCache {
-    SqlTableContext* table = nullptr;
-    std::vector<std::string> key_names, change_names;
-    std::vector<int64_t> key_index, change_index;
-  };
-  std::unordered_map<const MappingConfig*, ColumnCache> column_cache_;
+  SqlTables tables_;  // of the current Open()
+  DeltaMapper mapper_;
+  DeltaReconciler reconciler_;
+  BulkCopier copier_;
   Checkpoints stored_;
   bool in_transaction_ = false;
 

@@ -1,8 +1,8 @@
-// Unit tests of CheckMappingAgainstTable (sinks/sql/sql_target.h): a mapping
+// Unit tests of CheckMappingAgainstTable (sinks/sql/mapping_check.h): a mapping
 // checked against a target table's description, without a database.
-#include <gtest/gtest.h>
+#include "sinks/sql/mapping_check.h"
 
-#include "sinks/sql/sql_target.h"
+#include <gtest/gtest.h>
 
 namespace deltabridge {
 namespace {
