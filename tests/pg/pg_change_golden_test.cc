@@ -34,8 +34,8 @@ constexpr const char* kBridge = "pgoutput";
 constexpr const char* kSource = "pg";
 
 // Every capture but `binary`: the source never asks for the binary option,
-// and PgChangeBuilder reads a binary ('b') value as if it were text: its
-// deltas would be wrong.
+// and PgChangeBuilder reads a binary ('b') value as if it were text (the
+// disabled test in pg_change_builder_test.cc): its deltas would be wrong.
 const char* const kCaptures[] = {
     "dml_default",      "dml_full",        "toast",         "truncate",     "types",
     "origin",           "message",         "stream_commit", "stream_abort", "values_utc",
