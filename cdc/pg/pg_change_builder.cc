@@ -61,10 +61,11 @@ Status PgChangeBuilder::OnRelation(const pgoutput::Relation& m) {
     auto t = types_.find(c.type_oid);
     col.type_name = t != types_.end() ? t->second : std::string(PgBuiltinTypeName(c.type_oid));
     col.excluded = opt_.exclude_columns.count(info.table + "." + col.name) > 0;
+    col.identity = c.is_key();
     if (!pk.empty()) {
       for (const auto& k : pk) col.key = col.key || k == col.name;
     } else {
-      col.key = c.is_key();
+      col.key = col.identity;
     }
     info.columns.push_back(std::move(col));
   }
@@ -96,11 +97,13 @@ Value PgChangeBuilder::ToValue(const Column& col, const TupleValue& v) const {
   return PgTextToValue(col.type_oid, v.data, col.type_name);
 }
 
-void PgChangeBuilder::AddKey(const RelationInfo& rel, const pgoutput::Tuple& tuple,
+void PgChangeBuilder::AddKey(const RelationInfo& rel, const pgoutput::Tuple& tuple, bool key_only,
                              Change* change) const {
   for (size_t i = 0; i < rel.columns.size(); ++i) {
     const Column& col = rel.columns[i];
-    if (!col.key || tuple[i].kind == ValueKind::kUnchangedToast) continue;
+    if (!(key_only ? col.identity : col.key) || tuple[i].kind == ValueKind::kUnchangedToast) {
+      continue;
+    }
     change->key.emplace_back(col.name, ToValue(col, tuple[i]));
   }
 }
@@ -130,7 +133,7 @@ Status PgChangeBuilder::OnInsert(const pgoutput::Insert& m) {
   Change c;
   c.table = r.table;
   c.op = Op::kInsert;
-  AddKey(r, m.new_tuple, &c);
+  AddKey(r, m.new_tuple, /*key_only=*/false, &c);
   c.changes.reserve(r.columns.size());
   for (size_t i = 0; i < r.columns.size(); ++i) {
     const Column& col = r.columns[i];
@@ -152,9 +155,9 @@ Status PgChangeBuilder::OnUpdate(const pgoutput::Update& m) {
   if (m.old_kind != OldTupleKind::kNone) {
     DB_RETURN_IF_ERROR(CheckTupleWidth(r, m.old_tuple, "update old tuple"));
     // The old key (the key may be changing; the new one is in changes).
-    AddKey(r, m.old_tuple, &c);
+    AddKey(r, m.old_tuple, m.old_kind == OldTupleKind::kKey, &c);
   } else {
-    AddKey(r, m.new_tuple, &c);
+    AddKey(r, m.new_tuple, /*key_only=*/false, &c);
   }
   const bool full = m.old_kind == OldTupleKind::kFull;
   for (size_t i = 0; i < r.columns.size(); ++i) {
@@ -186,14 +189,15 @@ Status PgChangeBuilder::OnDelete(const pgoutput::Delete& m) {
   Change c;
   c.table = r.table;
   c.op = Op::kDelete;
-  AddKey(r, m.old_tuple, &c);
   const bool full = m.old_kind == OldTupleKind::kFull;
+  AddKey(r, m.old_tuple, /*key_only=*/!full, &c);
   for (size_t i = 0; i < r.columns.size(); ++i) {
     const Column& col = r.columns[i];
     const TupleValue& ov = m.old_tuple[i];
     if (col.excluded || ov.kind == ValueKind::kUnchangedToast) continue;
-    // With only the key sent, the other columns arrive as null: not values.
-    if (!full && !col.key) continue;
+    // With only the replica identity sent, the other columns arrive as
+    // null: not values.
+    if (!full && !col.identity) continue;
     c.changes.push_back({col.name, ToValue(col, ov), std::nullopt});
   }
   return Emit(m.xid, std::move(c));

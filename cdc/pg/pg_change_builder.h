@@ -85,7 +85,14 @@ class PgChangeBuilder final : public PgOutputHandler {
     uint32_t type_oid = 0;
     std::string type_name;
     bool excluded = false;
+    // The delta's key: a primary key column, or a replica identity column
+    // when the table has no primary key.
     bool key = false;
+    // A replica identity column (the Relation message's key flag): what a
+    // key-only old tuple (delete, key-changing update) carries, the rest
+    // arriving as null. It differs from `key` when the identity is an index
+    // other than the primary key.
+    bool identity = false;
   };
   struct RelationInfo {
     std::string table;  // schema.name
@@ -97,7 +104,10 @@ class PgChangeBuilder final : public PgOutputHandler {
   Status Emit(std::optional<uint32_t> xid, Change change);
   Result<const RelationInfo*> Lookup(uint32_t oid) const;
   Value ToValue(const Column& col, const pgoutput::TupleValue& v) const;
-  void AddKey(const RelationInfo& rel, const pgoutput::Tuple& tuple, Change* change) const;
+  // The key columns of `tuple` into change->key; `key_only`: a key-only old
+  // tuple, which carries the replica identity columns.
+  void AddKey(const RelationInfo& rel, const pgoutput::Tuple& tuple, bool key_only,
+              Change* change) const;
   Status CheckTupleWidth(const RelationInfo& rel, const pgoutput::Tuple& t, const char* what) const;
 
   Options opt_;

@@ -693,10 +693,9 @@ TEST_F(PgChangeBuilderTest, DISABLED_BinaryValueIsNeverTakenForText) {
 
 // A table with a primary key (id) whose replica identity is another unique
 // index (badge): PostgreSQL's key-only old tuple carries badge and sends id
-// as null, but the builder keys on the primary key, so the delete's key is
-// {id: null} and no delta says which row went. Disabled: it fails until the
-// builder keys a key-only old tuple on the replica identity columns it carries.
-TEST_F(PgChangeBuilderTest, DISABLED_KeyOnlyOldTupleOfAnIdentityIndexOtherThanThePrimaryKey) {
+// as null, so the delete is keyed on the replica identity columns it carries,
+// never on the (null) primary key.
+TEST_F(PgChangeBuilderTest, KeyOnlyOldTupleOfAnIdentityIndexOtherThanThePrimaryKey) {
   Make();
   constexpr uint32_t kStaff = 700;  // PRIMARY KEY (id), REPLICA IDENTITY USING INDEX (badge)
   pk_[kStaff] = {"id"};
