@@ -31,6 +31,13 @@ constexpr std::array<std::string_view, 1> kSoftKeys = {"soft"};
 constexpr std::array<std::string_view, 3> kRuleKeys = {"rule", "by", "order"};
 
 constexpr std::array<std::string_view, 4> kTargetTypeNames = {"postgres", "mysql", "odbc", "jsonl"};
+// The keys of each target type, for hints about a key of another type.
+constexpr std::array<TypeKeys, 4> kTargetTypeKeys = {{
+    {"postgres", kPostgresKeys},
+    {"mysql", kMysqlKeys},
+    {"odbc", kOdbcKeys},
+    {"jsonl", kJsonlKeys},
+}};
 constexpr std::array<std::string_view, 4> kOnDeleteNames = {"apply", "ignore", "manual", "soft"};
 // The forms of on_delete written as a plain word (soft takes a column).
 constexpr std::span<const std::string_view> kOnDeleteWords(kOnDeleteNames.data(), 3);
@@ -40,12 +47,6 @@ constexpr std::string_view kOnDeleteExpected = "one of apply, ignore, manual or 
 constexpr std::string_view kDefaultRuleKey = "default";
 // As MapReader: merge keys can nest; stop there.
 constexpr int kMaxMergeDepth = 16;
-
-// Where a value was found, to point a later cross-check at it.
-struct Site {
-  YAML::Mark mark = YAML::Mark::null_mark();
-  std::string path;
-};
 
 // Dot-separated, between `min_parts` and `max_parts` parts, every part
 // non-empty, no spaces or control characters.
@@ -155,50 +156,14 @@ std::vector<std::string> MapKeys(const MapReader& map) {
 
 // Says which other target types take `key`, for an unknown key of a target.
 std::string OtherTypesHint(std::string_view key) {
-  std::vector<std::string_view> types;
-  const std::array<std::span<const std::string_view>, 4> lists = {kPostgresKeys, kMysqlKeys,
-                                                                  kOdbcKeys, kJsonlKeys};
-  for (size_t i = 0; i < lists.size(); ++i) {
-    if (std::find(lists[i].begin(), lists[i].end(), key) != lists[i].end()) {
-      types.push_back(kTargetTypeNames[i]);
-    }
-  }
-  if (types.empty()) return "";
-  std::string hint = std::string(key) + " is for ";
-  for (size_t i = 0; i < types.size(); ++i) {
-    if (i > 0) hint += i + 1 == types.size() ? " and " : ", ";
-    hint += types[i];
-  }
-  return hint + " targets";
-}
-
-// Every key some target type takes, for a target whose type is unknown.
-std::vector<std::string_view> AnyTargetKeys() {
-  std::vector<std::string_view> keys;
-  for (auto list :
-       {std::span<const std::string_view>(kPostgresKeys),
-        std::span<const std::string_view>(kMysqlKeys), std::span<const std::string_view>(kOdbcKeys),
-        std::span<const std::string_view>(kJsonlKeys)}) {
-    for (std::string_view key : list) {
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-    }
-  }
-  return keys;
-}
-
-std::optional<std::string> ReadName(const ConfigNode& at, ConfigErrors* errors) {
-  if (!at.node.IsScalar() || !IsValidName(at.node.Scalar())) {
-    ExpectError(at, kNameRule, errors);
-    return std::nullopt;
-  }
-  return at.node.Scalar();
+  return OtherTypesHint(key, kTargetTypeKeys, "targets");
 }
 
 // A list of distinct, non-empty column names, each with where it was found;
 // at least one when `at_least_one`.
-std::vector<std::pair<std::string, Site>> ReadColumns(const ConfigNode& at, bool at_least_one,
-                                                      ConfigErrors* errors) {
-  std::vector<std::pair<std::string, Site>> columns;
+std::vector<std::pair<std::string, ConfigSite>> ReadColumns(const ConfigNode& at, bool at_least_one,
+                                                            ConfigErrors* errors) {
+  std::vector<std::pair<std::string, ConfigSite>> columns;
   std::optional<std::vector<ConfigNode>> items = ReadList(at, errors);
   if (!items) return columns;
   if (items->empty() && at_least_one) {
@@ -214,12 +179,12 @@ std::vector<std::pair<std::string, Site>> ReadColumns(const ConfigNode& at, bool
                   "duplicate column " + QuoteForMessage(*column) + "; first at " + it->second.path);
       continue;
     }
-    columns.emplace_back(std::move(*column), Site{item.mark, item.path});
+    columns.emplace_back(std::move(*column), ConfigSite{item.mark, item.path});
   }
   return columns;
 }
 
-std::vector<std::string> Names(const std::vector<std::pair<std::string, Site>>& columns) {
+std::vector<std::string> Names(const std::vector<std::pair<std::string, ConfigSite>>& columns) {
   std::vector<std::string> names;
   for (const auto& [name, site] : columns) names.push_back(name);
   return names;
@@ -252,7 +217,7 @@ void ReadSinkSection(const ConfigNode& at, SinkConfig* config, ConfigErrors* err
 
 struct ReadSubscription {
   SubscribeConfig config;
-  Site bridge_site;
+  ConfigSite bridge_site;
 };
 
 std::vector<std::string> ReadTopics(const ConfigNode& at, const std::string& bridge,
@@ -408,7 +373,7 @@ void ReadTarget(const ConfigNode& at, TargetConfig* target, ConfigErrors* errors
   }
   if (!type) {
     // Without a type only keys no target takes can be flagged.
-    map.RejectUnknownKeys(AnyTargetKeys());
+    map.RejectUnknownKeys(AnyTypeKeys(kTargetTypeKeys));
     return;
   }
   target->type = static_cast<TargetType>(*type);
@@ -646,7 +611,7 @@ void ReadRules(const ConfigNode& at, MappingConfig* mapping, ConfigErrors* error
 
 struct ReadMappingResult {
   MappingConfig config;
-  Site from_site;  // set when `from` is well-formed
+  ConfigSite from_site;  // set when `from` is well-formed
 };
 
 std::optional<ReadMappingResult> ReadMapping(const ConfigNode& at, ConfigErrors* errors) {
@@ -673,7 +638,7 @@ std::optional<ReadMappingResult> ReadMapping(const ConfigNode& at, ConfigErrors*
       mapping.to = node->node.Scalar();
     }
   }
-  std::vector<std::pair<std::string, Site>> key;
+  std::vector<std::pair<std::string, ConfigSite>> key;
   if (std::optional<ConfigNode> node = map.Require("key")) {
     key = ReadColumns(*node, /*at_least_one=*/true, errors);
     mapping.key = Names(key);
@@ -715,7 +680,7 @@ void ReadMappings(const ConfigNode& at, const std::vector<SubscribeConfig>* subs
     std::optional<ReadMappingResult> result = ReadMapping(item, errors);
     if (!result) continue;
     const MappingConfig& mapping = result->config;
-    const Site& from = result->from_site;
+    const ConfigSite& from = result->from_site;
     if (!mapping.from.empty() && subscribe != nullptr) {
       // The bridge part is literal: a sink follows bridges by name.
       std::string bridge = mapping.from.substr(0, mapping.from.find('.'));

@@ -40,23 +40,26 @@ constexpr std::array<std::string_view, 4> kPollModeNames = {"diff", "timestamp",
 
 constexpr std::string_view kNameRule = "a name matching [a-z0-9_-]+";
 
-// Where a value was found, to point a later cross-check at it.
-struct Site {
-  YAML::Mark mark = YAML::Mark::null_mark();
-  std::string path;
-};
+// The keys of each source type, for hints about a key of another type.
+constexpr std::array<TypeKeys, 3> kSourceTypeKeys = {{
+    {"postgres", kPostgresKeys},
+    {"mysql", kMysqlKeys},
+    {"odbc", kOdbcKeys},
+}};
 
-// Every key some source type takes, for a source whose type is unknown.
-std::vector<std::string_view> AnySourceKeys() {
-  std::vector<std::string_view> keys;
-  for (auto list : {std::span<const std::string_view>(kPostgresKeys),
-                    std::span<const std::string_view>(kMysqlKeys),
-                    std::span<const std::string_view>(kOdbcKeys)}) {
-    for (std::string_view key : list) {
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-    }
-  }
-  return keys;
+// Says which other source types take `key`, for an unknown key of a source.
+std::string OtherTypesHint(std::string_view key) {
+  return OtherTypesHint(key, kSourceTypeKeys, "sources");
+}
+
+// A required `name` ([a-z0-9_-]+) of `map`; `site` gets where it was found.
+std::optional<std::string> ReadRequiredName(const MapReader& map, ConfigErrors* errors,
+                                            ConfigSite* site = nullptr) {
+  std::optional<ConfigNode> node = map.Require("name");
+  if (!node) return std::nullopt;
+  std::optional<std::string> name = ReadName(*node, errors);
+  if (name && site != nullptr) *site = {node->mark, node->path};
+  return name;
 }
 
 bool IsNameChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
@@ -74,37 +77,6 @@ bool IsDottedPattern(std::string_view text, size_t parts) {
     }
   }
   return count == parts;
-}
-
-// Says which other source types take `key`, for an unknown key of a source.
-std::string OtherTypesHint(std::string_view key) {
-  std::vector<std::string_view> types;
-  if (std::find(kPostgresKeys.begin(), kPostgresKeys.end(), key) != kPostgresKeys.end()) {
-    types.push_back("postgres");
-  }
-  if (std::find(kMysqlKeys.begin(), kMysqlKeys.end(), key) != kMysqlKeys.end()) {
-    types.push_back("mysql");
-  }
-  if (std::find(kOdbcKeys.begin(), kOdbcKeys.end(), key) != kOdbcKeys.end()) {
-    types.push_back("odbc");
-  }
-  if (types.empty()) return "";
-  std::string hint = std::string(key) + " is for " + std::string(types[0]);
-  if (types.size() > 1) hint += " and " + std::string(types[1]);
-  return hint + " sources";
-}
-
-// A required name ([a-z0-9_-]+); `site` is where it was found.
-std::optional<std::string> ReadName(const MapReader& map, ConfigErrors* errors,
-                                    Site* site = nullptr) {
-  std::optional<ConfigNode> node = map.Require("name");
-  if (!node) return std::nullopt;
-  if (!node->node.IsScalar() || !IsValidName(node->node.Scalar())) {
-    ExpectError(*node, kNameRule, errors);
-    return std::nullopt;
-  }
-  if (site != nullptr) *site = {node->mark, node->path};
-  return node->node.Scalar();
 }
 
 // A non-empty list of dotted patterns with `parts` parts, without duplicates.
@@ -210,7 +182,8 @@ PostgresSourceConfig ReadPostgres(const MapReader& map, const std::string& bridg
   return pg;
 }
 
-MysqlSourceConfig ReadMysql(const MapReader& map, ConfigErrors* errors, Site* server_id_site) {
+MysqlSourceConfig ReadMysql(const MapReader& map, ConfigErrors* errors,
+                            ConfigSite* server_id_site) {
   map.RejectUnknownKeys(kMysqlKeys, OtherTypesHint);
   MysqlSourceConfig my;
   MysqlLogin login = ReadMysqlLogin(map, errors);
@@ -256,7 +229,7 @@ std::vector<std::string> ReadColumnList(const ConfigNode& at, ConfigErrors* erro
   return columns;
 }
 
-OdbcTableConfig ReadOdbcTable(const ConfigNode& at, ConfigErrors* errors, Site* name_site) {
+OdbcTableConfig ReadOdbcTable(const ConfigNode& at, ConfigErrors* errors, ConfigSite* name_site) {
   OdbcTableConfig table;
   MapReader map(at, errors);
   if (!map.valid()) return table;
@@ -338,7 +311,7 @@ OdbcSourceConfig ReadOdbc(const MapReader& map, ConfigErrors* errors) {
   }
   std::vector<std::pair<std::string, std::string>> seen;  // name, path
   for (const ConfigNode& item : *items) {
-    Site name_site;
+    ConfigSite name_site;
     OdbcTableConfig table = ReadOdbcTable(item, errors, &name_site);
     if (table.name.empty()) continue;
     auto it = std::find_if(seen.begin(), seen.end(),
@@ -357,8 +330,8 @@ OdbcSourceConfig ReadOdbc(const MapReader& map, ConfigErrors* errors) {
 // A source as read, with where its name and server_id were found.
 struct ReadSourceResult {
   SourceConfig config;
-  Site name_site;
-  Site server_id_site;
+  ConfigSite name_site;
+  ConfigSite server_id_site;
 };
 
 // One entry of `sources`; nullopt when it is too broken to continue with.
@@ -368,14 +341,14 @@ std::optional<ReadSourceResult> ReadSource(const ConfigNode& at, const std::stri
   if (!map.valid()) return std::nullopt;
   ReadSourceResult result;
   SourceConfig& source = result.config;
-  std::optional<std::string> name = ReadName(map, errors, &result.name_site);
+  std::optional<std::string> name = ReadRequiredName(map, errors, &result.name_site);
   std::optional<size_t> type;
   if (std::optional<ConfigNode> node = map.Require("type")) {
     type = ReadEnum(*node, kSourceTypeNames, errors);
   }
   if (!type) {
     // Without a type only keys no source takes can be flagged.
-    map.RejectUnknownKeys(AnySourceKeys());
+    map.RejectUnknownKeys(AnyTypeKeys(kSourceTypeKeys));
     return std::nullopt;
   }
   source.name = name.value_or("");
@@ -398,7 +371,7 @@ void ReadBridgeSection(const ConfigNode& at, BridgeConfig* config, ConfigErrors*
   MapReader map(at, errors);
   if (!map.valid()) return;
   map.RejectUnknownKeys(kBridgeKeys);
-  config->name = ReadName(map, errors).value_or("");
+  config->name = ReadRequiredName(map, errors).value_or("");
   if (std::optional<ConfigNode> node = map.Require("state_dir")) {
     if (auto dir = ReadNonEmptyString(*node, errors)) config->state_dir = std::move(*dir);
   }

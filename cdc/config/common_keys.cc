@@ -23,6 +23,39 @@ bool ContainsSpaceOrControl(std::string_view text) {
   });
 }
 
+std::optional<std::string> ReadName(const ConfigNode& at, ConfigErrors* errors) {
+  if (!at.node.IsScalar() || !IsValidName(at.node.Scalar())) {
+    ExpectError(at, kNameRule, errors);
+    return std::nullopt;
+  }
+  return at.node.Scalar();
+}
+
+std::string OtherTypesHint(std::string_view key, std::span<const TypeKeys> types,
+                           std::string_view noun) {
+  std::vector<std::string_view> takers;
+  for (const TypeKeys& t : types) {
+    if (std::find(t.keys.begin(), t.keys.end(), key) != t.keys.end()) takers.push_back(t.type);
+  }
+  if (takers.empty()) return "";
+  std::string hint = std::string(key) + " is for ";
+  for (size_t i = 0; i < takers.size(); ++i) {
+    if (i > 0) hint += i + 1 == takers.size() ? " and " : ", ";
+    hint += takers[i];
+  }
+  return hint + " " + std::string(noun);
+}
+
+std::vector<std::string_view> AnyTypeKeys(std::span<const TypeKeys> types) {
+  std::vector<std::string_view> keys;
+  for (const TypeKeys& t : types) {
+    for (std::string_view key : t.keys) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
 bool IsValidName(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';

@@ -6,12 +6,43 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cdc/config/yaml_reader.h"
 
 namespace deltabridge {
+
+// Where a value was found, to point a later cross-check at it.
+struct ConfigSite {
+  YAML::Mark mark = YAML::Mark::null_mark();
+  std::string path;
+};
+
+// What `name` must be: the expectation in ReadName's error.
+inline constexpr std::string_view kNameRule = "a name matching [a-z0-9_-]+";
+
+// A name ([a-z0-9_-]+) at `at`; nullopt, with an error, when it is not one.
+std::optional<std::string> ReadName(const ConfigNode& at, ConfigErrors* errors);
+
+// The keys an entry of one `type:` takes (a source of type postgres, a target
+// of type jsonl, ...).
+struct TypeKeys {
+  std::string_view type;
+  std::span<const std::string_view> keys;
+};
+
+// For a key that an entry's own type does not take: which other types take
+// it, as "dsn is for postgres and odbc sources" (`noun` "sources"); "" when
+// none does.
+std::string OtherTypesHint(std::string_view key, std::span<const TypeKeys> types,
+                           std::string_view noun);
+
+// Every key some type takes, each once, in order: for an entry whose type is
+// unknown.
+std::vector<std::string_view> AnyTypeKeys(std::span<const TypeKeys> types);
 
 // True when `text` holds a space or a control character.
 bool ContainsSpaceOrControl(std::string_view text);
