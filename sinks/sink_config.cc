@@ -42,7 +42,6 @@ constexpr std::array<std::string_view, 4> kOnDeleteNames = {"apply", "ignore", "
 // The forms of on_delete written as a plain word (soft takes a column).
 constexpr std::span<const std::string_view> kOnDeleteWords(kOnDeleteNames.data(), 3);
 
-constexpr std::string_view kNameRule = "a name matching [a-z0-9_-]+";
 constexpr std::string_view kOnDeleteExpected = "one of apply, ignore, manual or {soft: COLUMN}";
 constexpr std::string_view kDefaultRuleKey = "default";
 // As MapReader: merge keys can nest; stop there.
