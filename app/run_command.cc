@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/stop_signals.h"
 #include "cdc/bridge/bridge.h"
 #include "cdc/config/bridge_config.h"
 #include "cdc/config/config_diff.h"
@@ -60,21 +61,14 @@ int RunCommand(const std::string& bridge_file, const std::vector<std::string>& r
 
   // SIGINT/SIGTERM are taken by a watcher thread; every other thread has
   // them blocked (the mask is inherited by the threads the bridge starts).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const StopSignals signals;
 
   const std::string started_text = ReadConfigText(bridge_file);
   Bridge bridge(std::move(*cfg), Bridge::Options{resnapshot});
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     while (!done.load()) {
-      timespec ts{0, 200 * 1000 * 1000};
-      int sig = sigtimedwait(&signals, nullptr, &ts);
+      const int sig = signals.Wait(std::chrono::milliseconds(200));
       if (sig == SIGINT || sig == SIGTERM) {
         spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
         bridge.Stop();

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/stop_signals.h"
 #include "cdc/core/live_report.h"
 #include "cdc/core/log_limiter.h"
 #include "cdc/core/utc_time.h"
@@ -81,13 +82,7 @@ int SinkCommand(const std::string& file) {
     spdlog::error("{}", s.message());
     return kExitFailure;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const StopSignals signals;
   const std::string started_text = ReadConfigText(file);
 
   Result<std::unique_ptr<Target>> target = MakeTarget(*cfg);
@@ -143,8 +138,7 @@ int SinkCommand(const std::string& file) {
                         n.status().message());
         }
       }
-      timespec ts{0, 200 * 1000 * 1000};
-      int sig = sigtimedwait(&signals, nullptr, &ts);
+      const int sig = signals.Wait(std::chrono::milliseconds(200));
       if (sig == SIGINT || sig == SIGTERM) {
         spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
         stop = true;
