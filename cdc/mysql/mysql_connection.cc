@@ -1,9 +1,8 @@
 #include "cdc/mysql/mysql_connection.h"
 
-#include <mariadb/errmsg.h>
-#include <mariadb/mysqld_error.h>
-
 #include <mutex>
+
+#include "cdc/clients/mysql/mysql_errors.h"
 
 namespace deltabridge::mysql {
 
@@ -19,25 +18,6 @@ void InitLibraryOnce() {
 
 std::string MysqlConnParams::Describe() const {
   return user + "@" + host + ":" + std::to_string(port);
-}
-
-bool IsConnectionError(unsigned e) {
-  if (e >= 2000 && e < 3000) return true;  // client errors: lost, gone, cannot connect
-  switch (e) {
-    case ER_CON_COUNT_ERROR:        // 1040 too many connections
-    case ER_SERVER_SHUTDOWN:        // 1053
-    case ER_NET_READ_ERROR:         // 1158
-    case ER_NET_READ_INTERRUPTED:   // 1159
-    case ER_NET_ERROR_ON_WRITE:     // 1160
-    case ER_NET_WRITE_INTERRUPTED:  // 1161
-    case ER_CONNECTION_KILLED:      // 1927 (MariaDB)
-    case 1184:                      // ER_NEW_ABORTING_CONNECTION
-    case 1152:                      // ER_ABORTING_CONNECTION
-    case 1129:                      // ER_HOST_IS_BLOCKED
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::string QuoteIdent(const std::string& ident) {
@@ -97,10 +77,15 @@ Status MysqlConn::LastError(const std::string& what) const {
   unsigned e = mysql_errno(mysql_);
   std::string msg = what + ": " + mysql_error(mysql_) + " (error " + std::to_string(e) + ")";
   if (e == 0) return Status::Unavailable(what + ": connection lost");
-  if (IsConnectionError(e)) return Status::Unavailable(msg);
-  if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR ||
-      e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_TABLEACCESS_DENIED_ERROR) {
-    return Status::FailedPrecondition(msg);
+  switch (ClassOfMysqlError(e, mysql_sqlstate(mysql_))) {
+    case MysqlErrorClass::kConnectionLost:
+    case MysqlErrorClass::kRetryTransaction:
+      return Status::Unavailable(msg);
+    case MysqlErrorClass::kAccessDenied:
+      return Status::FailedPrecondition(msg);
+    case MysqlErrorClass::kRejected:
+    case MysqlErrorClass::kOther:
+      break;
   }
   return Status::InvalidArgument(msg);
 }

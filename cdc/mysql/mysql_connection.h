@@ -2,9 +2,11 @@
 // connection (MYSQL*), for the live MySQL/MariaDB source: schema queries, the
 // snapshot, `check`, and the binlog stream (BinlogStream borrows it).
 //
-// Errors become Status values: a lost or refused connection (client errors
-// 2000-2999, server shutdown, connection killed, too many connections) is
-// Unavailable, so callers retry with backoff; anything else is
+// Errors become Status values, by the shared table of MySQL errors
+// (cdc/clients/mysql/mysql_errors.h): a lost connection and what a retry may
+// cure (client errors, server shutdown, connection killed, too many
+// connections, deadlock, lock wait timeout) are Unavailable, so callers retry
+// with backoff; access denied is FailedPrecondition; anything else is
 // InvalidArgument with the server's message. Passwords never appear in
 // messages. The destructor closes the connection and never throws.
 //
@@ -72,9 +74,6 @@ class MysqlConn {
   MYSQL* mysql_ = nullptr;  // owned
 };
 
-// Whether a MySQL error number means the connection (or the server) went away
-// and a retry may succeed.
-bool IsConnectionError(unsigned error_number);
 // `ident` quoted with backticks.
 std::string QuoteIdent(const std::string& ident);
 

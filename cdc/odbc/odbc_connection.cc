@@ -48,14 +48,8 @@ Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
     std::vector<OdbcDiagRecord> records = OdbcDiagRecords(SQL_HANDLE_DBC, c->dbc_.get());
     std::string message =
         "cannot connect over ODBC (" + c->redacted_ + "): " + FormatOdbcDiagRecords(records);
-    bool transient = false;
-    for (const OdbcDiagRecord& r : records) {
-      if (r.sqlstate.rfind("08", 0) == 0 || r.sqlstate == "HYT00" || r.sqlstate == "57P03" ||
-          (r.sqlstate == "HY000" && (r.native_error == 2002 || r.native_error == 2003))) {
-        transient = true;
-      }
-    }
-    return transient ? Status::Unavailable(message) : Status::FailedPrecondition(message);
+    return OdbcConnectFailureIsTransient(records) ? Status::Unavailable(message)
+                                                  : Status::FailedPrecondition(message);
   }
   c->dbc_.MarkConnected();
   c->dbms_name_ = GetInfoString(c->dbc_.get(), SQL_DBMS_NAME);

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "cdc/clients/mysql/mysql_errors.h"
 #include "cdc/core/ascii.h"
 
 namespace deltabridge {
@@ -33,18 +34,6 @@ constexpr const char* kSqlMode =
 
 // MySQL and MariaDB error numbers (mysqld_error.h, errmsg.h).
 constexpr int kErUnsupportedPs = 1295;
-constexpr int kCrConnectionError = 2002;
-constexpr int kCrConnHostError = 2003;
-constexpr int kCrServerGoneError = 2006;
-constexpr int kCrServerLost = 2013;
-constexpr int kCrServerLostExtended = 2055;
-constexpr int kErServerShutdown = 1053;
-constexpr int kErConnectionKilled = 1927;          // MariaDB
-constexpr int kErClientInteractionTimeout = 4031;  // MySQL 8: idle connection closed
-constexpr int kErConCountError = 1040;             // too many connections
-constexpr int kErTooManyUserConnections = 1203;
-constexpr int kErLockWaitTimeout = 1205;
-constexpr int kErLockDeadlock = 1213;
 
 std::string Abbreviate(std::string_view sql) {
   constexpr size_t kMax = 200;
@@ -205,62 +194,21 @@ class MysqlSession::StatementCache {
 };
 
 Status::Code ClassifyMysqlError(int error_code, std::string_view sqlstate) {
-  switch (error_code) {
-    // The connection is gone, or the server will not take it now.
-    case kCrConnectionError:
-    case kCrConnHostError:
-    case kCrServerGoneError:
-    case kCrServerLost:
-    case kCrServerLostExtended:
-    case kErServerShutdown:
-    case kErConnectionKilled:
-    case kErClientInteractionTimeout:
-    case kErConCountError:
-    case kErTooManyUserConnections:
-    // The server rolled back (deadlock) or gave up waiting for a lock: redo
-    // the transaction; the connection itself is fine.
-    case kErLockWaitTimeout:
-    case kErLockDeadlock:
+  switch (ClassOfMysqlError(static_cast<unsigned>(error_code), sqlstate)) {
+    case MysqlErrorClass::kConnectionLost:
+    case MysqlErrorClass::kRetryTransaction:
       return Status::Code::kUnavailable;
-    // This statement's data.
-    case 1048:  // ER_BAD_NULL_ERROR: column cannot be null
-    case 1062:  // ER_DUP_ENTRY
-    case 1264:  // ER_WARN_DATA_OUT_OF_RANGE
-    case 1265:  // WARN_DATA_TRUNCATED (strict mode: a bad ENUM or SET value)
-    case 1292:  // ER_TRUNCATED_WRONG_VALUE (a bad date or number)
-    case 1364:  // ER_NO_DEFAULT_FOR_FIELD: a NOT NULL column got no value
-    case 1366:  // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: incorrect value
-    case 1367:  // ER_ILLEGAL_VALUE_FOR_TYPE
-    case 1406:  // ER_DATA_TOO_LONG
-    case 1451:  // ER_ROW_IS_REFERENCED_2: a foreign key refers to the row
-    case 1452:  // ER_NO_REFERENCED_ROW_2: the foreign key's row is missing
-    case 1690:  // ER_DATA_OUT_OF_RANGE
-    case 3819:  // ER_CHECK_CONSTRAINT_VIOLATED (MySQL)
-    case 4025:  // ER_CONSTRAINT_FAILED (MariaDB CHECK)
+    case MysqlErrorClass::kRejected:
       return Status::Code::kRejected;
-    default:
+    case MysqlErrorClass::kAccessDenied:
+    case MysqlErrorClass::kOther:
       break;
-  }
-  if (sqlstate.size() == 5 && (sqlstate.substr(0, 2) == "22" || sqlstate.substr(0, 2) == "23")) {
-    return Status::Code::kRejected;
   }
   return Status::Code::kFailedPrecondition;
 }
 
 bool MysqlErrorLosesConnection(int error_code) {
-  switch (error_code) {
-    case kCrConnectionError:
-    case kCrConnHostError:
-    case kCrServerGoneError:
-    case kCrServerLost:
-    case kCrServerLostExtended:
-    case kErServerShutdown:
-    case kErConnectionKilled:
-    case kErClientInteractionTimeout:
-      return true;
-    default:
-      return false;
-  }
+  return ClassOfMysqlError(static_cast<unsigned>(error_code)) == MysqlErrorClass::kConnectionLost;
 }
 
 ColumnCategory MysqlCategoryOfType(std::string_view sql_type) {
@@ -443,10 +391,14 @@ std::string MysqlSession::QuoteIdentifier(std::string_view name) const {
 
 Status MysqlSession::Failed(const sql::SQLException& error, std::string_view sql) {
   const int code = error.getErrorCode();
-  if (MysqlErrorLosesConnection(code)) broken_ = true;
+  const std::string sqlstate = error.getSQLState();
+  if (ClassOfMysqlError(static_cast<unsigned>(code), sqlstate) ==
+      MysqlErrorClass::kConnectionLost) {
+    broken_ = true;
+  }
   std::string message = ErrorText(error) + "; in: " + Abbreviate(sql);
   if (broken_) message += " (connection to " + where_ + " lost)";
-  return WithCode(ClassifyMysqlError(code, error.getSQLState()), std::move(message));
+  return WithCode(ClassifyMysqlError(code, sqlstate), std::move(message));
 }
 
 Status MysqlSession::Failed(const std::exception& error, std::string_view sql) {

@@ -80,11 +80,13 @@ Result<std::unique_ptr<SqlSession>> ConnectMysql(const MysqlTargetConfig& config
 ColumnCategory MysqlCategoryOfType(std::string_view sql_type);
 
 // The Status code sql_session.h gives a MySQL/MariaDB error, from its error
-// number and SQLSTATE: kRejected, kUnavailable or kFailedPrecondition.
+// number and SQLSTATE by the shared table (cdc/clients/mysql/mysql_errors.h):
+// a lost connection and what a retry may cure are kUnavailable, refused data
+// kRejected, anything else (access denied included) kFailedPrecondition.
 Status::Code ClassifyMysqlError(int error_code, std::string_view sqlstate);
 
 // Whether error `error_code` means the connection is gone (a session then
-// reports broken()).
+// reports broken()), by its number alone.
 bool MysqlErrorLosesConnection(int error_code);
 
 class MysqlSession : public SqlSession {

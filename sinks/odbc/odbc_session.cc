@@ -7,6 +7,7 @@
 #include <charconv>
 #include <utility>
 
+#include "cdc/clients/mysql/mysql_errors.h"
 #include "cdc/config/conninfo.h"
 #include "cdc/core/ascii.h"
 
@@ -28,10 +29,6 @@ constexpr size_t kMaxSqlInMessage = 200;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
 }
 
 std::string Abbreviate(std::string_view sql) {
@@ -179,31 +176,16 @@ ErrorKind KindOfRecord(const OdbcDiagRecord& record, SqlDialect dialect) {
   if (dialect == SqlDialect::kMysql) {
     // MySQL gives some data errors generic SQLSTATEs (1366 incorrect value
     // and 1364 no default: HY000; 1265 data truncated, an error in strict
-    // mode: 01000), and some lost connections HY000.
-    switch (record.native_error) {
-      case 1048:  // column cannot be null
-      case 1062:  // duplicate entry
-      case 1264:  // out of range
-      case 1265:  // data truncated
-      case 1292:  // incorrect date/time value
-      case 1364:  // field has no default value
-      case 1366:  // incorrect value for the column
-      case 1406:  // data too long
-      case 1451:  // a foreign key refers to the row
-      case 1452:  // no parent row for the foreign key
-      case 1690:  // value out of range
-      case 3819:  // check constraint (MySQL)
-      case 4025:  // check constraint (MariaDB)
+    // mode: 01000), and some lost connections HY000: its error number says.
+    switch (ClassOfMysqlError(static_cast<unsigned>(record.native_error), state)) {
+      case MysqlErrorClass::kRejected:
         return ErrorKind::kRejected;
-      case 1053:  // server shutdown in progress
-      case 1927:  // connection killed
-      case 2006:  // server has gone away
-      case 2013:  // lost connection during query
+      case MysqlErrorClass::kConnectionLost:
         return ErrorKind::kLostConnection;
-      case 1205:  // lock wait timeout
-      case 1213:  // deadlock
+      case MysqlErrorClass::kRetryTransaction:
         return ErrorKind::kRetry;
-      default:
+      case MysqlErrorClass::kAccessDenied:
+      case MysqlErrorClass::kOther:
         break;
     }
   }
@@ -386,18 +368,9 @@ Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig
     std::string message =
         "cannot connect over ODBC" + where + ": " + session->Scrub(FormatOdbcDiagRecords(records));
     // A server that is down or unreachable may come back; a missing driver,
-    // DSN or a bad login needs an operator. MySQL's client library says
-    // HY000 for "can't connect" (2002: socket, 2003: TCP) and a lost
-    // connection (2006, 2013).
-    bool transient = false;
-    for (const OdbcDiagRecord& r : records) {
-      if (StartsWith(r.sqlstate, "08") || r.sqlstate == "HYT00" || r.sqlstate == "57P03" ||
-          (r.sqlstate == "HY000" && (r.native_error == 2002 || r.native_error == 2003 ||
-                                     r.native_error == 2006 || r.native_error == 2013))) {
-        transient = true;
-      }
-    }
-    return transient ? Status::Unavailable(message) : Status::FailedPrecondition(message);
+    // DSN or a bad login needs an operator.
+    return OdbcConnectFailureIsTransient(records) ? Status::Unavailable(message)
+                                                  : Status::FailedPrecondition(message);
   }
   session->dbc_.MarkConnected();
 

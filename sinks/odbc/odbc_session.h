@@ -6,13 +6,14 @@
 // string ("Driver=/path/driver.so;Server=...;" or "DSN=name;UID=...;PWD=..."),
 // to SQLDriverConnect without prompting. Every message carries the string as
 // RedactOdbcConnectionString() shows it, and the password's value is also
-// scrubbed from driver diagnostics. A server that cannot be reached (SQLSTATE
-// 08xxx, MySQL client errors 2002/2003) is Unavailable; a missing driver or
-// DSN, a refused login and the like are FailedPrecondition. After
-// connecting, the session sets the time zone to UTC where the database has
-// one (PostgreSQL: SET TimeZone = 'UTC'; MySQL and MariaDB: SET time_zone =
-// '+00:00'), so timestamps with a time zone read and write as through the
-// native sessions.
+// scrubbed from driver diagnostics. A server that cannot be reached or will
+// not take the connection now (OdbcConnectFailureIsTransient: SQLSTATE 08xxx,
+// a lost connection or too many connections in MySQL's numbers) is
+// Unavailable; a missing driver or DSN, a refused login and the like are
+// FailedPrecondition. After connecting, the session sets the time zone to
+// UTC where the database has one (PostgreSQL: SET TimeZone = 'UTC'; MySQL
+// and MariaDB: SET time_zone = '+00:00'), so timestamps with a time zone read
+// and write as through the native sessions.
 //
 // Dialect, from SQLGetInfo(SQL_DBMS_NAME): "SQLite" is kSqlite, MySQL and
 // MariaDB are kMysql, anything else (PostgreSQL through psqlODBC included) is
@@ -72,9 +73,13 @@
 //           with "constraint failed" or "datatype mismatch", are Rejected; 5
 //           and 6 (SQLITE_BUSY, SQLITE_LOCKED: another writer holds the
 //           database) are Unavailable without breaking the session.
-//   MySQL   1048, 1062, 1264, 1265, 1292, 1364, 1366, 1406, 1451, 1452, 1690,
-//           3819, 4025 are Rejected; 1053, 1927, 2006, 2013 a lost
-//           connection; 1205 and 1213 Unavailable. Connector/ODBC returns
+//   MySQL   the error number, by the table the native MySQL target and
+//           source share (cdc/clients/mysql/mysql_errors.h): refused data
+//           (1048, 1062, 1264, 1366, 1406, 1452, ...) is Rejected; a lost
+//           connection (client errors 2000-2999, 1053, 1927, ...) makes
+//           broken() true; deadlock, lock wait timeout and too many
+//           connections are Unavailable without breaking the session; access
+//           denied and the rest are FailedPrecondition. Connector/ODBC returns
 //           SQL_SUCCESS_WITH_INFO for a statement with parameters that the
 //           server failed with a class-01 SQLSTATE (1265 "Data truncated",
 //           an error in strict mode), so after SQL_SUCCESS_WITH_INFO the

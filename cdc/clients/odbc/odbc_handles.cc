@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cdc/clients/mysql/mysql_errors.h"
+
 namespace deltabridge {
 
 std::vector<OdbcDiagRecord> OdbcDiagRecords(SQLSMALLINT handle_type, SQLHANDLE handle) {
@@ -55,6 +57,22 @@ std::string FormatOdbcDiagRecords(const std::vector<OdbcDiagRecord>& records) {
 
 std::string OdbcDiagnostics(SQLSMALLINT handle_type, SQLHANDLE handle) {
   return FormatOdbcDiagRecords(OdbcDiagRecords(handle_type, handle));
+}
+
+bool OdbcConnectFailureIsTransient(const std::vector<OdbcDiagRecord>& records) {
+  for (const OdbcDiagRecord& r : records) {
+    if (r.sqlstate.rfind("08", 0) == 0 || r.sqlstate == "HYT00" || r.sqlstate == "57P03") {
+      return true;
+    }
+    if (r.native_error > 0) {
+      MysqlErrorClass mysql = ClassOfMysqlError(static_cast<unsigned>(r.native_error));
+      if (mysql == MysqlErrorClass::kConnectionLost ||
+          mysql == MysqlErrorClass::kRetryTransaction) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace deltabridge

@@ -1,6 +1,6 @@
 // OdbcEnv, OdbcDbc, OdbcStmt: RAII owners for the three ODBC handle kinds
-// (SQLHENV, SQLHDBC, SQLHSTMT), and the diagnostics helper every ODBC error
-// message is built from.
+// (SQLHENV, SQLHDBC, SQLHSTMT); the diagnostics helper every ODBC error
+// message is built from; and whether a failed connect may succeed later.
 //
 // Each owner holds at most one handle and frees it with SQLFreeHandle in its
 // destructor, which never throws. An OdbcDbc that was connected
@@ -94,6 +94,18 @@ std::string FormatOdbcDiagRecords(const std::vector<OdbcDiagRecord>& records);
 
 // Both together: every record of `handle` as one string.
 std::string OdbcDiagnostics(SQLSMALLINT handle_type, SQLHANDLE handle);
+
+// Whether a failed SQLDriverConnect with these records may succeed later
+// without an operator: the server is unreachable, starting or shutting down,
+// or will not take another connection now. True when a record has SQLSTATE
+// class 08 (connection exception), HYT00 (login timeout) or 57P03
+// (PostgreSQL cannot connect now), or a native error that MySQL's table
+// (cdc/clients/mysql/mysql_errors.h) calls a lost connection or a reason to
+// retry (MySQL's client library says HY000 for "can't connect", 2002/2003;
+// the numbers it uses, 1040 and up, are not ones the other tested drivers
+// report). False for a missing driver or DSN, a refused login, an unknown
+// database.
+bool OdbcConnectFailureIsTransient(const std::vector<OdbcDiagRecord>& records);
 
 template <SQLSMALLINT kType>
 Result<OdbcHandle<kType>> OdbcHandle<kType>::Allocate(SQLHANDLE parent) {
