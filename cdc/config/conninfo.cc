@@ -208,52 +208,6 @@ std::string RedactConninfo(std::string_view conninfo) {
   return out;
 }
 
-std::string RedactOdbcConnectionString(std::string_view s) {
-  std::string out;
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    size_t item_begin = i;
-    size_t eq = s.find_first_of("=;", i);
-    if (eq == std::string_view::npos || s[eq] == ';') {
-      size_t end = eq == std::string_view::npos ? n : eq + 1;
-      out.append(s.substr(item_begin, end - item_begin));
-      i = end;
-      continue;
-    }
-    std::string_view key = s.substr(item_begin, eq - item_begin);
-    while (!key.empty() && IsSpace(key.front())) key.remove_prefix(1);
-    while (!key.empty() && IsSpace(key.back())) key.remove_suffix(1);
-    size_t value_begin = eq + 1;
-    size_t j = value_begin;
-    while (j < n && IsSpace(s[j])) ++j;
-    if (j < n && s[j] == '{') {
-      // {braced value}: '}}' stands for one '}', and ';' is literal inside.
-      ++j;
-      while (j < n) {
-        if (s[j] == '}' && j + 1 < n && s[j + 1] == '}') {
-          j += 2;
-        } else if (s[j] == '}') {
-          ++j;
-          break;
-        } else {
-          ++j;
-        }
-      }
-    }
-    size_t value_end = s.find(';', j);
-    if (value_end == std::string_view::npos) value_end = n;
-    out.append(s.substr(item_begin, value_begin - item_begin));
-    if (EqualsIgnoreCase(key, "pwd") || EqualsIgnoreCase(key, "password")) {
-      out.append(kRedacted);
-    } else {
-      out.append(s.substr(value_begin, value_end - value_begin));
-    }
-    i = value_end;
-  }
-  return out;
-}
-
 std::optional<std::string> CheckConninfoSyntax(std::string_view conninfo) {
   if (UriPrefixLength(conninfo) != 0) return std::nullopt;
   std::vector<ConninfoItem> items = SplitConninfo(conninfo);

@@ -1,6 +1,8 @@
-// Connection strings in deltabridge's YAML files: a syntax check for libpq
-// conninfo, and redaction of passwords before a string reaches a log line or
-// an error message (contract section 1: passwords never appear there).
+// libpq connection strings in deltabridge's YAML files: a syntax check, and
+// redaction of passwords before a string reaches a log line or an error
+// message (contract section 1: passwords never appear there). ODBC
+// connection strings have theirs in the ODBC client layer
+// (cdc/clients/odbc/odbc_connection_string.h).
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -19,10 +21,6 @@ namespace deltabridge {
 //     and a ?password=secret parameter becomes password=***.
 // Keywords are compared case-insensitively, so a misspelt case is redacted too.
 std::string RedactConninfo(std::string_view conninfo);
-
-// An ODBC connection string with the values of PWD and Password replaced by
-// ***: "Driver=X;UID=u;PWD={a;b}" -> "Driver=X;UID=u;PWD=***".
-std::string RedactOdbcConnectionString(std::string_view connection_string);
 
 // nullopt when `conninfo` is a well-formed libpq conninfo ("host=h dbname=d",
 // values optionally single-quoted with \' and \\ escapes) or starts with

@@ -1,6 +1,6 @@
 #include "cdc/odbc/odbc_check.h"
 
-#include "cdc/config/conninfo.h"
+#include "cdc/clients/odbc/odbc_connection_string.h"
 #include "cdc/odbc/odbc_connection.h"
 #include "cdc/odbc/odbc_poller.h"
 

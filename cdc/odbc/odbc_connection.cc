@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "cdc/config/conninfo.h"
+#include "cdc/clients/odbc/odbc_connection_string.h"
 #include "cdc/core/ascii.h"
 
 namespace deltabridge::odbc {
@@ -64,7 +64,7 @@ Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
   c->wide_text_ = !sqlite;
   c->text_scalars_ = sqlite;  // SQLite: a value need not match its declared type
   if (stream_results && sqlite &&
-      AsciiLower(connection_string).find("stepapi") == std::string::npos) {
+      !FindOdbcConnectionValue(ParseOdbcConnectionString(connection_string), "StepAPI")) {
     // sqliteodbc materialises every result (sqlite3_get_table) unless
     // StepAPI=1: a 1M-row diff would hold the whole table in memory.
     std::string streaming = connection_string;

@@ -7,7 +7,7 @@
 #include <memory>
 #include <thread>
 
-#include "cdc/config/conninfo.h"
+#include "cdc/clients/odbc/odbc_connection_string.h"
 #include "cdc/core/wall_clock.h"
 #include "cdc/odbc/odbc_connection.h"
 #include "cdc/odbc/odbc_poller.h"

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "cdc/clients/mysql/mysql_errors.h"
-#include "cdc/config/conninfo.h"
+#include "cdc/clients/odbc/odbc_connection_string.h"
 #include "cdc/core/ascii.h"
 
 namespace deltabridge {
@@ -36,54 +36,13 @@ std::string Abbreviate(std::string_view sql) {
   return std::string(sql.substr(0, kMaxSqlInMessage)) + "...";
 }
 
-// The key/value pairs of an ODBC connection string, values unbraced
-// ("{a;b}}c}" is "a;b}c"). Keys are trimmed; malformed items are skipped.
-std::vector<std::pair<std::string, std::string>> ParseConnectionString(std::string_view s) {
-  std::vector<std::pair<std::string, std::string>> items;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t eq = s.find_first_of("=;", i);
-    if (eq == std::string_view::npos) break;
-    if (s[eq] == ';') {
-      i = eq + 1;
-      continue;
-    }
-    std::string key(TrimAscii(s.substr(i, eq - i)));
-    size_t j = eq + 1;
-    while (j < s.size() && std::isspace(static_cast<unsigned char>(s[j]))) ++j;
-    std::string value;
-    if (j < s.size() && s[j] == '{') {
-      ++j;
-      while (j < s.size()) {
-        if (s[j] == '}' && j + 1 < s.size() && s[j + 1] == '}') {
-          value += '}';
-          j += 2;
-        } else if (s[j] == '}') {
-          ++j;
-          break;
-        } else {
-          value += s[j++];
-        }
-      }
-      size_t end = s.find(';', j);
-      i = end == std::string_view::npos ? s.size() : end + 1;
-    } else {
-      size_t end = s.find(';', j);
-      if (end == std::string_view::npos) end = s.size();
-      value = std::string(TrimAscii(s.substr(j, end - j)));
-      i = end + 1;
-    }
-    items.emplace_back(std::move(key), std::move(value));
-  }
-  return items;
-}
-
 // psqlODBC's rollback-on-error level from "Protocol=7.4-N" (also spelt
 // "A1=..."), or -1 when the string does not set it.
-int PsqlodbcRollbackOnError(const std::vector<std::pair<std::string, std::string>>& items) {
+int PsqlodbcRollbackOnError(const std::vector<OdbcConnectionItem>& items) {
   int level = -1;
-  for (const auto& [key, value] : items) {
-    if (!EqualsIgnoreCase(key, "protocol") && !EqualsIgnoreCase(key, "a1")) continue;
+  for (const OdbcConnectionItem& item : items) {
+    if (!OdbcKeyIs(item.key, "protocol") && !OdbcKeyIs(item.key, "a1")) continue;
+    const std::string& value = item.value;
     size_t dash = value.rfind('-');
     if (dash == std::string::npos || dash + 1 >= value.size()) continue;
     int parsed = 0;
@@ -332,11 +291,9 @@ OdbcSession::~OdbcSession() {
 Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig& config) {
   std::unique_ptr<OdbcSession> session(new OdbcSession());
   session->redacted_dsn_ = RedactOdbcConnectionString(config.dsn);
-  std::vector<std::pair<std::string, std::string>> items = ParseConnectionString(config.dsn);
-  for (const auto& [key, value] : items) {
-    if ((EqualsIgnoreCase(key, "pwd") || EqualsIgnoreCase(key, "password")) && !value.empty()) {
-      session->secrets_.push_back(value);
-    }
+  std::vector<OdbcConnectionItem> items = ParseOdbcConnectionString(config.dsn);
+  for (const OdbcConnectionItem& item : items) {
+    if (IsOdbcPasswordKey(item.key) && !item.value.empty()) session->secrets_.push_back(item.value);
   }
   const std::string where = " (" + session->redacted_dsn_ + ")";
 

@@ -44,17 +44,6 @@ TEST(RedactConninfoTest, UriForm) {
   EXPECT_EQ(RedactConninfo("PostgreSQL://u:secret@h"), "PostgreSQL://u:***@h");
 }
 
-TEST(RedactOdbcTest, PwdAndPassword) {
-  EXPECT_EQ(RedactOdbcConnectionString("Driver=SQLite3;UID=u;PWD=secret;Database=x"),
-            "Driver=SQLite3;UID=u;PWD=***;Database=x");
-  EXPECT_EQ(RedactOdbcConnectionString("DSN=legacy;Password=secret"), "DSN=legacy;Password=***");
-  EXPECT_EQ(RedactOdbcConnectionString("PWD={a;b}}c};X=1"), "PWD=***;X=1");
-  EXPECT_EQ(RedactOdbcConnectionString("pwd=x"), "pwd=***");
-  EXPECT_EQ(RedactOdbcConnectionString("Driver=SQLite3;Database=/srv/legacy/parks.db"),
-            "Driver=SQLite3;Database=/srv/legacy/parks.db");
-  EXPECT_EQ(RedactOdbcConnectionString("DSN=x;;"), "DSN=x;;");
-}
-
 TEST(CheckConninfoSyntaxTest, Accepts) {
   EXPECT_EQ(CheckConninfoSyntax("host=127.0.0.1 port=5432 dbname=parks user=deltabridge"),
             std::nullopt);
