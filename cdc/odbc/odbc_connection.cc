@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "cdc/clients/odbc/odbc_connection_string.h"
+#include "cdc/clients/odbc/odbc_password_scrubber.h"
 #include "cdc/core/ascii.h"
 
 namespace deltabridge::odbc {
@@ -24,13 +25,15 @@ std::string Abbreviate(const std::string& sql) {
 }  // namespace
 
 Status OdbcConnection::Fail(SQLSMALLINT type, SQLHANDLE handle, const std::string& what) const {
-  return Status::Unavailable(what + " (" + redacted_ + "): " + OdbcDiagnostics(type, handle));
+  return Status::Unavailable(
+      scrubber_.Scrub(what + " (" + redacted_ + "): " + OdbcDiagnostics(type, handle)));
 }
 
 Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
     const std::string& connection_string, int login_timeout_seconds, bool stream_results) {
   std::unique_ptr<OdbcConnection> c(new OdbcConnection());
   c->redacted_ = RedactOdbcConnectionString(connection_string);
+  c->scrubber_ = OdbcPasswordScrubber(connection_string);
   Result<OdbcEnv> env = OdbcEnv::Allocate(SQL_NULL_HANDLE);
   if (!env.ok()) return env.status();
   c->env_ = std::move(env).value();
@@ -46,8 +49,8 @@ Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
                                   SQL_NTS, nullptr, 0, nullptr, SQL_DRIVER_NOPROMPT);
   if (!SQL_SUCCEEDED(rc)) {
     std::vector<OdbcDiagRecord> records = OdbcDiagRecords(SQL_HANDLE_DBC, c->dbc_.get());
-    std::string message =
-        "cannot connect over ODBC (" + c->redacted_ + "): " + FormatOdbcDiagRecords(records);
+    std::string message = "cannot connect over ODBC (" + c->redacted_ +
+                          "): " + c->scrubber_.Scrub(FormatOdbcDiagRecords(records));
     return OdbcConnectFailureIsTransient(records) ? Status::Unavailable(message)
                                                   : Status::FailedPrecondition(message);
   }
@@ -100,7 +103,7 @@ std::string OdbcConnection::QuoteName(std::string_view name) const {
 
 Status OdbcConnection::Exec(const std::string& sql) {
   Result<OdbcStmt> stmt = OdbcStmt::Allocate(dbc_.get());
-  if (!stmt.ok()) return stmt.status();
+  if (!stmt.ok()) return scrubber_.Scrub(stmt.status());
   std::string text = sql;
   SQLRETURN rc = SQLExecDirect(stmt->get(), reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS);
   if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
@@ -114,8 +117,9 @@ Result<std::unique_ptr<OdbcCursor>> OdbcConnection::Query(const std::string& sql
   std::unique_ptr<OdbcCursor> cur(new OdbcCursor());
   cur->what_ = "ODBC query failed (" + Abbreviate(sql) + ") (" + redacted_ + ")";
   Result<OdbcStmt> stmt = OdbcStmt::Allocate(dbc_.get());
-  if (!stmt.ok()) return stmt.status().WithContext(cur->what_);
+  if (!stmt.ok()) return scrubber_.Scrub(stmt.status().WithContext(cur->what_));
   cur->stmt_ = std::move(stmt).value();
+  cur->scrubber_ = scrubber_;
   if (timeout_seconds > 0) {
     SQLSetStmtAttr(cur->stmt_.get(), SQL_ATTR_QUERY_TIMEOUT,
                    reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(timeout_seconds)), 0);
@@ -123,11 +127,11 @@ Result<std::unique_ptr<OdbcCursor>> OdbcConnection::Query(const std::string& sql
   std::string text = sql;
   SQLRETURN rc = SQLExecDirect(cur->stmt_.get(), reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS);
   if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
-    return Status::Unavailable(cur->what_ + ": " +
-                               OdbcDiagnostics(SQL_HANDLE_STMT, cur->stmt_.get()));
+    return Status::Unavailable(
+        scrubber_.Scrub(cur->what_ + ": " + OdbcDiagnostics(SQL_HANDLE_STMT, cur->stmt_.get())));
   }
   Result<std::vector<OdbcColumn>> cols = DescribeColumns(cur->stmt_.get());
-  if (!cols.ok()) return cols.status().WithContext(cur->what_);
+  if (!cols.ok()) return scrubber_.Scrub(cols.status().WithContext(cur->what_));
   cur->columns_ = std::move(cols).value();
   cur->fetch_.wide_text = wide_text_;
   cur->fetch_.text_scalars = text_scalars_;
@@ -138,13 +142,14 @@ Result<bool> OdbcCursor::Next(std::vector<Value>* row) {
   SQLRETURN rc = SQLFetch(stmt_.get());
   if (rc == SQL_NO_DATA) return false;
   if (!SQL_SUCCEEDED(rc)) {
-    return Status::Unavailable(what_ + ": " + OdbcDiagnostics(SQL_HANDLE_STMT, stmt_.get()));
+    return Status::Unavailable(
+        scrubber_.Scrub(what_ + ": " + OdbcDiagnostics(SQL_HANDLE_STMT, stmt_.get())));
   }
   row->resize(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) {
     Status s = FetchValue(stmt_.get(), static_cast<SQLUSMALLINT>(c + 1), columns_[c], fetch_,
                           &scratch_, &(*row)[c]);
-    if (!s.ok()) return s.WithContext(what_);
+    if (!s.ok()) return scrubber_.Scrub(s.WithContext(what_));
   }
   return true;
 }

@@ -3,7 +3,8 @@
 // memory).
 //
 // Every failure carries the driver's SQLSTATE and message, with the
-// connection string redacted (no password). Failures while polling are
+// connection string redacted and its password scrubbed from the driver's
+// text (OdbcPasswordScrubber). Failures while polling are
 // Unavailable (retried with backoff by the source); a connection that cannot
 // be made for a reason an operator must fix (no driver, bad login) is
 // FailedPrecondition, but the source retries that too, since a DBA may fix it
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "cdc/clients/odbc/odbc_handles.h"
+#include "cdc/clients/odbc/odbc_password_scrubber.h"
 #include "cdc/core/status.h"
 #include "cdc/core/value.h"
 #include "cdc/odbc/odbc_value.h"
@@ -37,7 +39,8 @@ class OdbcCursor {
   std::vector<OdbcColumn> columns_;
   OdbcFetchOptions fetch_;
   std::string scratch_;
-  std::string what_;  // for messages: the statement, abbreviated
+  std::string what_;               // for messages: the statement, abbreviated
+  OdbcPasswordScrubber scrubber_;  // the connection's
 };
 
 class OdbcConnection {
@@ -75,6 +78,7 @@ class OdbcConnection {
   OdbcDbc dbc_;
   std::string quote_ = "\"";
   std::string dbms_name_, dbms_version_, driver_name_, redacted_;
+  OdbcPasswordScrubber scrubber_;  // the connection string's passwords, for messages
   bool wide_text_ = true;
   bool text_scalars_ = false;
 };

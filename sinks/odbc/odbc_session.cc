@@ -9,6 +9,7 @@
 
 #include "cdc/clients/mysql/mysql_errors.h"
 #include "cdc/clients/odbc/odbc_connection_string.h"
+#include "cdc/clients/odbc/odbc_password_scrubber.h"
 #include "cdc/core/ascii.h"
 
 namespace deltabridge {
@@ -291,10 +292,8 @@ OdbcSession::~OdbcSession() {
 Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig& config) {
   std::unique_ptr<OdbcSession> session(new OdbcSession());
   session->redacted_dsn_ = RedactOdbcConnectionString(config.dsn);
+  session->scrubber_ = OdbcPasswordScrubber(config.dsn);
   std::vector<OdbcConnectionItem> items = ParseOdbcConnectionString(config.dsn);
-  for (const OdbcConnectionItem& item : items) {
-    if (IsOdbcPasswordKey(item.key) && !item.value.empty()) session->secrets_.push_back(item.value);
-  }
   const std::string where = " (" + session->redacted_dsn_ + ")";
 
   Result<OdbcEnv> env = OdbcEnv::Allocate(SQL_NULL_HANDLE);
@@ -305,7 +304,7 @@ Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig
   if (!SQL_SUCCEEDED(rc)) {
     return Status::FailedPrecondition(
         "the ODBC driver manager refuses ODBC 3" + where + ": " +
-        session->Scrub(OdbcDiagnostics(SQL_HANDLE_ENV, session->env_.get())));
+        session->scrubber_.Scrub(OdbcDiagnostics(SQL_HANDLE_ENV, session->env_.get())));
   }
   Result<OdbcDbc> dbc = OdbcDbc::Allocate(session->env_.get());
   if (!dbc.ok()) return dbc.status().WithContext("ODBC" + where);
@@ -322,8 +321,8 @@ Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig
                         SQL_NTS, nullptr, 0, nullptr, SQL_DRIVER_NOPROMPT);
   if (!SQL_SUCCEEDED(rc)) {
     std::vector<OdbcDiagRecord> records = OdbcDiagRecords(SQL_HANDLE_DBC, session->dbc_.get());
-    std::string message =
-        "cannot connect over ODBC" + where + ": " + session->Scrub(FormatOdbcDiagRecords(records));
+    std::string message = "cannot connect over ODBC" + where + ": " +
+                          session->scrubber_.Scrub(FormatOdbcDiagRecords(records));
     // A server that is down or unreachable may come back; a missing driver,
     // DSN or a bad login needs an operator.
     return OdbcConnectFailureIsTransient(records) ? Status::Unavailable(message)
@@ -397,17 +396,6 @@ ColumnCategory OdbcSession::CategoryOfType(std::string_view sql_type) const {
 // ---------------------------------------------------------------------------
 // Errors.
 
-std::string OdbcSession::Scrub(std::string text) const {
-  for (const std::string& secret : secrets_) {
-    size_t pos = 0;
-    while ((pos = text.find(secret, pos)) != std::string::npos) {
-      text.replace(pos, secret.size(), "***");
-      pos += 3;
-    }
-  }
-  return text;
-}
-
 Status OdbcSession::CheckUsable() const {
   if (!broken_) return Status::Ok();
   return Status::Unavailable("the ODBC connection to " + Describe() +
@@ -444,7 +432,7 @@ Status OdbcSession::Failure(const std::vector<OdbcDiagRecord>& records, std::str
     SQLRETURN rc = SQLGetConnectAttr(dbc_.get(), SQL_ATTR_CONNECTION_DEAD, &dead, 0, nullptr);
     if (SQL_SUCCEEDED(rc) && dead == SQL_CD_TRUE) lost = true;
   }
-  std::string message = Scrub(std::string(what) + ": " + FormatOdbcDiagRecords(records));
+  std::string message = scrubber_.Scrub(std::string(what) + ": " + FormatOdbcDiagRecords(records));
   if (lost) {
     broken_ = true;
     return Status::Unavailable(message + " (connection to " + Describe() + " lost)");

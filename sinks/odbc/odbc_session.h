@@ -113,6 +113,7 @@
 #include <vector>
 
 #include "cdc/clients/odbc/odbc_handles.h"
+#include "cdc/clients/odbc/odbc_password_scrubber.h"
 #include "sinks/sink_config.h"
 #include "sinks/sql/sql_session.h"
 
@@ -172,8 +173,6 @@ class OdbcSession : public SqlSession {
   // MySQL: sets has_default for the AUTO_INCREMENT column of `table`, which
   // the catalog does not report.
   Status MarkAutoIncrement(std::string_view table, TargetTableInfo* info);
-  // `text` with every password of the connection string replaced by ***.
-  std::string Scrub(std::string text) const;
   // The error when the session is broken, else ok.
   Status CheckUsable() const;
   // Runs `sql` once and returns its first value (nullopt if no row or NULL);
@@ -186,12 +185,12 @@ class OdbcSession : public SqlSession {
   std::string dbms_name_;
   std::string dbms_version_;
   std::string redacted_dsn_;
-  std::vector<std::string> secrets_;  // password values of the connection string
-  std::string quote_ = "\"";          // SQL_IDENTIFIER_QUOTE_CHAR
-  bool in_transaction_ = false;       // between Begin() and Commit()/Rollback()
-  bool broken_ = false;               // the connection is known to be dead
-  bool postgres_ = false;             // the DBMS is PostgreSQL (psqlODBC)
-  bool checking_errors_ = false;      // Run() is asking MySQL for @@error_count
+  OdbcPasswordScrubber scrubber_;  // the connection string's passwords, for messages
+  std::string quote_ = "\"";       // SQL_IDENTIFIER_QUOTE_CHAR
+  bool in_transaction_ = false;    // between Begin() and Commit()/Rollback()
+  bool broken_ = false;            // the connection is known to be dead
+  bool postgres_ = false;          // the DBMS is PostgreSQL (psqlODBC)
+  bool checking_errors_ = false;   // Run() is asking MySQL for @@error_count
 };
 
 // ConnectOdbc: OdbcSession::Connect as the engine's factory type.
