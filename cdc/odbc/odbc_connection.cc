@@ -1,22 +1,11 @@
 #include "cdc/odbc/odbc_connection.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "cdc/clients/odbc/odbc_connection_string.h"
-#include "cdc/clients/odbc/odbc_password_scrubber.h"
 #include "cdc/core/ascii.h"
 
 namespace deltabridge::odbc {
 
 namespace {
-
-std::string GetInfoString(SQLHDBC dbc, SQLUSMALLINT what) {
-  char buf[256] = {};
-  SQLSMALLINT len = 0;
-  if (!SQL_SUCCEEDED(SQLGetInfo(dbc, what, buf, sizeof(buf), &len))) return {};
-  return std::string(buf);
-}
 
 std::string Abbreviate(const std::string& sql) {
   return sql.size() <= 120 ? sql : sql.substr(0, 117) + "...";
@@ -26,44 +15,19 @@ std::string Abbreviate(const std::string& sql) {
 
 Status OdbcConnection::Fail(SQLSMALLINT type, SQLHANDLE handle, const std::string& what) const {
   return Status::Unavailable(
-      scrubber_.Scrub(what + " (" + redacted_ + "): " + OdbcDiagnostics(type, handle)));
+      scrubber().Scrub(what + " (" + redacted() + "): " + OdbcDiagnostics(type, handle)));
 }
 
 Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
     const std::string& connection_string, int login_timeout_seconds, bool stream_results) {
+  Result<OdbcClient> client = OdbcClient::Connect(connection_string, login_timeout_seconds);
+  if (!client.ok()) return client.status();
   std::unique_ptr<OdbcConnection> c(new OdbcConnection());
-  c->redacted_ = RedactOdbcConnectionString(connection_string);
-  c->scrubber_ = OdbcPasswordScrubber(connection_string);
-  Result<OdbcEnv> env = OdbcEnv::Allocate(SQL_NULL_HANDLE);
-  if (!env.ok()) return env.status();
-  c->env_ = std::move(env).value();
-  SQLSetEnvAttr(c->env_.get(), SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3),
-                0);
-  Result<OdbcDbc> dbc = OdbcDbc::Allocate(c->env_.get());
-  if (!dbc.ok()) return dbc.status();
-  c->dbc_ = std::move(dbc).value();
-  SQLSetConnectAttr(c->dbc_.get(), SQL_ATTR_LOGIN_TIMEOUT,
-                    reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(login_timeout_seconds)), 0);
-  std::string dsn = connection_string;
-  SQLRETURN rc = SQLDriverConnect(c->dbc_.get(), nullptr, reinterpret_cast<SQLCHAR*>(dsn.data()),
-                                  SQL_NTS, nullptr, 0, nullptr, SQL_DRIVER_NOPROMPT);
-  if (!SQL_SUCCEEDED(rc)) {
-    std::vector<OdbcDiagRecord> records = OdbcDiagRecords(SQL_HANDLE_DBC, c->dbc_.get());
-    std::string message = "cannot connect over ODBC (" + c->redacted_ +
-                          "): " + c->scrubber_.Scrub(FormatOdbcDiagRecords(records));
-    return OdbcConnectFailureIsTransient(records) ? Status::Unavailable(message)
-                                                  : Status::FailedPrecondition(message);
-  }
-  c->dbc_.MarkConnected();
-  c->dbms_name_ = GetInfoString(c->dbc_.get(), SQL_DBMS_NAME);
-  c->dbms_version_ = GetInfoString(c->dbc_.get(), SQL_DBMS_VER);
-  c->driver_name_ = GetInfoString(c->dbc_.get(), SQL_DRIVER_NAME);
-  std::string quote = GetInfoString(c->dbc_.get(), SQL_IDENTIFIER_QUOTE_CHAR);
-  if (!quote.empty() && quote != " ") c->quote_ = quote;
+  c->client_ = std::move(client).value();
   // SQLite's driver hands out UTF-8 as SQL_C_CHAR, and its wide interface is
   // not always built; the Unicode drivers (psqlodbcw, MariaDB) convert
   // SQL_C_CHAR to the client's locale, so they are read wide.
-  const bool sqlite = AsciiLower(c->driver_name_).find("sqlite") != std::string::npos;
+  const bool sqlite = AsciiLower(c->driver_name()).find("sqlite") != std::string::npos;
   c->wide_text_ = !sqlite;
   c->text_scalars_ = sqlite;  // SQLite: a value need not match its declared type
   if (stream_results && sqlite &&
@@ -80,12 +44,13 @@ Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
 }
 
 std::string OdbcConnection::QuoteIdentifier(std::string_view identifier) const {
-  std::string out = quote_;
+  const std::string& quote = client_.server().identifier_quote;
+  std::string out = quote;
   for (char ch : identifier) {
-    if (std::string(1, ch) == quote_) out += quote_;
+    if (std::string(1, ch) == quote) out += quote;
     out += ch;
   }
-  return out + quote_;
+  return out + quote;
 }
 
 std::string OdbcConnection::QuoteName(std::string_view name) const {
@@ -102,8 +67,8 @@ std::string OdbcConnection::QuoteName(std::string_view name) const {
 }
 
 Status OdbcConnection::Exec(const std::string& sql) {
-  Result<OdbcStmt> stmt = OdbcStmt::Allocate(dbc_.get());
-  if (!stmt.ok()) return scrubber_.Scrub(stmt.status());
+  Result<OdbcStmt> stmt = OdbcStmt::Allocate(dbc());
+  if (!stmt.ok()) return scrubber().Scrub(stmt.status());
   std::string text = sql;
   SQLRETURN rc = SQLExecDirect(stmt->get(), reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS);
   if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
@@ -115,11 +80,11 @@ Status OdbcConnection::Exec(const std::string& sql) {
 Result<std::unique_ptr<OdbcCursor>> OdbcConnection::Query(const std::string& sql,
                                                           int timeout_seconds) {
   std::unique_ptr<OdbcCursor> cur(new OdbcCursor());
-  cur->what_ = "ODBC query failed (" + Abbreviate(sql) + ") (" + redacted_ + ")";
-  Result<OdbcStmt> stmt = OdbcStmt::Allocate(dbc_.get());
-  if (!stmt.ok()) return scrubber_.Scrub(stmt.status().WithContext(cur->what_));
+  cur->what_ = "ODBC query failed (" + Abbreviate(sql) + ") (" + redacted() + ")";
+  Result<OdbcStmt> stmt = OdbcStmt::Allocate(dbc());
+  if (!stmt.ok()) return scrubber().Scrub(stmt.status().WithContext(cur->what_));
   cur->stmt_ = std::move(stmt).value();
-  cur->scrubber_ = scrubber_;
+  cur->scrubber_ = scrubber();
   if (timeout_seconds > 0) {
     SQLSetStmtAttr(cur->stmt_.get(), SQL_ATTR_QUERY_TIMEOUT,
                    reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(timeout_seconds)), 0);
@@ -128,10 +93,10 @@ Result<std::unique_ptr<OdbcCursor>> OdbcConnection::Query(const std::string& sql
   SQLRETURN rc = SQLExecDirect(cur->stmt_.get(), reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS);
   if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
     return Status::Unavailable(
-        scrubber_.Scrub(cur->what_ + ": " + OdbcDiagnostics(SQL_HANDLE_STMT, cur->stmt_.get())));
+        scrubber().Scrub(cur->what_ + ": " + OdbcDiagnostics(SQL_HANDLE_STMT, cur->stmt_.get())));
   }
   Result<std::vector<OdbcColumn>> cols = DescribeColumns(cur->stmt_.get());
-  if (!cols.ok()) return scrubber_.Scrub(cols.status().WithContext(cur->what_));
+  if (!cols.ok()) return scrubber().Scrub(cols.status().WithContext(cur->what_));
   cur->columns_ = std::move(cols).value();
   cur->fetch_.wide_text = wide_text_;
   cur->fetch_.text_scalars = text_scalars_;

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cdc/clients/odbc/odbc_client.h"
 #include "cdc/clients/odbc/odbc_handles.h"
 #include "cdc/clients/odbc/odbc_password_scrubber.h"
 #include "cdc/core/status.h"
@@ -45,7 +46,8 @@ class OdbcCursor {
 
 class OdbcConnection {
  public:
-  // Connects with SQLDriverConnect (a DSN-less string or "DSN=name").
+  // Connects with SQLDriverConnect (a DSN-less string or "DSN=name"), as
+  // OdbcClient::Connect does for every ODBC connection.
   // `stream_results`: for drivers that read a whole result into memory
   // unless told otherwise (sqliteodbc without StepAPI=1), connect again
   // with the attribute that makes them stream, unless the string sets it.
@@ -64,21 +66,18 @@ class OdbcConnection {
   std::string QuoteName(std::string_view name) const;
   std::string QuoteIdentifier(std::string_view identifier) const;
 
-  const std::string& dbms_name() const { return dbms_name_; }
-  const std::string& dbms_version() const { return dbms_version_; }
-  const std::string& driver_name() const { return driver_name_; }
-  const std::string& redacted() const { return redacted_; }
-  SQLHDBC dbc() const { return dbc_.get(); }
+  const std::string& dbms_name() const { return client_.server().dbms_name; }
+  const std::string& dbms_version() const { return client_.server().dbms_version; }
+  const std::string& driver_name() const { return client_.server().driver_name; }
+  const std::string& redacted() const { return client_.redacted(); }
+  const OdbcPasswordScrubber& scrubber() const { return client_.scrubber(); }
+  SQLHDBC dbc() const { return client_.dbc(); }
 
  private:
   OdbcConnection() = default;
   Status Fail(SQLSMALLINT type, SQLHANDLE handle, const std::string& what) const;
 
-  OdbcEnv env_;  // declared first: destroyed last
-  OdbcDbc dbc_;
-  std::string quote_ = "\"";
-  std::string dbms_name_, dbms_version_, driver_name_, redacted_;
-  OdbcPasswordScrubber scrubber_;  // the connection string's passwords, for messages
+  OdbcClient client_;
   bool wide_text_ = true;
   bool text_scalars_ = false;
 };

@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "cdc/clients/mysql/mysql_errors.h"
+#include "cdc/clients/odbc/odbc_client.h"
 #include "cdc/clients/odbc/odbc_connection_string.h"
-#include "cdc/clients/odbc/odbc_password_scrubber.h"
 #include "cdc/core/ascii.h"
 
 namespace deltabridge {
@@ -24,7 +24,7 @@ constexpr size_t kLongBinaryBytes = 8000;
 // SQLGetData reads values in chunks of this size.
 constexpr size_t kChunkBytes = 64 * 1024;
 // Seconds SQLDriverConnect may take, for drivers that honour it.
-constexpr SQLULEN kLoginTimeoutSeconds = 30;
+constexpr int kLoginTimeoutSeconds = 30;
 // Statement text kept in error messages.
 constexpr size_t kMaxSqlInMessage = 200;
 
@@ -51,23 +51,6 @@ int PsqlodbcRollbackOnError(const std::vector<OdbcConnectionItem>& items) {
     if (ec == std::errc() && ptr == value.data() + value.size()) level = parsed;
   }
   return level;
-}
-
-// A string answer of SQLGetInfo; empty when the driver does not give one.
-std::string GetInfoString(SQLHDBC dbc, SQLUSMALLINT info) {
-  std::string buffer(256, '\0');
-  SQLSMALLINT length = 0;
-  SQLRETURN rc =
-      SQLGetInfo(dbc, info, buffer.data(), static_cast<SQLSMALLINT>(buffer.size()), &length);
-  if (!SQL_SUCCEEDED(rc)) return "";
-  if (length >= static_cast<SQLSMALLINT>(buffer.size())) {
-    buffer.assign(static_cast<size_t>(length) + 1, '\0');
-    rc = SQLGetInfo(dbc, info, buffer.data(), static_cast<SQLSMALLINT>(buffer.size()), &length);
-    if (!SQL_SUCCEEDED(rc)) return "";
-  }
-  buffer.resize(std::min(static_cast<size_t>(std::max<SQLSMALLINT>(length, 0)), buffer.size()));
-  if (size_t nul = buffer.find('\0'); nul != std::string::npos) buffer.resize(nul);
-  return buffer;
 }
 
 // psqlODBC converts some PostgreSQL types on the way to SQL_C_CHAR; these
@@ -284,59 +267,19 @@ ColumnCategory OdbcCategoryOfType(std::string_view sql_type, SqlDialect dialect)
 OdbcSession::~OdbcSession() {
   // A transaction left open is rolled back, so the driver does not commit it
   // on disconnect (some do) or refuse to disconnect.
-  if (in_transaction_ && dbc_.valid()) {
-    SQLEndTran(SQL_HANDLE_DBC, dbc_.get(), SQL_ROLLBACK);
+  if (in_transaction_ && client_.dbc() != SQL_NULL_HDBC) {
+    SQLEndTran(SQL_HANDLE_DBC, client_.dbc(), SQL_ROLLBACK);
   }
 }
 
 Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig& config) {
+  Result<OdbcClient> client = OdbcClient::Connect(config.dsn, kLoginTimeoutSeconds);
+  if (!client.ok()) return client.status();
   std::unique_ptr<OdbcSession> session(new OdbcSession());
-  session->redacted_dsn_ = RedactOdbcConnectionString(config.dsn);
-  session->scrubber_ = OdbcPasswordScrubber(config.dsn);
-  std::vector<OdbcConnectionItem> items = ParseOdbcConnectionString(config.dsn);
-  const std::string where = " (" + session->redacted_dsn_ + ")";
+  session->client_ = std::move(client).value();
+  const std::string where = " (" + session->client_.redacted() + ")";
 
-  Result<OdbcEnv> env = OdbcEnv::Allocate(SQL_NULL_HANDLE);
-  if (!env.ok()) return env.status().WithContext("ODBC" + where);
-  session->env_ = std::move(env).value();
-  SQLRETURN rc = SQLSetEnvAttr(session->env_.get(), SQL_ATTR_ODBC_VERSION,
-                               reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0);
-  if (!SQL_SUCCEEDED(rc)) {
-    return Status::FailedPrecondition(
-        "the ODBC driver manager refuses ODBC 3" + where + ": " +
-        session->scrubber_.Scrub(OdbcDiagnostics(SQL_HANDLE_ENV, session->env_.get())));
-  }
-  Result<OdbcDbc> dbc = OdbcDbc::Allocate(session->env_.get());
-  if (!dbc.ok()) return dbc.status().WithContext("ODBC" + where);
-  session->dbc_ = std::move(dbc).value();
-  // Not every driver supports a login timeout; without one it waits as long
-  // as its own default.
-  SQLSetConnectAttr(session->dbc_.get(), SQL_ATTR_LOGIN_TIMEOUT,
-                    reinterpret_cast<SQLPOINTER>(kLoginTimeoutSeconds), 0);
-
-  // (The completed connection string SQLDriverConnect can return would hold
-  // the password: it is not asked for.)
-  std::string dsn = config.dsn;
-  rc = SQLDriverConnect(session->dbc_.get(), nullptr, reinterpret_cast<SQLCHAR*>(dsn.data()),
-                        SQL_NTS, nullptr, 0, nullptr, SQL_DRIVER_NOPROMPT);
-  if (!SQL_SUCCEEDED(rc)) {
-    std::vector<OdbcDiagRecord> records = OdbcDiagRecords(SQL_HANDLE_DBC, session->dbc_.get());
-    std::string message = "cannot connect over ODBC" + where + ": " +
-                          session->scrubber_.Scrub(FormatOdbcDiagRecords(records));
-    // A server that is down or unreachable may come back; a missing driver,
-    // DSN or a bad login needs an operator.
-    return OdbcConnectFailureIsTransient(records) ? Status::Unavailable(message)
-                                                  : Status::FailedPrecondition(message);
-  }
-  session->dbc_.MarkConnected();
-
-  SQLHDBC hdbc = session->dbc_.get();
-  session->dbms_name_ = GetInfoString(hdbc, SQL_DBMS_NAME);
-  session->dbms_version_ = GetInfoString(hdbc, SQL_DBMS_VER);
-  std::string quote = GetInfoString(hdbc, SQL_IDENTIFIER_QUOTE_CHAR);
-  if (!quote.empty() && quote != " ") session->quote_ = quote;
-
-  std::string dbms = AsciiLower(session->dbms_name_);
+  std::string dbms = AsciiLower(session->dbms_name());
   if (dbms.find("sqlite") != std::string::npos) {
     session->dialect_ = SqlDialect::kSqlite;
   } else if (dbms.find("mysql") != std::string::npos || dbms.find("mariadb") != std::string::npos) {
@@ -347,7 +290,7 @@ Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig
   }
 
   if (session->postgres_) {
-    if (PsqlodbcRollbackOnError(items) == 1) {
+    if (PsqlodbcRollbackOnError(ParseOdbcConnectionString(config.dsn)) == 1) {
       return Status::FailedPrecondition(
           "the ODBC connection string" + where +
           " sets psqlODBC's Protocol=7.4-1, which rolls back the whole transaction on any "
@@ -370,23 +313,25 @@ Result<std::unique_ptr<SqlSession>> ConnectOdbc(const OdbcTargetConfig& config) 
 }
 
 std::string OdbcSession::Describe() const {
-  std::string out = dbms_name_.empty() ? std::string("ODBC database") : dbms_name_;
-  if (!dbms_version_.empty()) out += " " + dbms_version_;
-  return out + " at " + redacted_dsn_;
+  const OdbcServerInfo& server = client_.server();
+  std::string out = server.dbms_name.empty() ? std::string("ODBC database") : server.dbms_name;
+  if (!server.dbms_version.empty()) out += " " + server.dbms_version;
+  return out + " at " + client_.redacted();
 }
 
 std::string OdbcSession::QuoteIdentifier(std::string_view name) const {
-  std::string out = quote_;
+  const std::string& quote = client_.server().identifier_quote;
+  std::string out = quote;
   size_t i = 0;
   while (i < name.size()) {
-    if (name.compare(i, quote_.size(), quote_) == 0) {
-      out += quote_ + quote_;
-      i += quote_.size();
+    if (name.compare(i, quote.size(), quote) == 0) {
+      out += quote + quote;
+      i += quote.size();
     } else {
       out += name[i++];
     }
   }
-  return out + quote_;
+  return out + quote;
 }
 
 ColumnCategory OdbcSession::CategoryOfType(std::string_view sql_type) const {
@@ -429,10 +374,11 @@ Status OdbcSession::Failure(const std::vector<OdbcDiagRecord>& records, std::str
     // Some drivers report a dropped connection with a generic SQLSTATE; ask
     // the driver whether the connection is still there.
     SQLUINTEGER dead = SQL_CD_FALSE;
-    SQLRETURN rc = SQLGetConnectAttr(dbc_.get(), SQL_ATTR_CONNECTION_DEAD, &dead, 0, nullptr);
+    SQLRETURN rc = SQLGetConnectAttr(client_.dbc(), SQL_ATTR_CONNECTION_DEAD, &dead, 0, nullptr);
     if (SQL_SUCCEEDED(rc) && dead == SQL_CD_TRUE) lost = true;
   }
-  std::string message = scrubber_.Scrub(std::string(what) + ": " + FormatOdbcDiagRecords(records));
+  std::string message =
+      client_.scrubber().Scrub(std::string(what) + ": " + FormatOdbcDiagRecords(records));
   if (lost) {
     broken_ = true;
     return Status::Unavailable(message + " (connection to " + Describe() + " lost)");
@@ -449,8 +395,8 @@ Result<OdbcStmt> OdbcSession::Run(std::string_view sql, const std::vector<SqlPar
                                   bool* no_data) {
   *no_data = false;
   DB_RETURN_IF_ERROR(CheckUsable());
-  Result<OdbcStmt> allocated = OdbcStmt::Allocate(dbc_.get());
-  if (!allocated.ok()) return Failure(SQL_HANDLE_DBC, dbc_.get(), "allocating a statement");
+  Result<OdbcStmt> allocated = OdbcStmt::Allocate(client_.dbc());
+  if (!allocated.ok()) return Failure(SQL_HANDLE_DBC, client_.dbc(), "allocating a statement");
   OdbcStmt stmt = std::move(allocated).value();
   const std::string context = "ODBC statement failed (" + Abbreviate(sql) + ")";
 
@@ -620,9 +566,9 @@ Result<std::optional<std::string>> OdbcSession::QueryValue(std::string_view sql)
 
 Status OdbcSession::SetAutocommit(bool on, std::string_view what) {
   SQLRETURN rc = SQLSetConnectAttr(
-      dbc_.get(), SQL_ATTR_AUTOCOMMIT,
+      client_.dbc(), SQL_ATTR_AUTOCOMMIT,
       reinterpret_cast<SQLPOINTER>(on ? SQL_AUTOCOMMIT_ON : SQL_AUTOCOMMIT_OFF), SQL_IS_UINTEGER);
-  if (!SQL_SUCCEEDED(rc)) return Failure(SQL_HANDLE_DBC, dbc_.get(), what);
+  if (!SQL_SUCCEEDED(rc)) return Failure(SQL_HANDLE_DBC, client_.dbc(), what);
   return Status::Ok();
 }
 
@@ -642,13 +588,13 @@ Status OdbcSession::Commit() {
     return Status::FailedPrecondition("Commit() on " + Describe() + " without Begin()");
   }
   in_transaction_ = false;
-  SQLRETURN rc = SQLEndTran(SQL_HANDLE_DBC, dbc_.get(), SQL_COMMIT);
+  SQLRETURN rc = SQLEndTran(SQL_HANDLE_DBC, client_.dbc(), SQL_COMMIT);
   if (!SQL_SUCCEEDED(rc)) {
-    Status failed = Failure(SQL_HANDLE_DBC, dbc_.get(), "ODBC commit failed");
+    Status failed = Failure(SQL_HANDLE_DBC, client_.dbc(), "ODBC commit failed");
     if (!broken_) {
       // SQLite keeps a transaction whose COMMIT failed open: end it, so the
       // session is back in autocommit as after any Commit().
-      SQLEndTran(SQL_HANDLE_DBC, dbc_.get(), SQL_ROLLBACK);
+      SQLEndTran(SQL_HANDLE_DBC, client_.dbc(), SQL_ROLLBACK);
       Status restored = SetAutocommit(true, "ODBC: turning autocommit back on");
       (void)restored;  // the commit's failure is the news
     }
@@ -661,8 +607,8 @@ Status OdbcSession::Rollback() {
   DB_RETURN_IF_ERROR(CheckUsable());
   if (!in_transaction_) return Status::Ok();
   in_transaction_ = false;
-  SQLRETURN rc = SQLEndTran(SQL_HANDLE_DBC, dbc_.get(), SQL_ROLLBACK);
-  if (!SQL_SUCCEEDED(rc)) return Failure(SQL_HANDLE_DBC, dbc_.get(), "ODBC rollback failed");
+  SQLRETURN rc = SQLEndTran(SQL_HANDLE_DBC, client_.dbc(), SQL_ROLLBACK);
+  if (!SQL_SUCCEEDED(rc)) return Failure(SQL_HANDLE_DBC, client_.dbc(), "ODBC rollback failed");
   return SetAutocommit(true, "ODBC: turning autocommit back on after a rollback");
 }
 
@@ -747,7 +693,7 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
 
   // SQLColumns takes search patterns for the schema and table: escape "_"
   // and "%" so that "tour_slots" matches only itself.
-  const std::string escape = GetInfoString(dbc_.get(), SQL_SEARCH_PATTERN_ESCAPE);
+  const std::string escape = OdbcInfoString(client_.dbc(), SQL_SEARCH_PATTERN_ESCAPE);
   auto pattern = [&escape](const std::string& s) {
     if (escape.empty()) return s;
     std::string out;
@@ -759,8 +705,8 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
   };
   const std::string what = "ODBC: describing table \"" + std::string(table) + "\"";
 
-  Result<OdbcStmt> allocated = OdbcStmt::Allocate(dbc_.get());
-  if (!allocated.ok()) return Failure(SQL_HANDLE_DBC, dbc_.get(), what);
+  Result<OdbcStmt> allocated = OdbcStmt::Allocate(client_.dbc());
+  if (!allocated.ok()) return Failure(SQL_HANDLE_DBC, client_.dbc(), what);
   OdbcStmt stmt = std::move(allocated).value();
   std::string catalog_arg = catalog;
   std::string schema_arg = pattern(schema);
@@ -898,8 +844,8 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
     DB_RETURN_IF_ERROR(MarkAutoIncrement(table, &info));
     return info;
   }
-  allocated = OdbcStmt::Allocate(dbc_.get());
-  if (!allocated.ok()) return Failure(SQL_HANDLE_DBC, dbc_.get(), what);
+  allocated = OdbcStmt::Allocate(client_.dbc());
+  if (!allocated.ok()) return Failure(SQL_HANDLE_DBC, client_.dbc(), what);
   stmt = std::move(allocated).value();
   std::string pk_catalog = found_catalog;
   std::string pk_schema = found_schema.value_or(std::string());

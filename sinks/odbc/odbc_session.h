@@ -4,8 +4,9 @@
 //
 // Connecting: ConnectOdbc() passes OdbcTargetConfig::dsn, an ODBC connection
 // string ("Driver=/path/driver.so;Server=...;" or "DSN=name;UID=...;PWD=..."),
-// to SQLDriverConnect without prompting. Every message carries the string as
-// RedactOdbcConnectionString() shows it, and the password's value is also
+// to OdbcClient::Connect (cdc/clients/odbc/odbc_client.h: SQLDriverConnect
+// without prompting, a 30 s login timeout). Every message carries the string
+// as RedactOdbcConnectionString() shows it, and the password's value is also
 // scrubbed from driver diagnostics. A server that cannot be reached or will
 // not take the connection now (OdbcConnectFailureIsTransient: SQLSTATE 08xxx,
 // a lost connection or too many connections in MySQL's numbers) is
@@ -112,8 +113,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cdc/clients/odbc/odbc_client.h"
 #include "cdc/clients/odbc/odbc_handles.h"
-#include "cdc/clients/odbc/odbc_password_scrubber.h"
 #include "sinks/sink_config.h"
 #include "sinks/sql/sql_session.h"
 
@@ -152,7 +153,7 @@ class OdbcSession : public SqlSession {
   bool broken() const override { return broken_; }
 
   // The DBMS name the driver reports (SQL_DBMS_NAME), e.g. "PostgreSQL".
-  const std::string& dbms_name() const { return dbms_name_; }
+  const std::string& dbms_name() const { return client_.server().dbms_name; }
 
  private:
   OdbcSession() = default;
@@ -179,18 +180,12 @@ class OdbcSession : public SqlSession {
   // for the session's own catalog questions.
   Result<std::optional<std::string>> QueryValue(std::string_view sql);
 
-  OdbcEnv env_;  // declared before dbc_: destroyed after it
-  OdbcDbc dbc_;
+  OdbcClient client_;  // handles, server description, redaction, scrubbing
   SqlDialect dialect_ = SqlDialect::kGeneric;
-  std::string dbms_name_;
-  std::string dbms_version_;
-  std::string redacted_dsn_;
-  OdbcPasswordScrubber scrubber_;  // the connection string's passwords, for messages
-  std::string quote_ = "\"";       // SQL_IDENTIFIER_QUOTE_CHAR
-  bool in_transaction_ = false;    // between Begin() and Commit()/Rollback()
-  bool broken_ = false;            // the connection is known to be dead
-  bool postgres_ = false;          // the DBMS is PostgreSQL (psqlODBC)
-  bool checking_errors_ = false;   // Run() is asking MySQL for @@error_count
+  bool in_transaction_ = false;   // between Begin() and Commit()/Rollback()
+  bool broken_ = false;           // the connection is known to be dead
+  bool postgres_ = false;         // the DBMS is PostgreSQL (psqlODBC)
+  bool checking_errors_ = false;  // Run() is asking MySQL for @@error_count
 };
 
 // ConnectOdbc: OdbcSession::Connect as the engine's factory type.
