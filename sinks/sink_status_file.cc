@@ -2,10 +2,9 @@
 
 #include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cdc/core/atomic_file.h"
 #include "cdc/core/utc_time.h"
 #include "cdc/core/wall_clock.h"
 
@@ -52,14 +51,10 @@ std::string EncodeSinkStatus(const SinkConfig& config, const SinkStats& s, int p
 }
 
 void WriteSinkStatusFile(const SinkConfig& config, const SinkStats& stats) {
-  const std::string path = SinkStatusPath(config);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << EncodeSinkStatus(config, stats, static_cast<int>(getpid()), WallClockMicros());
-    if (!out) return;
-  }
-  std::rename(tmp.c_str(), path.c_str());
+  static_cast<void>(WriteFileAtomically(
+      SinkStatusPath(config),
+      EncodeSinkStatus(config, stats, static_cast<int>(getpid()), WallClockMicros()),
+      AtomicFileOptions{.sync = false}));
 }
 
 Result<SinkStatusReport> DecodeSinkStatus(std::string_view text) {

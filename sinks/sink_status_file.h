@@ -23,8 +23,10 @@ std::string SinkStatusPath(const SinkConfig& config);
 std::string EncodeSinkStatus(const SinkConfig& config, const SinkStats& stats, int pid,
                              int64_t now_us);
 
-// Replaces the file (atomically); a failure is ignored: the next write will
-// try again, and `status` says how old what it shows is.
+// Replaces the file (WriteFileAtomically, without fsync: a report rewritten
+// every second, whose loss in a crash is harmless; cdc/core/atomic_file.h);
+// a failure is ignored: the next write will try again, and `status` says how
+// old what it shows is.
 void WriteSinkStatusFile(const SinkConfig& config, const SinkStats& stats);
 
 // What `status` shows of the file.

@@ -1,10 +1,9 @@
 #include "cdc/bridge/bridge_stats.h"
 
-#include <cstdio>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "cdc/core/atomic_file.h"
 #include "cdc/core/utc_time.h"
 #include "cdc/metrics/prometheus_text.h"
 
@@ -91,14 +90,8 @@ std::string BridgeStatusPath(const std::string& state_dir) {
 }
 
 void WriteBridgeStatusFile(const std::string& state_dir, const BridgeStats& stats) {
-  const std::string path = BridgeStatusPath(state_dir);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << EncodeBridgeStats(stats);
-    if (!out) return;
-  }
-  std::rename(tmp.c_str(), path.c_str());
+  static_cast<void>(WriteFileAtomically(BridgeStatusPath(state_dir), EncodeBridgeStats(stats),
+                                        AtomicFileOptions{.sync = false}));
 }
 
 std::string RenderBridgeMetrics(const BridgeStats& b, int64_t now_us) {

@@ -51,7 +51,10 @@ std::optional<double> SourceLagSeconds(const SourceStats& s, int64_t now_us);
 std::string EncodeBridgeStats(const BridgeStats& stats);  // JSON
 Result<BridgeStats> DecodeBridgeStats(std::string_view json);
 
-// Writes <state_dir>/bridge-status.json atomically (temp file + rename).
+// Replaces <state_dir>/bridge-status.json (WriteFileAtomically, without fsync:
+// a report rewritten four times a second, whose loss in a crash is harmless;
+// cdc/core/atomic_file.h). A failure is ignored: the next write tries again,
+// and `status` shows how old the report is.
 void WriteBridgeStatusFile(const std::string& state_dir, const BridgeStats& stats);
 std::string BridgeStatusPath(const std::string& state_dir);
 

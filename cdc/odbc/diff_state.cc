@@ -1,8 +1,5 @@
 #include "cdc/odbc/diff_state.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -69,36 +66,23 @@ void RemoveOtherGenerations(const std::string& dir, const std::string& table, ui
   }
 }
 
-DiffStateWriter::~DiffStateWriter() { Discard(); }
-
 Status DiffStateWriter::Open(const std::string& path, const std::vector<std::string>& columns) {
-  Discard();
-  path_ = path;
-  tmp_ = path + ".tmp";
-  file_ = std::fopen(tmp_.c_str(), "wb");
-  if (file_ == nullptr) return Errno("cannot create", tmp_);
-  std::setvbuf(file_, nullptr, _IOFBF, kBufferBytes);
+  DB_RETURN_IF_ERROR(file_.Open(path));
   std::string header(kMagic, 8);
   PutVarint(columns.size(), &header);
   for (const std::string& c : columns) {
     PutVarint(c.size(), &header);
     header += c;
   }
-  if (std::fwrite(header.data(), 1, header.size(), file_) != header.size()) {
-    return Errno("cannot write", tmp_);
-  }
-  return Status::Ok();
+  return file_.Append(header);
 }
 
 Status DiffStateWriter::Append(const std::string& record) {
-  uint8_t len[4];
+  char len[4];
   const uint32_t n = static_cast<uint32_t>(record.size());
-  for (int i = 0; i < 4; ++i) len[i] = static_cast<uint8_t>(n >> (8 * i));
-  if (std::fwrite(len, 1, 4, file_) != 4 ||
-      std::fwrite(record.data(), 1, record.size(), file_) != record.size()) {
-    return Errno("cannot write", tmp_);
-  }
-  return Status::Ok();
+  for (int i = 0; i < 4; ++i) len[i] = static_cast<char>(n >> (8 * i));
+  DB_RETURN_IF_ERROR(file_.Append(std::string_view(len, 4)));
+  return file_.Append(record);
 }
 
 Status DiffStateWriter::CopyRecords(const std::string& path, uint64_t offset, uint64_t size) {
@@ -111,8 +95,8 @@ Status DiffStateWriter::CopyRecords(const std::string& path, uint64_t offset, ui
     size_t want = static_cast<size_t>(std::min<uint64_t>(size, buf.size()));
     if (std::fread(buf.data(), 1, want, in) != want) {
       s = Status::Corruption("diff state " + path + " is shorter than expected");
-    } else if (std::fwrite(buf.data(), 1, want, file_) != want) {
-      s = Errno("cannot write", tmp_);
+    } else {
+      s = file_.Append(std::string_view(buf.data(), want));
     }
     size -= want;
   }
@@ -120,32 +104,9 @@ Status DiffStateWriter::CopyRecords(const std::string& path, uint64_t offset, ui
   return s;
 }
 
-Status DiffStateWriter::Finish() {
-  if (std::fflush(file_) != 0) return Errno("cannot write", tmp_);
-  if (::fsync(fileno(file_)) != 0) return Errno("cannot fsync", tmp_);
-  std::fclose(file_);
-  file_ = nullptr;
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) return Errno("cannot rename", tmp_);
-  std::string dir = std::filesystem::path(path_).parent_path().string();
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  tmp_.clear();
-  return Status::Ok();
-}
+Status DiffStateWriter::Finish() { return file_.Commit(); }
 
-void DiffStateWriter::Discard() {
-  if (file_ != nullptr) {
-    std::fclose(file_);
-    file_ = nullptr;
-  }
-  if (!tmp_.empty()) {
-    std::remove(tmp_.c_str());
-    tmp_.clear();
-  }
-}
+void DiffStateWriter::Discard() { file_.Discard(); }
 
 DiffStateReader::~DiffStateReader() {
   if (file_ != nullptr) std::fclose(file_);

@@ -5,8 +5,8 @@
 // Layout (state_dir/odbc/<source>/<table-file>.<generation>.rows):
 //   "DBODBCS1" magic, varint column count, each column name (varint length +
 //   bytes), then records: u32 little-endian length + EncodeRow() bytes.
-// A file is written under a ".tmp" name, fsynced, and renamed, so a
-// generation file that exists is complete.
+// A file is written by an AtomicFileWriter (under a ".tmp" name, fsynced,
+// renamed), so a generation file that exists is complete.
 //
 // The invariant that makes a restart emit nothing twice and a crash lose
 // nothing: the generation named by the source's journal state
@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "cdc/core/atomic_file.h"
 #include "cdc/core/status.h"
 
 namespace deltabridge::odbc {
@@ -32,26 +33,23 @@ std::string DiffStatePath(const std::string& dir, const std::string& table, uint
 // Deletes the table's generation files other than `keep` (and leftover .tmp files).
 void RemoveOtherGenerations(const std::string& dir, const std::string& table, uint64_t keep);
 
+// Writes one generation file; the unfinished file is removed on destruction.
 class DiffStateWriter {
  public:
   DiffStateWriter() = default;
-  ~DiffStateWriter();
-  DiffStateWriter(const DiffStateWriter&) = delete;
-  DiffStateWriter& operator=(const DiffStateWriter&) = delete;
 
   Status Open(const std::string& path, const std::vector<std::string>& columns);
   Status Append(const std::string& record);
   // Appends `size` bytes of records taken verbatim from the file at `path`,
   // starting at byte `offset` (a prefix of the previous generation).
   Status CopyRecords(const std::string& path, uint64_t offset, uint64_t size);
-  // Flushes, fsyncs and renames the file into place.
+  // Flushes, fsyncs and renames the file into place (AtomicFileWriter::Commit).
   Status Finish();
   // Removes the unfinished file.
   void Discard();
 
  private:
-  FILE* file_ = nullptr;
-  std::string path_, tmp_;
+  AtomicFileWriter file_;
 };
 
 class DiffStateReader {

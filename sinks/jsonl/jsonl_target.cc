@@ -14,6 +14,7 @@
 #include <optional>
 #include <utility>
 
+#include "cdc/core/atomic_file.h"
 #include "cdc/core/utc_time.h"
 #include "cdc/wire/envelope.h"
 
@@ -365,27 +366,15 @@ Status JsonlTarget::WriteState(uint64_t size, const Checkpoints& checkpoints, bo
   j["checkpoints"] = std::move(cps);
   const std::string text = j.dump() + "\n";
 
-  const std::string final_path = state_path();
-  const std::string tmp_path = final_path + ".tmp";
-  auto fail = [&](const char* what, const std::string& which, int err) {
+  AtomicFileWriter file;
+  Status s = file.Open(state_path(), AtomicFileOptions{.mode = 0640});
+  if (s.ok()) s = file.Append(text);
+  if (s.ok()) s = file.Commit();
+  *renamed = file.renamed();
+  if (!s.ok()) {
     open_ = false;
-    return Status::Unavailable(
-        fmt::format("jsonl target {}: state file: {} {}: {}", path_, what, which, Errno(err)));
-  };
-  Fd fd(::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-  if (!fd.valid()) return fail("cannot create", tmp_path, errno);
-  size_t written = 0;
-  if (int err = WriteAll(fd.get(), text.data(), text.size(), &written); err != 0) {
-    return fail("cannot write", tmp_path, err);
+    return Status::Unavailable(fmt::format("jsonl target {}: state file: {}", path_, s.message()));
   }
-  if (::fsync(fd.get()) != 0) return fail("cannot fsync", tmp_path, errno);
-  if (::close(fd.release()) != 0) return fail("cannot close", tmp_path, errno);
-  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
-    return fail("cannot rename to", final_path, errno);
-  }
-  *renamed = true;
-  if (int err = FsyncDir(state_dir_); err != 0)
-    return fail("cannot fsync directory", state_dir_, err);
   return Status::Ok();
 }
 
@@ -402,7 +391,8 @@ Result<Checkpoints> JsonlTarget::Open() {
                                                   path_, state_dir_, Errno(err)));
   }
   DB_RETURN_IF_ERROR(Lock());
-  ::unlink((state_path() + ".tmp").c_str());  // left by a crash inside WriteState
+  // Left by a crash inside WriteState.
+  ::unlink(AtomicFileWriter::TempPathFor(state_path()).c_str());
 
   Result<State> read = ReadState(state_path());
   if (!read.ok()) return read.status().WithContext("jsonl target " + path_);
