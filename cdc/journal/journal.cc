@@ -16,6 +16,7 @@
 #include <limits>
 #include <utility>
 
+#include "cdc/core/wall_clock.h"
 #include "cdc/journal/journal_format.h"
 
 namespace deltabridge {
@@ -47,12 +48,6 @@ std::string HumanBytes(uint64_t bytes) {
     return std::to_string(bytes >> 20) + " MiB";
   }
   return std::to_string(bytes) + " bytes";
-}
-
-int64_t SystemNowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool HasAnyPrefix(std::string_view topic, const std::vector<std::string>& prefixes) {
@@ -354,7 +349,7 @@ Status Journal::Append(uint64_t seq, std::string_view topic, std::string_view bo
   if (!staged_ends_.empty() && staged + size > options_.flush_threshold_bytes) {
     DB_RETURN_IF_ERROR(FlushStaged());
   }
-  const int64_t now = options_.clock ? options_.clock() : SystemNowUs();
+  const int64_t now = options_.clock ? options_.clock() : WallClockMicros();
   jf::AppendEntryValue(now, topic, body, &staged_values_);
   staged_ends_.push_back(staged_values_.size());
   appended_bytes_total_ += size;

@@ -77,7 +77,7 @@ struct JournalOptions {
   // LMDB reader slots: concurrent read transactions.
   unsigned int max_readers = 126;
   // The write time stamped on each entry (microseconds since the Unix epoch).
-  // Unset: the system clock. Tests set it to control age retention.
+  // Unset: WallClockMicros(). Tests set it to control age retention.
   std::function<int64_t()> clock;
 };
 

@@ -4,6 +4,9 @@
 
 #include <cstring>
 
+#include "cdc/core/wall_clock.h"
+#include "cdc/pg/pgoutput_messages.h"
+
 namespace deltabridge {
 
 namespace {
@@ -19,11 +22,6 @@ void WriteU64(char* p, uint64_t v) {
     p[i] = static_cast<char>(v & 0xff);
     v >>= 8;
   }
-}
-
-int64_t NowPgMicros() {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  return std::chrono::duration_cast<std::chrono::microseconds>(now).count() - kPgEpochOffsetUs;
 }
 
 }  // namespace
@@ -144,7 +142,7 @@ Status PgReplicationStream::SendFeedback(bool reply_requested) {
   WriteU64(buf + 1, flushed_.value);   // written
   WriteU64(buf + 9, flushed_.value);   // flushed
   WriteU64(buf + 17, flushed_.value);  // applied
-  WriteU64(buf + 25, static_cast<uint64_t>(NowPgMicros()));
+  WriteU64(buf + 25, static_cast<uint64_t>(WallClockMicros() - pgoutput::kPgEpochOffsetUs));
   buf[33] = reply_requested ? 1 : 0;
   if (PQputCopyData(conn_->get(), buf, sizeof buf) <= 0 || PQflush(conn_->get()) < 0) {
     return Status::Unavailable("cannot send standby status update: " + conn_->LastError());

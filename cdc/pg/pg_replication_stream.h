@@ -73,7 +73,4 @@ class PgReplicationStream {
   bool streaming_ = false;
 };
 
-// PostgreSQL timestamps count microseconds from 2000-01-01.
-constexpr int64_t kPgEpochOffsetUs = 946684800LL * 1000000LL;
-
 }  // namespace deltabridge

@@ -1,8 +1,7 @@
 #include "cdc/publish/publisher.h"
 
-#include <chrono>
-
 #include "cdc/core/change.h"
+#include "cdc/core/wall_clock.h"
 #include "cdc/publish/zmq_endpoint.h"
 #include "cdc/wire/envelope.h"
 #include "cdc/wire/topic.h"
@@ -51,10 +50,7 @@ Status Publisher::Publish(std::string_view topic, std::string_view body) {
 }
 
 Status Publisher::PublishHeartbeat(std::string_view bridge, uint64_t newest_seq) {
-  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-  return Publish(HeartbeatTopic(bridge), EncodeHeartbeat(bridge, newest_seq, now_us));
+  return Publish(HeartbeatTopic(bridge), EncodeHeartbeat(bridge, newest_seq, WallClockMicros()));
 }
 
 }  // namespace deltabridge

@@ -11,12 +11,12 @@
 // the sink's (published -> target commit). Stops on SIGTERM or SIGINT,
 // flushing the file.
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <string>
 #include <string_view>
 
+#include "cdc/core/wall_clock.h"
 #include "sinks/subscriber.h"
 
 namespace {
@@ -59,9 +59,7 @@ int main(int argc, char** argv) {
   deltabridge::Subscriber sub(o);
   deltabridge::Status s = sub.Run(
       [&](std::string_view, std::string_view body, uint64_t) -> deltabridge::Status {
-        const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count();
+        const int64_t now_us = deltabridge::WallClockMicros();
         std::string_view key = Field(body, "key", '}', false);
         std::string_view ts = Field(body, "ts", '"', true);
         if (!key.empty() && ts.size() > 2) {

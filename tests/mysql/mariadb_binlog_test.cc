@@ -5,11 +5,11 @@
 // MariaDB's compressed events (log_bin_compress=ON).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
 
+#include "cdc/core/wall_clock.h"
 #include "cdc/mysql/binlog_change_builder.h"
 #include "cdc/mysql/binlog_event_decoder.h"
 #include "cdc/mysql/binlog_reader.h"
@@ -30,21 +30,15 @@ class MariadbBinlogTest : public ::testing::Test {
     Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(server_->CreateDatabase("bt").ok());
-    start_us_ = Now();
+    start_us_ = WallClockMicros();
     Write();
-    end_us_ = Now();
+    end_us_ = WallClockMicros();
     ASSERT_TRUE(server_->Exec("FLUSH BINARY LOGS").ok());
     Decode();
   }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
-  }
-
-  static int64_t Now() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
   }
 
   static void Exec(const std::string& sql) {
