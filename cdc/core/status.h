@@ -84,10 +84,61 @@ class [[nodiscard]] Result {
   Status status_;
 };
 
-#define DB_RETURN_IF_ERROR(expr)       \
-  do {                                 \
-    ::deltabridge::Status _s = (expr); \
-    if (!_s.ok()) return _s;           \
+namespace status_internal {
+// The Status of a Status or of a Result (ok when the Result holds a value).
+inline const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+}  // namespace status_internal
+
+// Macros for the calls that pass a failure on unchanged. Each evaluates `expr`
+// exactly once, and returns from the enclosing function (whose return type
+// is Status or any Result<U>) with the failure.
+
+// DB_RETURN_IF_ERROR(expr): `expr` is a Status or a Result<T>; when it is
+// not ok, returns its Status. A Result's value is discarded.
+//
+//   DB_RETURN_IF_ERROR(conn.Exec("BEGIN"));
+#define DB_RETURN_IF_ERROR(expr)                                        \
+  do {                                                                  \
+    const auto& db_status_or_result_ = (expr);                          \
+    const ::deltabridge::Status& db_status_ =                           \
+        ::deltabridge::status_internal::StatusOf(db_status_or_result_); \
+    if (!db_status_.ok()) return db_status_;                            \
   } while (0)
+
+// DB_ASSIGN_OR_RETURN(lhs, expr): `expr` is a Result<T>; when it is not ok,
+// returns its Status, else moves its value into `lhs`. `lhs` is a new
+// variable (`auto rows`, `std::vector<Row> rows`) or an existing lvalue
+// (`c->env_`, `*out`).
+//
+//   DB_ASSIGN_OR_RETURN(auto conn, PgConn::Connect(dsn));
+//   DB_ASSIGN_OR_RETURN(slot_lsn_, ReadSlot(conn));
+//
+// DB_ASSIGN_OR_RETURN_CTX(lhs, expr, context): the same, but returns
+// status.WithContext(context) ("context: message"); `context` (a
+// std::string) is evaluated only on failure.
+//
+//   DB_ASSIGN_OR_RETURN_CTX(auto cols, ReadColumns(t), "table " + t.name);
+//
+// Each use declares a hidden variable with a unique name, so several uses
+// can share a scope; as it expands to more than one statement, it cannot be
+// the body of an if or a loop without braces. A `lhs` whose type holds a
+// comma (std::map<K, V> m) must be written with auto or an alias.
+#define DB_ASSIGN_OR_RETURN(lhs, expr) \
+  DB_ASSIGN_OR_RETURN_IMPL_(DB_STATUS_CONCAT_(db_result_, __COUNTER__), lhs, expr, )
+#define DB_ASSIGN_OR_RETURN_CTX(lhs, expr, context)                                \
+  DB_ASSIGN_OR_RETURN_IMPL_(DB_STATUS_CONCAT_(db_result_, __COUNTER__), lhs, expr, \
+                            .WithContext(context))
+
+// `status_suffix` follows `result.status()` in the return: empty, or a call.
+#define DB_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr, status_suffix) \
+  auto result = (expr);                                             \
+  if (!result.ok()) return result.status() status_suffix;           \
+  lhs = std::move(result).value()
+#define DB_STATUS_CONCAT_(a, b) DB_STATUS_CONCAT_INNER_(a, b)
+#define DB_STATUS_CONCAT_INNER_(a, b) a##b
 
 }  // namespace deltabridge
