@@ -35,10 +35,8 @@ Result<TableKey> LoadTable(SqlSession& s, const SinkConfig& config, const std::s
     return Status::FailedPrecondition("no mapping of the sink file writes " + table +
                                       " any more; resolve it by hand in the database");
   }
-  Result<TargetTableInfo> info = s.DescribeTable(table);
-  if (!info.ok()) return info.status();
   TableKey t;
-  t.info = std::move(info).value();
+  DB_ASSIGN_OR_RETURN(t.info, s.DescribeTable(table));
   for (const std::string& k : mapping->key) {
     const TargetColumnInfo* c = t.info.Find(k);
     if (c == nullptr) return Status::FailedPrecondition(table + " has no key column " + k);
@@ -58,9 +56,8 @@ std::string Where(SqlSession& s, const TableKey& t, int* next) {
 
 Status Exec(SqlSession& s, const std::string& sql, const std::vector<SqlParam>& params,
             uint64_t* affected = nullptr) {
-  Result<uint64_t> r = s.Execute(sql, params);
-  if (!r.ok()) return r.status();
-  if (affected) *affected = *r;
+  DB_ASSIGN_OR_RETURN(uint64_t n, s.Execute(sql, params));
+  if (affected) *affected = n;
   return Status::Ok();
 }
 
@@ -91,10 +88,10 @@ Status WriteRow(SqlSession& s, const TableKey& t, const std::string& table,
     for (size_t k = 0; k < key.size(); ++k) {
       params.push_back(TypedToSql(*t.key[k], key[k], s.dialect()));
     }
-    Result<std::vector<SqlRow>> rows =
-        s.Query("SELECT 1 FROM " + quoted + " WHERE " + Where(s, t, &next), params);
-    if (!rows.ok()) return rows.status();
-    n = rows->size();
+    DB_ASSIGN_OR_RETURN(
+        std::vector<SqlRow> rows,
+        s.Query("SELECT 1 FROM " + quoted + " WHERE " + Where(s, t, &next), params));
+    n = rows.size();
   }
   if (n > 0) return Status::Ok();
   std::string cols, marks;
@@ -116,15 +113,14 @@ Status WriteRow(SqlSession& s, const TableKey& t, const std::string& table,
 
 Status SetWriters(SqlSession& s, const std::string& table, const std::string& row_key,
                   const std::vector<std::string>& columns, const WriterMark& mark) {
-  Result<std::vector<SqlRow>> rows = s.Query(
-      "SELECT writers FROM deltabridge_row_writers WHERE target_table = " + s.Placeholder(1) +
-          " AND row_key = " + s.Placeholder(2),
-      {SqlParam::Text(table), SqlParam::Text(row_key)});
-  if (!rows.ok()) return rows.status();
+  DB_ASSIGN_OR_RETURN(std::vector<SqlRow> rows,
+                      s.Query("SELECT writers FROM deltabridge_row_writers WHERE target_table = " +
+                                  s.Placeholder(1) + " AND row_key = " + s.Placeholder(2),
+                              {SqlParam::Text(table), SqlParam::Text(row_key)}));
   RowWriters writers;
-  bool existed = !rows->empty() && !rows->front().empty() && rows->front()[0];
+  bool existed = !rows.empty() && !rows.front().empty() && rows.front()[0];
   if (existed) {
-    Result<RowWriters> w = DecodeRowWriters(*rows->front()[0]);
+    Result<RowWriters> w = DecodeRowWriters(*rows.front()[0]);
     if (w.ok()) writers = std::move(w).value();
   }
   for (const std::string& c : columns) writers[c] = mark;
@@ -163,9 +159,8 @@ Result<std::vector<Value>> KeyFromRowKey(const TableKey& t, const std::string& r
   }
   std::vector<Value> key;
   for (size_t k = 0; k < t.key.size(); ++k) {
-    Result<Value> v = WireToTyped(*t.key[k], ValueFromJson(j[k]));
-    if (!v.ok()) return v.status();
-    key.push_back(std::move(v).value());
+    DB_ASSIGN_OR_RETURN(Value v, WireToTyped(*t.key[k], ValueFromJson(j[k])));
+    key.push_back(std::move(v));
   }
   return key;
 }
@@ -178,84 +173,73 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
                   {SqlParam::Text(c.target_table)});
     }
     case ConflictKind::kDelete: {
-      Result<TableKey> t = LoadTable(s, config, c.target_table);
-      if (!t.ok()) return t.status();
-      Result<std::vector<Value>> key = KeyFromRowKey(*t, c.row_key);
-      if (!key.ok()) return key.status();
-      return DeleteRow(s, *t, c.target_table, *key, c.row_key);
+      DB_ASSIGN_OR_RETURN(TableKey t, LoadTable(s, config, c.target_table));
+      DB_ASSIGN_OR_RETURN(std::vector<Value> key, KeyFromRowKey(t, c.row_key));
+      return DeleteRow(s, t, c.target_table, key, c.row_key);
     }
     case ConflictKind::kField: {
-      Result<TableKey> t = LoadTable(s, config, c.target_table);
-      if (!t.ok()) return t.status();
-      Result<std::vector<Value>> key = KeyFromRowKey(*t, c.row_key);
-      if (!key.ok()) return key.status();
-      const TargetColumnInfo* col = t->info.Find(c.column_name);
+      DB_ASSIGN_OR_RETURN(TableKey t, LoadTable(s, config, c.target_table));
+      DB_ASSIGN_OR_RETURN(std::vector<Value> key, KeyFromRowKey(t, c.row_key));
+      const TargetColumnInfo* col = t.info.Find(c.column_name);
       if (col == nullptr) {
         return Status::FailedPrecondition(c.target_table + " has no column " + c.column_name);
       }
-      Result<nlohmann::ordered_json> j = ParseJson(c.incoming_value, "incoming_value");
-      if (!j.ok()) return j.status();
-      Result<Value> v = WireToTyped(*col, ValueFromJson(*j));
-      if (!v.ok()) return v.status();
-      DB_RETURN_IF_ERROR(WriteRow(s, *t, c.target_table, *key, {{col, std::move(v).value()}}));
+      DB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, ParseJson(c.incoming_value, "incoming_value"));
+      DB_ASSIGN_OR_RETURN(Value v, WireToTyped(*col, ValueFromJson(j)));
+      DB_RETURN_IF_ERROR(WriteRow(s, t, c.target_table, key, {{col, std::move(v)}}));
       return SetWriters(s, c.target_table, c.row_key, {col->name},
                         WriterMark{c.source, c.committed_at_us, c.seq});
     }
     case ConflictKind::kRejected: {
-      Result<nlohmann::ordered_json> j = ParseJson(c.incoming_value, "incoming_value");
-      if (!j.ok()) return j.status();
-      if (!j->is_object() || !j->contains("topic") || !(*j)["topic"].is_string()) {
+      DB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, ParseJson(c.incoming_value, "incoming_value"));
+      if (!j.is_object() || !j.contains("topic") || !j["topic"].is_string()) {
         return Status::Corruption("incoming_value carries no topic");
       }
-      const MappingConfig* mapping = FindMapping(config, (*j)["topic"].get<std::string>());
+      const MappingConfig* mapping = FindMapping(config, j["topic"].get<std::string>());
       if (mapping == nullptr) {
-        return Status::FailedPrecondition("no mapping takes " + (*j)["topic"].get<std::string>() +
+        return Status::FailedPrecondition("no mapping takes " + j["topic"].get<std::string>() +
                                           " any more");
       }
-      Result<TableKey> t = LoadTable(s, config, mapping->to);
-      if (!t.ok()) return t.status();
-      std::vector<std::optional<Value>> key(t->key.size());
+      DB_ASSIGN_OR_RETURN(TableKey t, LoadTable(s, config, mapping->to));
+      std::vector<std::optional<Value>> key(t.key.size());
       std::vector<std::pair<const TargetColumnInfo*, Value>> values;
       auto slot = [&](const TargetColumnInfo* c) -> int {
-        for (size_t k = 0; k < t->key.size(); ++k) {
-          if (t->key[k] == c) return static_cast<int>(k);
+        for (size_t k = 0; k < t.key.size(); ++k) {
+          if (t.key[k] == c) return static_cast<int>(k);
         }
         return -1;
       };
-      if ((*j).contains("key") && (*j)["key"].is_object()) {
-        for (const auto& [name, value] : (*j)["key"].items()) {
-          const TargetColumnInfo* c = t->info.Find(TargetColumn(*mapping, name));
+      if (j.contains("key") && j["key"].is_object()) {
+        for (const auto& [name, value] : j["key"].items()) {
+          const TargetColumnInfo* c = t.info.Find(TargetColumn(*mapping, name));
           if (c == nullptr || slot(c) < 0) continue;
-          Result<Value> v = WireToTyped(*c, ValueFromJson(value));
-          if (!v.ok()) return v.status();
-          key[slot(c)] = std::move(v).value();
+          DB_ASSIGN_OR_RETURN(key[slot(c)], WireToTyped(*c, ValueFromJson(value)));
         }
       }
-      if ((*j).contains("fields") && (*j)["fields"].is_object()) {
-        for (const auto& [name, value] : (*j)["fields"].items()) {
-          const TargetColumnInfo* c = t->info.Find(name);
+      if (j.contains("fields") && j["fields"].is_object()) {
+        for (const auto& [name, value] : j["fields"].items()) {
+          const TargetColumnInfo* c = t.info.Find(name);
           if (c == nullptr)
             return Status::FailedPrecondition(mapping->to + " has no column " + name);
-          Result<Value> v = WireToTyped(*c, ValueFromJson(value));
-          if (!v.ok()) return v.status();
+          DB_ASSIGN_OR_RETURN(Value v, WireToTyped(*c, ValueFromJson(value)));
           int k = slot(c);
           if (k >= 0) {
-            if (!key[k]) key[k] = std::move(v).value();
+            if (!key[k]) key[k] = std::move(v);
           } else {
-            values.emplace_back(c, std::move(v).value());
+            values.emplace_back(c, std::move(v));
           }
         }
       }
       std::vector<Value> full_key;
       for (size_t k = 0; k < key.size(); ++k) {
         if (!key[k])
-          return Status::FailedPrecondition("the held change has no key " + t->key[k]->name);
+          return Status::FailedPrecondition("the held change has no key " + t.key[k]->name);
         full_key.push_back(*key[k]);
       }
-      std::string op = (*j).value("op", "");
+      std::string op = j.value("op", "");
       std::string row_key = RowKeyText(full_key);
-      if (op == "delete") return DeleteRow(s, *t, mapping->to, full_key, row_key);
-      DB_RETURN_IF_ERROR(WriteRow(s, *t, mapping->to, full_key, values));
+      if (op == "delete") return DeleteRow(s, t, mapping->to, full_key, row_key);
+      DB_RETURN_IF_ERROR(WriteRow(s, t, mapping->to, full_key, values));
       std::vector<std::string> columns;
       for (const auto& [c, v] : values) columns.push_back(c->name);
       return SetWriters(s, mapping->to, row_key, columns,
@@ -272,20 +256,19 @@ Status ResolveConflict(SqlSession& session, const SinkConfig& config, int64_t id
   if (take != "incoming" && take != "current") {
     return Status::InvalidArgument("--take must be incoming or current, got " + std::string(take));
   }
-  Result<ConflictRecord> c = LoadConflict(session, id);
-  if (!c.ok()) return c.status();
-  if (c->sink != config.name) {
-    return Status::NotFound("conflict " + std::to_string(id) + " belongs to sink " + c->sink +
+  DB_ASSIGN_OR_RETURN(ConflictRecord c, LoadConflict(session, id));
+  if (c.sink != config.name) {
+    return Status::NotFound("conflict " + std::to_string(id) + " belongs to sink " + c.sink +
                             ", not " + config.name);
   }
-  if (c->resolved_at) {
+  if (c.resolved_at) {
     return Status::FailedPrecondition("conflict " + std::to_string(id) + " was resolved at " +
-                                      *c->resolved_at + " (took " + c->resolution.value_or("?") +
+                                      *c.resolved_at + " (took " + c.resolution.value_or("?") +
                                       ")");
   }
   DB_RETURN_IF_ERROR(session.Begin());
   Status s = Status::Ok();
-  if (take == "incoming") s = ApplyIncoming(session, config, *c);
+  if (take == "incoming") s = ApplyIncoming(session, config, c);
   if (s.ok()) s = MarkConflictResolved(session, id, take, now_us);
   if (s.ok()) s = session.Commit();
   if (!s.ok()) {

@@ -160,12 +160,14 @@ Status EnsureStateTables(SqlSession& session) {
 }
 
 Result<Checkpoints> LoadCheckpoints(SqlSession& session, std::string_view sink) {
-  Result<std::vector<SqlRow>> rows = session.Query(
-      "SELECT bridge, seq FROM deltabridge_checkpoints WHERE sink = " + session.Placeholder(1),
-      {SqlParam::Text(std::string(sink))});
-  if (!rows.ok()) return rows.status().WithContext("reading deltabridge_checkpoints");
+  DB_ASSIGN_OR_RETURN_CTX(
+      std::vector<SqlRow> rows,
+      session.Query(
+          "SELECT bridge, seq FROM deltabridge_checkpoints WHERE sink = " + session.Placeholder(1),
+          {SqlParam::Text(std::string(sink))}),
+      "reading deltabridge_checkpoints");
   Checkpoints out;
-  for (const SqlRow& r : *rows) {
+  for (const SqlRow& r : rows) {
     if (r.size() < 2 || !r[0] || !r[1]) continue;
     out[*r[0]] = ToU64(r[1]);
   }
@@ -306,48 +308,53 @@ Result<std::vector<ConflictRecord>> ListConflicts(SqlSession& session, std::stri
                     " FROM deltabridge_conflicts WHERE sink = " + session.Placeholder(1);
   if (!include_resolved) sql += " AND resolved_at IS NULL";
   sql += " ORDER BY id";
-  Result<std::vector<SqlRow>> rows = session.Query(sql, {SqlParam::Text(std::string(sink))});
-  if (!rows.ok()) return rows.status().WithContext("reading deltabridge_conflicts");
+  DB_ASSIGN_OR_RETURN_CTX(std::vector<SqlRow> rows,
+                          session.Query(sql, {SqlParam::Text(std::string(sink))}),
+                          "reading deltabridge_conflicts");
   std::vector<ConflictRecord> out;
-  out.reserve(rows->size());
-  for (const SqlRow& r : *rows) {
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) {
     if (r.size() == 15) out.push_back(RowToConflict(r));
   }
   return out;
 }
 
 Result<uint64_t> CountOpenConflicts(SqlSession& session, std::string_view sink) {
-  Result<std::vector<SqlRow>> rows = session.Query(
-      "SELECT COUNT(*) FROM deltabridge_conflicts WHERE resolved_at IS NULL AND sink = " +
-          session.Placeholder(1),
-      {SqlParam::Text(std::string(sink))});
-  if (!rows.ok()) return rows.status().WithContext("counting deltabridge_conflicts");
-  if (rows->empty() || rows->front().empty()) return uint64_t{0};
-  return ToU64(rows->front()[0]);
+  DB_ASSIGN_OR_RETURN_CTX(
+      std::vector<SqlRow> rows,
+      session.Query(
+          "SELECT COUNT(*) FROM deltabridge_conflicts WHERE resolved_at IS NULL AND sink = " +
+              session.Placeholder(1),
+          {SqlParam::Text(std::string(sink))}),
+      "counting deltabridge_conflicts");
+  if (rows.empty() || rows.front().empty()) return uint64_t{0};
+  return ToU64(rows.front()[0]);
 }
 
 Result<ConflictRecord> LoadConflict(SqlSession& session, int64_t id) {
-  Result<std::vector<SqlRow>> rows =
+  DB_ASSIGN_OR_RETURN_CTX(
+      std::vector<SqlRow> rows,
       session.Query("SELECT " + std::string(kConflictColumns) +
                         " FROM deltabridge_conflicts WHERE id = " + session.Placeholder(1),
-                    {SqlParam::Text(std::to_string(id))});
-  if (!rows.ok()) return rows.status().WithContext("reading deltabridge_conflicts");
-  if (rows->empty() || rows->front().size() != 15) {
+                    {SqlParam::Text(std::to_string(id))}),
+      "reading deltabridge_conflicts");
+  if (rows.empty() || rows.front().size() != 15) {
     return Status::NotFound("no conflict with id " + std::to_string(id));
   }
-  return RowToConflict(rows->front());
+  return RowToConflict(rows.front());
 }
 
 Status MarkConflictResolved(SqlSession& session, int64_t id, std::string_view resolution,
                             int64_t now_us) {
-  Result<uint64_t> n =
+  DB_ASSIGN_OR_RETURN_CTX(
+      uint64_t n,
       session.Execute("UPDATE deltabridge_conflicts SET resolved_at = " + session.Placeholder(1) +
                           ", resolution = " + session.Placeholder(2) +
                           " WHERE id = " + session.Placeholder(3) + " AND resolved_at IS NULL",
                       {TimeParam(session, now_us), SqlParam::Text(std::string(resolution)),
-                       SqlParam::Text(std::to_string(id))});
-  if (!n.ok()) return n.status().WithContext("updating deltabridge_conflicts");
-  if (*n == 0) {
+                       SqlParam::Text(std::to_string(id))}),
+      "updating deltabridge_conflicts");
+  if (n == 0) {
     return Status::FailedPrecondition("conflict " + std::to_string(id) + " is already resolved");
   }
   return Status::Ok();
