@@ -49,9 +49,7 @@ Status PgChangeBuilder::OnRelation(const pgoutput::Relation& m) {
   info.included = !opt_.include_table || opt_.include_table(schema, name);
   std::vector<std::string> pk;
   if (info.included && opt_.primary_key) {
-    Result<std::vector<std::string>> r = opt_.primary_key(m.oid);
-    if (!r.ok()) return r.status().WithContext("primary key of " + info.table);
-    pk = std::move(*r);
+    DB_ASSIGN_OR_RETURN_CTX(pk, opt_.primary_key(m.oid), "primary key of " + info.table);
   }
   info.columns.reserve(m.columns.size());
   for (const auto& c : m.columns) {
@@ -125,9 +123,8 @@ Status PgChangeBuilder::Emit(std::optional<uint32_t> xid, Change change) {
 }
 
 Status PgChangeBuilder::OnInsert(const pgoutput::Insert& m) {
-  Result<const RelationInfo*> rel = Lookup(m.relation_oid);
-  if (!rel.ok()) return rel.status();
-  const RelationInfo& r = **rel;
+  DB_ASSIGN_OR_RETURN(const RelationInfo* rel, Lookup(m.relation_oid));
+  const RelationInfo& r = *rel;
   if (!r.included) return Status::Ok();
   DB_RETURN_IF_ERROR(CheckTupleWidth(r, m.new_tuple, "insert"));
   Change c;
@@ -144,9 +141,8 @@ Status PgChangeBuilder::OnInsert(const pgoutput::Insert& m) {
 }
 
 Status PgChangeBuilder::OnUpdate(const pgoutput::Update& m) {
-  Result<const RelationInfo*> rel = Lookup(m.relation_oid);
-  if (!rel.ok()) return rel.status();
-  const RelationInfo& r = **rel;
+  DB_ASSIGN_OR_RETURN(const RelationInfo* rel, Lookup(m.relation_oid));
+  const RelationInfo& r = *rel;
   if (!r.included) return Status::Ok();
   DB_RETURN_IF_ERROR(CheckTupleWidth(r, m.new_tuple, "update"));
   Change c;
@@ -181,9 +177,8 @@ Status PgChangeBuilder::OnUpdate(const pgoutput::Update& m) {
 }
 
 Status PgChangeBuilder::OnDelete(const pgoutput::Delete& m) {
-  Result<const RelationInfo*> rel = Lookup(m.relation_oid);
-  if (!rel.ok()) return rel.status();
-  const RelationInfo& r = **rel;
+  DB_ASSIGN_OR_RETURN(const RelationInfo* rel, Lookup(m.relation_oid));
+  const RelationInfo& r = *rel;
   if (!r.included) return Status::Ok();
   DB_RETURN_IF_ERROR(CheckTupleWidth(r, m.old_tuple, "delete"));
   Change c;
@@ -205,11 +200,10 @@ Status PgChangeBuilder::OnDelete(const pgoutput::Delete& m) {
 
 Status PgChangeBuilder::OnTruncate(const pgoutput::Truncate& m) {
   for (uint32_t oid : m.relation_oids) {
-    Result<const RelationInfo*> rel = Lookup(oid);
-    if (!rel.ok()) return rel.status();
-    if (!(*rel)->included) continue;
+    DB_ASSIGN_OR_RETURN(const RelationInfo* rel, Lookup(oid));
+    if (!rel->included) continue;
     Change c;
-    c.table = (*rel)->table;
+    c.table = rel->table;
     c.op = Op::kTruncate;
     DB_RETURN_IF_ERROR(Emit(m.xid, std::move(c)));
   }

@@ -48,11 +48,9 @@ Status PgSnapshot::Run(const std::string& snapshot_name, const std::vector<PgTab
 Status PgSnapshot::CopyTable(const PgTableRef& table, int64_t snapshot_time_us,
                              Lsn consistent_point, const std::function<bool()>& stopping) {
   PgCatalog catalog(conn_);
-  Result<std::vector<PgColumnInfo>> cols = catalog.Columns(table.oid);
-  if (!cols.ok()) return cols.status();
-  Result<std::vector<std::string>> pk = catalog.PrimaryKey(table.oid);
-  if (!pk.ok()) return pk.status();
-  std::unordered_set<std::string> key(pk->begin(), pk->end());
+  DB_ASSIGN_OR_RETURN(std::vector<PgColumnInfo> cols, catalog.Columns(table.oid));
+  DB_ASSIGN_OR_RETURN(std::vector<std::string> pk, catalog.PrimaryKey(table.oid));
+  std::unordered_set<std::string> key(pk.begin(), pk.end());
   std::unordered_set<std::string> excluded;
   for (const auto& c : opt_.exclude_columns) {
     if (c.rfind(table.Qualified() + ".", 0) == 0)
@@ -65,11 +63,11 @@ Status PgSnapshot::CopyTable(const PgTableRef& table, int64_t snapshot_time_us,
   uint64_t expected = est.ok() && !est->rows.empty() ? std::stoull(est->rows[0][0]) : 0;
 
   std::string select = "SELECT ";
-  for (size_t i = 0; i < cols->size(); ++i) {
+  for (size_t i = 0; i < cols.size(); ++i) {
     if (i) select += ", ";
-    select += QuoteIdent((*cols)[i].name);
+    select += QuoteIdent(cols[i].name);
   }
-  if (cols->empty()) select += "NULL";
+  if (cols.empty()) select += "NULL";
   select += " FROM ONLY " + table.Quoted();
   DB_RETURN_IF_ERROR(conn_->Exec("DECLARE deltabridge_snap NO SCROLL CURSOR FOR " + select));
 
@@ -98,9 +96,9 @@ Status PgSnapshot::CopyTable(const PgTableRef& table, int64_t snapshot_time_us,
       c.commit_time_us = snapshot_time_us;
       c.pos = pos;
       c.tx_id = tx_id;
-      c.changes.reserve(cols->size());
-      for (size_t i = 0; i < cols->size(); ++i) {
-        const PgColumnInfo& col = (*cols)[i];
+      c.changes.reserve(cols.size());
+      for (size_t i = 0; i < cols.size(); ++i) {
+        const PgColumnInfo& col = cols[i];
         int f = static_cast<int>(i);
         Value v = PQgetisnull(r.get(), row, f)
                       ? Value::Null(col.type_name)

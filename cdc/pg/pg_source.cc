@@ -50,14 +50,11 @@ class PgSource::Session {
   Session(PgSource* src, const std::atomic<bool>& stop) : src_(src), o_(src->opt_), stop_(stop) {}
 
   Status Run() {
-    Result<PgConn> sql = PgConn::Connect(o_.dsn, false, "deltabridge " + o_.name);
-    if (!sql.ok()) return sql.status();
-    sql_ = std::move(*sql);
+    DB_ASSIGN_OR_RETURN(sql_, PgConn::Connect(o_.dsn, false, "deltabridge " + o_.name));
     catalog_ = std::make_unique<PgCatalog>(&sql_);
 
-    Result<std::vector<PgTableRef>> tables = catalog_->ResolveTables(o_.tables);
-    if (!tables.ok()) return tables.status();
-    if (tables->empty()) {
+    DB_ASSIGN_OR_RETURN(std::vector<PgTableRef> tables, catalog_->ResolveTables(o_.tables));
+    if (tables.empty()) {
       return Status::FailedPrecondition("source \"" + o_.name +
                                         "\": no table matches the configured tables patterns");
     }
@@ -67,50 +64,45 @@ class PgSource::Session {
 
     // Once streaming has begun, a missing publication is not recreated: the
     // changes made while it was gone were decoded without it and are lost.
-    Result<bool> pub_exists = catalog_->PublicationExists(o_.publication);
-    if (!pub_exists.ok()) return pub_exists.status();
-    if (position.has_value() && !*pub_exists)
+    DB_ASSIGN_OR_RETURN(bool pub_exists, catalog_->PublicationExists(o_.publication));
+    if (position.has_value() && !pub_exists)
       return Status::FailedPrecondition(PublicationGoneHelp(o_));
-    DB_RETURN_IF_ERROR(catalog_->EnsurePublication(o_.publication, *tables));
+    DB_RETURN_IF_ERROR(catalog_->EnsurePublication(o_.publication, tables));
 
-    Result<PgSlotInfo> slot = catalog_->GetSlot(o_.slot);
-    if (!slot.ok()) return slot.status();
+    DB_ASSIGN_OR_RETURN(PgSlotInfo slot, catalog_->GetSlot(o_.slot));
 
     std::optional<std::string> done = src_->sink_->GetState(kSnapshotDoneState);
     bool snapshot_done = done.has_value() && !done->empty();
 
-    Result<PgConn> repl = PgConn::Connect(o_.dsn, true, "deltabridge " + o_.name);
-    if (!repl.ok()) return repl.status();
-    repl_ = std::move(*repl);
+    DB_ASSIGN_OR_RETURN(repl_, PgConn::Connect(o_.dsn, true, "deltabridge " + o_.name));
 
     Lsn start;
     if (position.has_value()) {
       std::optional<Lsn> p = Lsn::Parse(*position);
       if (!p) return Status::Corruption("journal position of source " + o_.name + " is not an LSN");
-      if (!slot->exists) return Status::FailedPrecondition(SlotGoneHelp(o_));
+      if (!slot.exists) return Status::FailedPrecondition(SlotGoneHelp(o_));
       start = *p;
     } else {
       // Nothing journaled yet for this source.
-      if (slot->exists && o_.initial_snapshot && !snapshot_done) {
+      if (slot.exists && o_.initial_snapshot && !snapshot_done) {
         // Either an earlier run stopped during the snapshot, or --resnapshot.
         spdlog::warn(
             "source {}: slot \"{}\" exists but no initial snapshot was completed (an earlier run "
             "stopped during it); dropping the slot and taking the snapshot again",
             o_.name, o_.slot);
         DB_RETURN_IF_ERROR(catalog_->DropSlot(o_.slot));
-        slot->exists = false;
+        slot.exists = false;
       }
-      if (!slot->exists) {
-        Result<PgCreatedSlot> created = CreateSlot(repl_, o_.slot, o_.initial_snapshot);
-        if (!created.ok()) return created.status();
+      if (!slot.exists) {
+        DB_ASSIGN_OR_RETURN(PgCreatedSlot created, CreateSlot(repl_, o_.slot, o_.initial_snapshot));
         spdlog::info("source {}: created replication slot \"{}\" at {}", o_.name, o_.slot,
-                     created->consistent_point.ToString());
-        start = created->consistent_point;
+                     created.consistent_point.ToString());
+        start = created.consistent_point;
         if (o_.initial_snapshot) {
           PgSnapshot snap(&sql_, src_->sink_,
                           PgSnapshot::Options{o_.name, o_.slot, o_.snapshot_chunk_rows,
                                               o_.exclude_columns, o_.progress_on_tty});
-          Status s = snap.Run(created->snapshot_name, *tables, created->consistent_point,
+          Status s = snap.Run(created.snapshot_name, tables, created.consistent_point,
                               [this] { return stop_.load(); });
           if (!s.ok()) return s;
           src_->counters_.snapshot_rows += snap.rows();
@@ -122,7 +114,7 @@ class PgSource::Session {
         }
       } else {
         // Slot exists, no snapshot wanted (or done): stream from the slot's own position.
-        start = slot->confirmed_flush;
+        start = slot.confirmed_flush;
       }
     }
     return Stream(start);
