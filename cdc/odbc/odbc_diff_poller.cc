@@ -72,9 +72,9 @@ class DiffPoller : public TablePoller {
       order += (order.empty() ? "" : ", ") + conn.QuoteIdentifier(k);
     }
     const std::string sql = "SELECT * FROM " + conn.QuoteName(table_.name) + " ORDER BY " + order;
-    Result<std::unique_ptr<OdbcCursor>> cursor = conn.Query(sql, ctx_.query_timeout_seconds);
-    if (!cursor.ok()) return cursor.status();
-    const std::vector<OdbcColumn>& cols = (*cursor)->columns();
+    DB_ASSIGN_OR_RETURN(std::unique_ptr<OdbcCursor> cursor,
+                        conn.Query(sql, ctx_.query_timeout_seconds));
+    const std::vector<OdbcColumn>& cols = cursor->columns();
     std::vector<std::string> names;
     for (const OdbcColumn& c : cols) names.push_back(c.name);
     std::vector<size_t> key_idx;
@@ -128,7 +128,7 @@ class DiffPoller : public TablePoller {
         prev_row.swap(new_row);
         have_prev = true;
       }
-      Result<bool> more = (*cursor)->Next(&new_row);
+      Result<bool> more = cursor->Next(&new_row);
       if (!more.ok() || !*more) return more;
       ++result.rows_read;
       if ((result.rows_read & 1023) == 0 && ctx_.stop != nullptr && ctx_.stop->load()) {
@@ -174,12 +174,10 @@ class DiffPoller : public TablePoller {
       return key;
     };
 
-    Result<bool> have_new = next_new();
-    if (!have_new.ok()) return have_new.status();
-    Result<bool> have_old = next_old();
-    if (!have_old.ok()) return have_old.status();
-    while (*have_new || *have_old) {
-      const int cmp = !*have_new ? 1 : !*have_old ? -1 : CompareKeys(new_row, old_row, key_idx);
+    DB_ASSIGN_OR_RETURN(bool have_new, next_new());
+    DB_ASSIGN_OR_RETURN(bool have_old, next_old());
+    while (have_new || have_old) {
+      const int cmp = !have_new ? 1 : !have_old ? -1 : CompareKeys(new_row, old_row, key_idx);
       if (cmp != 0) DB_RETURN_IF_ERROR(materialise());
       if (cmp < 0) {
         std::vector<ColumnChange> changes;
@@ -190,16 +188,14 @@ class DiffPoller : public TablePoller {
         DB_RETURN_IF_ERROR(tx.Add(result.snapshot ? Op::kSnapshot : Op::kInsert, key_of(new_row),
                                   std::move(changes)));
         DB_RETURN_IF_ERROR(write_new());
-        have_new = next_new();
-        if (!have_new.ok()) return have_new.status();
+        DB_ASSIGN_OR_RETURN(have_new, next_new());
       } else if (cmp > 0) {
         std::vector<ColumnChange> changes;
         for (size_t i = 0; i < cols.size(); ++i) {
           changes.push_back({cols[i].name, old_row[i], std::nullopt});
         }
         DB_RETURN_IF_ERROR(tx.Add(Op::kDelete, key_of(old_row), std::move(changes)));
-        have_old = next_old();
-        if (!have_old.ok()) return have_old.status();
+        DB_ASSIGN_OR_RETURN(have_old, next_old());
       } else {
         std::vector<ColumnChange> changes;
         for (size_t i = 0; i < cols.size(); ++i) {
@@ -212,10 +208,8 @@ class DiffPoller : public TablePoller {
           DB_RETURN_IF_ERROR(tx.Add(Op::kUpdate, key_of(old_row), std::move(changes)));
         }
         DB_RETURN_IF_ERROR(write_new());
-        have_new = next_new();
-        if (!have_new.ok()) return have_new.status();
-        have_old = next_old();
-        if (!have_old.ok()) return have_old.status();
+        DB_ASSIGN_OR_RETURN(have_new, next_new());
+        DB_ASSIGN_OR_RETURN(have_old, next_old());
       }
     }
     result.changes = tx.changes();
