@@ -17,9 +17,9 @@ Result<BinlogPosition> MysqlSnapshot::Begin() {
   BinlogPosition pos;
   if (conn_->is_mariadb()) {
     DB_RETURN_IF_ERROR(conn_->Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
-    Result<std::vector<MysqlConn::Row>> st = conn_->Query("SHOW STATUS LIKE 'binlog_snapshot_%'");
-    if (!st.ok()) return st.status();
-    for (const auto& r : *st) {
+    DB_ASSIGN_OR_RETURN(std::vector<MysqlConn::Row> st,
+                        conn_->Query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
+    for (const auto& r : st) {
       if (!r[0] || !r[1]) continue;
       if (*r[0] == "Binlog_snapshot_file") pos.file = *r[1];
       if (*r[0] == "Binlog_snapshot_position") pos.offset = std::stoull(*r[1]);
@@ -58,17 +58,16 @@ Result<BinlogPosition> MysqlSnapshot::Begin() {
 Result<BinlogPosition> MysqlSnapshot::Run(
     const std::vector<std::pair<std::string, std::string>>& tables,
     const std::function<bool()>& stopping) {
-  Result<BinlogPosition> pos = Begin();
-  if (!pos.ok()) return pos.status();
+  DB_ASSIGN_OR_RETURN(BinlogPosition pos, Begin());
   spdlog::info("source {}: initial snapshot of {} table(s) at {}", opt_.source, tables.size(),
-               pos->ToString());
+               pos.ToString());
   Status s = sink_->BeginTx();
   if (!s.ok()) {
     conn_->Exec("ROLLBACK").ok();
     return s;
   }
   const int64_t now = WallClockMicros();
-  const std::string text = pos->ToString();
+  const std::string text = pos.ToString();
   for (const auto& [db, table] : tables) {
     s = CopyTable(db, table, now, text, stopping);
     if (!s.ok()) break;
@@ -91,8 +90,7 @@ Status MysqlSnapshot::CopyTable(const std::string& database, const std::string& 
                                 int64_t time_us, const std::string& pos,
                                 const std::function<bool()>& stopping) {
   MysqlSchema schema(conn_);
-  Result<MysqlTableInfo> info = schema.Read(database, table);
-  if (!info.ok()) return info.status();
+  DB_ASSIGN_OR_RETURN(MysqlTableInfo info, schema.Read(database, table));
   const std::string qualified = database + "." + table;
   std::unordered_set<std::string> excluded;
   for (const auto& c : opt_.exclude_columns) {
@@ -104,11 +102,11 @@ Status MysqlSnapshot::CopyTable(const std::string& database, const std::string& 
   uint64_t expected = est.ok() && *est ? std::strtoull((*est)->c_str(), nullptr, 10) : 0;
 
   std::string select = "SELECT ";
-  for (size_t i = 0; i < info->columns.size(); ++i) {
+  for (size_t i = 0; i < info.columns.size(); ++i) {
     if (i) select += ", ";
-    select += SnapshotSelectExpr(info->columns[i]);
+    select += SnapshotSelectExpr(info.columns[i]);
   }
-  if (info->columns.empty()) return Status::Ok();
+  if (info.columns.empty()) return Status::Ok();
   select += " FROM " + QuoteIdent(database) + "." + QuoteIdent(table);
 
   MYSQL* m = conn_->get();
@@ -121,7 +119,7 @@ Status MysqlSnapshot::CopyTable(const std::string& database, const std::string& 
                     opt_.progress_on_tty);
   const std::string tx_id = "snapshot:" + pos;
   Status s;
-  const size_t n = info->columns.size();
+  const size_t n = info.columns.size();
   std::vector<Value> key_values(n);  // the key's values, by column index
   while (MYSQL_ROW r = mysql_fetch_row(res)) {
     unsigned long* len = mysql_fetch_lengths(res);
@@ -134,7 +132,7 @@ Status MysqlSnapshot::CopyTable(const std::string& database, const std::string& 
     c.tx_id = tx_id;
     c.changes.reserve(n);
     for (size_t i = 0; i < n && s.ok(); ++i) {
-      const MysqlColumnInfo& col = info->columns[i];
+      const MysqlColumnInfo& col = info.columns[i];
       Value v = Value::Null();
       if (r[i] != nullptr) {
         Result<Value> tv = TextToValue(col, std::string_view(r[i], len[i]));
@@ -147,7 +145,7 @@ Status MysqlSnapshot::CopyTable(const std::string& database, const std::string& 
       if (col.in_key) key_values[i] = v;
       if (!excluded.count(col.name)) c.changes.push_back({col.name, std::nullopt, std::move(v)});
     }
-    for (uint32_t k : info->primary_key) c.key.emplace_back(info->columns[k].name, key_values[k]);
+    for (uint32_t k : info.primary_key) c.key.emplace_back(info.columns[k].name, key_values[k]);
     if (s.ok()) s = sink_->Add(std::move(c));
     if (!s.ok()) break;
     ++rows_;

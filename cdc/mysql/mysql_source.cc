@@ -72,9 +72,7 @@ class MysqlSource::Session {
 
   Status Run() {
     MysqlConnParams p = Params();
-    Result<MysqlConn> sql = MysqlConn::Connect(p);
-    if (!sql.ok()) return sql.status();
-    sql_ = std::move(*sql);
+    DB_ASSIGN_OR_RETURN(sql_, MysqlConn::Connect(p));
     schema_ = std::make_unique<MysqlSchema>(&sql_);
     for (const auto& c : o_.exclude_columns) excluded_.insert(c);
     {
@@ -99,23 +97,18 @@ class MysqlSource::Session {
       }
       start = *parsed;
     } else if (o_.initial_snapshot && !snapshot_done) {
-      Result<std::vector<std::pair<std::string, std::string>>> tables =
-          schema_->ResolveTables(o_.tables);
-      if (!tables.ok()) return tables.status();
-      if (tables->empty()) {
+      DB_ASSIGN_OR_RETURN(auto tables, schema_->ResolveTables(o_.tables));
+      if (tables.empty()) {
         spdlog::warn("source {}: no table matches the configured tables patterns yet", o_.name);
       }
       MysqlSnapshot snap(&sql_, src_->sink_,
                          MysqlSnapshot::Options{o_.name, o_.exclude_columns, o_.progress_on_tty});
-      Result<BinlogPosition> pos = snap.Run(*tables, [this] { return stop_.load(); });
-      if (!pos.ok()) return pos.status();
+      DB_ASSIGN_OR_RETURN(BinlogPosition pos, snap.Run(tables, [this] { return stop_.load(); }));
       src_->counters_.snapshot_rows += snap.rows();
-      start = *pos;
+      start = pos;
     } else {
       // No snapshot wanted: start at the server's current end of binlog.
-      Result<BinlogPosition> at = ReadServerBinlogPosition(sql_);
-      if (!at.ok()) return at.status().WithContext("source " + o_.name);
-      start = *at;
+      DB_ASSIGN_OR_RETURN_CTX(start, ReadServerBinlogPosition(sql_), "source " + o_.name);
       DB_RETURN_IF_ERROR(src_->sink_->BeginTx());
       src_->sink_->SetState(kSnapshotDoneState, "skipped");
       DB_RETURN_IF_ERROR(src_->sink_->EndTx(start.ToString()));
@@ -221,9 +214,7 @@ class MysqlSource::Session {
   Status Stream(const BinlogPosition& start) {
     MysqlConnParams p = Params();
     p.read_timeout_s = 60;
-    Result<MysqlConn> repl = MysqlConn::Connect(p);
-    if (!repl.ok()) return repl.status();
-    repl_ = std::move(*repl);
+    DB_ASSIGN_OR_RETURN(repl_, MysqlConn::Connect(p));
     BinlogStream stream(&repl_);
     BinlogStream::Options so;
     so.server_id = o_.server_id;
