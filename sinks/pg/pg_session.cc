@@ -154,23 +154,21 @@ class PgSession final : public SqlSession {
   int max_params() const override { return 30000; }
 
   Result<uint64_t> Execute(std::string_view sql, const std::vector<SqlParam>& params) override {
-    Result<pqxx::result> r = Run(sql, params);
-    if (!r.ok()) return r.status();
-    return static_cast<uint64_t>(r->affected_rows());
+    DB_ASSIGN_OR_RETURN(pqxx::result r, Run(sql, params));
+    return static_cast<uint64_t>(r.affected_rows());
   }
 
   Result<std::vector<SqlRow>> Query(std::string_view sql,
                                     const std::vector<SqlParam>& params) override {
-    Result<pqxx::result> r = Run(sql, params);
-    if (!r.ok()) return r.status();
+    DB_ASSIGN_OR_RETURN(pqxx::result r, Run(sql, params));
     std::vector<SqlRow> rows;
-    rows.reserve(r->size());
-    const auto ncols = r->columns();
+    rows.reserve(r.size());
+    const auto ncols = r.columns();
     std::vector<bool> binary(ncols);
     for (pqxx::row::size_type c = 0; c < ncols; ++c) {
-      binary[c] = r->column_type(c) == kByteaOid;
+      binary[c] = r.column_type(c) == kByteaOid;
     }
-    for (const pqxx::row& row : *r) {
+    for (const pqxx::row& row : r) {
       SqlRow out;
       out.reserve(ncols);
       for (pqxx::row::size_type c = 0; c < ncols; ++c) {
@@ -265,13 +263,13 @@ class PgSession final : public SqlSession {
       c.category = PgCategoryOf(c.sql_type, cat);
       info.columns.push_back(std::move(c));
     }
-    Result<std::vector<SqlRow>> pk = Query(
-        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-        "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary "
-        "ORDER BY array_position(i.indkey::int2[], a.attnum)",
-        p);
-    if (!pk.ok()) return pk.status();
-    for (const SqlRow& r : *pk) info.primary_key.push_back(r[0].value_or(""));
+    DB_ASSIGN_OR_RETURN(
+        std::vector<SqlRow> pk,
+        Query("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+              "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary "
+              "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+              p));
+    for (const SqlRow& r : pk) info.primary_key.push_back(r[0].value_or(""));
     return info;
   }
 
