@@ -92,9 +92,7 @@ void SetEnv(std::vector<std::string>& env, const std::string& entry) {
 Result<ExecPlan> MakePlan(const std::vector<std::string>& argv, const ProcessOptions& options) {
   if (argv.empty()) return Status::InvalidArgument("empty argv");
   ExecPlan plan;
-  auto path = ResolveProgram(argv[0]);
-  if (!path.ok()) return path.status();
-  plan.path = *path;
+  DB_ASSIGN_OR_RETURN(plan.path, ResolveProgram(argv[0]));
   plan.argv_storage = argv;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) plan.env_storage.emplace_back(*e);
 
@@ -179,8 +177,7 @@ constexpr const char* kStageNames[] = {"setgroups", "setgid", "setuid", "prctl",
 // Forks and execs; returns the pid once execve has succeeded.
 Result<pid_t> StartProcess(const std::vector<std::string>& argv, const ProcessOptions& options,
                            int out_fd) {
-  auto plan = MakePlan(argv, options);
-  if (!plan.ok()) return plan.status();
+  DB_ASSIGN_OR_RETURN(ExecPlan plan, MakePlan(argv, options));
   ScopedFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (dev_null.get() < 0) return Status::IoError("open /dev/null: " + ErrnoText(errno));
   int report[2];
@@ -191,7 +188,7 @@ Result<pid_t> StartProcess(const std::vector<std::string>& argv, const ProcessOp
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) return Status::IoError("fork: " + ErrnoText(errno));
-  if (pid == 0) ExecChild(*plan, options, parent, dev_null.get(), out_fd, report_write.get());
+  if (pid == 0) ExecChild(plan, options, parent, dev_null.get(), out_fd, report_write.get());
 
   ::setpgid(pid, pid);  // also here, so the group exists before we return; EACCES after exec
   report_write.Reset();
@@ -208,7 +205,7 @@ Result<pid_t> StartProcess(const std::vector<std::string>& argv, const ProcessOp
   if (n != static_cast<ssize_t>(sizeof(failure))) {
     return Status::IoError("starting " + argv[0] + ": lost the child's exec report");
   }
-  return Status::IoError("starting " + plan->path + ": " + kStageNames[failure.stage] + ": " +
+  return Status::IoError("starting " + plan.path + ": " + kStageNames[failure.stage] + ": " +
                          ErrnoText(failure.err));
 }
 
@@ -284,8 +281,7 @@ Result<RunResult> RunCommand(const std::vector<std::string>& argv,
   if (::fcntl(out_read.get(), F_SETFL, O_NONBLOCK) != 0) {
     return Status::IoError("fcntl O_NONBLOCK: " + ErrnoText(errno));
   }
-  auto pid = StartProcess(argv, options, out_write.get());
-  if (!pid.ok()) return pid.status();
+  DB_ASSIGN_OR_RETURN(pid_t pid, StartProcess(argv, options, out_write.get()));
   out_write.Reset();
 
   RunResult result;
@@ -303,15 +299,15 @@ Result<RunResult> RunCommand(const std::vector<std::string>& argv,
     } else if (!exited) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    if (!exited) exited = TryWait(*pid);
+    if (!exited) exited = TryWait(pid);
     if (exited) {
       ReadAvailable(out_read.get(), result.output, eof);  // what is left, without waiting
       result.status = *exited;
       return result;
     }
     if (Clock::now() >= deadline) {
-      ::kill(-*pid, SIGKILL);
-      result.status = BlockingWait(*pid);
+      ::kill(-pid, SIGKILL);
+      result.status = BlockingWait(pid);
       result.timed_out = true;
       ReadAvailable(out_read.get(), result.output, eof);
       return result;
@@ -327,9 +323,8 @@ Result<Child> Child::Spawn(const std::vector<std::string>& argv, const ProcessOp
       return Status::IoError("open " + options.output_path + ": " + ErrnoText(errno));
     }
   }
-  auto pid = StartProcess(argv, options, out.get());
-  if (!pid.ok()) return pid.status();
-  return Child(*pid, argv[0]);
+  DB_ASSIGN_OR_RETURN(pid_t pid, StartProcess(argv, options, out.get()));
+  return Child(pid, argv[0]);
 }
 
 Child::Child(Child&& other) noexcept

@@ -58,9 +58,7 @@ Status ServerProcess::StartOnFreePort(int min_port, int max_port, bool keep_port
   Status last;
   for (int i = 1; i <= kStartAttempts; ++i) {
     if (!keep_port) {
-      auto picked = PickPort(min_port, max_port);
-      if (!picked.ok()) return picked.status().WithContext(spec_.owner);
-      *port = *picked;
+      DB_ASSIGN_OR_RETURN_CTX(*port, PickPort(min_port, max_port), spec_.owner);
     }
     bool port_conflict = false;
     last = attempt(&port_conflict);
@@ -79,11 +77,9 @@ Status ServerProcess::Launch(const std::vector<std::string>& argv, const Process
     auto log = ReadFileToString(options.output_path);
     return log.ok() ? log->size() : 0;
   }();
-  auto child = Child::Spawn(argv, options);
-  if (!child.ok()) {
-    return child.status().WithContext(spec_.owner + ": starting " + spec_.program);
-  }
-  child_ = std::make_unique<Child>(std::move(*child));
+  DB_ASSIGN_OR_RETURN_CTX(Child child, Child::Spawn(argv, options),
+                          spec_.owner + ": starting " + spec_.program);
+  child_ = std::make_unique<Child>(std::move(child));
 
   const std::string where = spec_.program + " on port " + std::to_string(port);
   const auto deadline = Clock::now() + timeout;

@@ -143,39 +143,38 @@ Status TestMariadb::InitDataDir() {
   }
   run_as_ = ::geteuid() == 0 ? kServerUser : "";
 
-  auto dir = TempDir::Create("deltabridge-my-");
-  if (!dir.ok()) return dir.status().WithContext("TestMariadb");
+  DB_ASSIGN_OR_RETURN_CTX(TempDir dir, TempDir::Create("deltabridge-my-"), "TestMariadb");
   // sockaddr_un holds 107 characters.
   constexpr size_t kMaxSocketDir = 107 - sizeof("/mysqld.sock");
-  if (dir->path().size() > kMaxSocketDir) {
-    return Status::InvalidArgument("TestMariadb: temporary directory " + dir->path() +
+  if (dir.path().size() > kMaxSocketDir) {
+    return Status::InvalidArgument("TestMariadb: temporary directory " + dir.path() +
                                    " is too long for a Unix socket path; set a shorter TMPDIR");
   }
   std::error_code ec;
-  std::filesystem::create_directory(dir->Join("tmp"), ec);
-  if (ec) return Status::IoError("TestMariadb: mkdir " + dir->Join("tmp") + ": " + ec.message());
+  std::filesystem::create_directory(dir.Join("tmp"), ec);
+  if (ec) return Status::IoError("TestMariadb: mkdir " + dir.Join("tmp") + ": " + ec.message());
   // mariadbd appends to its log as run_as_; we append the process's own
   // stdout and stderr to it too (Child opens that as us): create it first.
-  DB_RETURN_IF_ERROR(WriteStringToFile(dir->Join("mariadb.log"), ""));
-  if (!run_as_.empty()) DB_RETURN_IF_ERROR(dir->Chown(run_as_).WithContext("TestMariadb"));
+  DB_RETURN_IF_ERROR(WriteStringToFile(dir.Join("mariadb.log"), ""));
+  if (!run_as_.empty()) DB_RETURN_IF_ERROR(dir.Chown(run_as_).WithContext("TestMariadb"));
 
   ProcessOptions process;
-  process.working_dir = dir->path();
+  process.working_dir = dir.path();
   process.user = run_as_;
   process.env = {"LC_ALL=C", "TZ=UTC"};
   std::vector<std::string> argv = {
-      install_db_, "--no-defaults", "--datadir=" + dir->Join("data"),
+      install_db_, "--no-defaults", "--datadir=" + dir.Join("data"),
       "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
       // Passed on to the bootstrap mariadbd.
       kBufferPoolSize, kLogFileSize, "--character-set-server=utf8mb4",
-      "--collation-server=utf8mb4_general_ci", "--tmpdir=" + dir->Join("tmp")};
+      "--collation-server=utf8mb4_general_ci", "--tmpdir=" + dir.Join("tmp")};
   if (!run_as_.empty()) argv.push_back("--user=" + run_as_);
-  auto install = RunCommand(argv, seconds(300), process);
-  if (!install.ok()) return install.status().WithContext("TestMariadb: mariadb-install-db");
-  if (!install->ok()) {
-    return Status::Unavailable("TestMariadb: mariadb-install-db " + install->Describe());
+  DB_ASSIGN_OR_RETURN_CTX(RunResult install, RunCommand(argv, seconds(300), process),
+                          "TestMariadb: mariadb-install-db");
+  if (!install.ok()) {
+    return Status::Unavailable("TestMariadb: mariadb-install-db " + install.Describe());
   }
-  dir_.emplace(std::move(*dir));
+  dir_.emplace(std::move(dir));
   return Status::Ok();
 }
 
@@ -266,9 +265,8 @@ bool TestMariadb::IsRunning() { return server_.IsRunning(); }
 Result<std::vector<TestMariadb::Row>> TestMariadb::Query(const std::string& sql,
                                                          const std::string& database) const {
   if (!dir_) return Status::FailedPrecondition("TestMariadb: not started");
-  auto mysql = ConnectSocket(socket_path(), database, 10);
-  if (!mysql.ok()) return mysql.status();
-  MYSQL* m = mysql->get();
+  DB_ASSIGN_OR_RETURN(MysqlPtr mysql, ConnectSocket(socket_path(), database, 10));
+  MYSQL* m = mysql.get();
   auto failed = [&] {
     return Status::InvalidArgument("TestMariadb: SQL failed" +
                                    (database.empty() ? "" : " in database " + database) +
@@ -314,15 +312,14 @@ Status TestMariadb::Exec(const std::string& sql, const std::string& database) co
 
 Result<std::string> TestMariadb::QueryValue(const std::string& sql,
                                             const std::string& database) const {
-  auto rows = Query(sql, database);
-  if (!rows.ok()) return rows.status();
-  if (rows->size() != 1 || (*rows)[0].size() != 1) {
+  DB_ASSIGN_OR_RETURN(std::vector<Row> rows, Query(sql, database));
+  if (rows.size() != 1 || rows[0].size() != 1) {
     return Status::InvalidArgument("TestMariadb: expected one value, got " +
-                                   std::to_string(rows->size()) +
+                                   std::to_string(rows.size()) +
                                    " row(s) from: " + Abbreviate(sql));
   }
-  if (!(*rows)[0][0]) return Status::NotFound("TestMariadb: NULL from: " + Abbreviate(sql));
-  return *(*rows)[0][0];
+  if (!rows[0][0]) return Status::NotFound("TestMariadb: NULL from: " + Abbreviate(sql));
+  return *rows[0][0];
 }
 
 Status TestMariadb::CreateDatabase(const std::string& name) const {

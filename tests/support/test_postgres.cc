@@ -122,28 +122,29 @@ Status TestPostgres::InitCluster() {
   }
   run_as_ = ::geteuid() == 0 ? kServerUser : "";
 
-  auto dir = TempDir::Create("deltabridge-pg-");
-  if (!dir.ok()) return dir.status().WithContext("TestPostgres");
+  DB_ASSIGN_OR_RETURN_CTX(TempDir dir, TempDir::Create("deltabridge-pg-"), "TestPostgres");
   // sockaddr_un holds 107 characters; PostgreSQL adds "/.s.PGSQL.NNNNN".
   constexpr size_t kMaxSocketDir = 107 - 16;
-  if (dir->path().size() > kMaxSocketDir) {
-    return Status::InvalidArgument("TestPostgres: temporary directory " + dir->path() +
+  if (dir.path().size() > kMaxSocketDir) {
+    return Status::InvalidArgument("TestPostgres: temporary directory " + dir.path() +
                                    " is too long for a Unix socket path; set a shorter TMPDIR");
   }
-  if (!run_as_.empty()) DB_RETURN_IF_ERROR(dir->Chown(run_as_).WithContext("TestPostgres"));
+  if (!run_as_.empty()) DB_RETURN_IF_ERROR(dir.Chown(run_as_).WithContext("TestPostgres"));
 
   ProcessOptions process;
-  process.working_dir = dir->path();
+  process.working_dir = dir.path();
   process.user = run_as_;
   process.env = {"LC_ALL=C", "TZ=UTC"};
   // --no-sync: the cluster lives no longer than this process.
-  auto initdb = RunCommand({bin_dir_ + "/initdb", "--pgdata=" + dir->Join("data"),
-                            "--username=" + std::string(kServerUser), "--encoding=UTF8",
-                            "--locale=C", "--auth=trust", "--no-sync", "--no-instructions"},
-                           seconds(300), process);
-  if (!initdb.ok()) return initdb.status().WithContext("TestPostgres: initdb");
-  if (!initdb->ok()) return Status::Unavailable("TestPostgres: initdb " + initdb->Describe());
-  dir_.emplace(std::move(*dir));
+  DB_ASSIGN_OR_RETURN_CTX(
+      RunResult initdb,
+      RunCommand({bin_dir_ + "/initdb", "--pgdata=" + dir.Join("data"),
+                  "--username=" + std::string(kServerUser), "--encoding=UTF8", "--locale=C",
+                  "--auth=trust", "--no-sync", "--no-instructions"},
+                 seconds(300), process),
+      "TestPostgres: initdb");
+  if (!initdb.ok()) return Status::Unavailable("TestPostgres: initdb " + initdb.Describe());
+  dir_.emplace(std::move(dir));
 
   DB_RETURN_IF_ERROR(WriteStringToFile(dir_->Join("data/pg_hba.conf"),
                                        "# Written by TestPostgres: trust, loopback only.\n"
@@ -153,10 +154,9 @@ Status TestPostgres::InitCluster() {
                                        "host  replication all 127.0.0.1/32 trust\n"));
   // Our settings live in their own file, rewritten before each start.
   DB_RETURN_IF_ERROR(WriteConfig());
-  auto conf = ReadFileToString(dir_->Join("data/postgresql.conf"));
-  if (!conf.ok()) return conf.status();
+  DB_ASSIGN_OR_RETURN(std::string conf, ReadFileToString(dir_->Join("data/postgresql.conf")));
   DB_RETURN_IF_ERROR(WriteStringToFile(dir_->Join("data/postgresql.conf"),
-                                       *conf + "\ninclude 'deltabridge_test.conf'\n"));
+                                       conf + "\ninclude 'deltabridge_test.conf'\n"));
   if (!run_as_.empty()) return dir_->Chown(run_as_).WithContext("TestPostgres");
   return Status::Ok();
 }
@@ -283,15 +283,14 @@ Status TestPostgres::Exec(const std::string& sql, const std::string& dbname) con
 
 Result<std::string> TestPostgres::QueryValue(const std::string& sql,
                                              const std::string& dbname) const {
-  auto rows = Query(sql, dbname);
-  if (!rows.ok()) return rows.status();
-  if (rows->size() != 1 || (*rows)[0].size() != 1) {
+  DB_ASSIGN_OR_RETURN(std::vector<Row> rows, Query(sql, dbname));
+  if (rows.size() != 1 || rows[0].size() != 1) {
     return Status::InvalidArgument("TestPostgres: expected one value, got " +
-                                   std::to_string(rows->size()) +
+                                   std::to_string(rows.size()) +
                                    " row(s) from: " + Abbreviate(sql));
   }
-  if (!(*rows)[0][0]) return Status::NotFound("TestPostgres: NULL from: " + Abbreviate(sql));
-  return *(*rows)[0][0];
+  if (!rows[0][0]) return Status::NotFound("TestPostgres: NULL from: " + Abbreviate(sql));
+  return *rows[0][0];
 }
 
 Status TestPostgres::CreateDatabase(const std::string& name) const {
