@@ -88,9 +88,10 @@ struct Bridge::Impl {
     if (writer) writer->WakeAll();
   }
 
-  // Publishes every committed delta in order, and a heartbeat each second.
-  void PublishLoop() {
-    uint64_t published = journal->committed_seq();
+  // Publishes every delta committed after seq `published` in order, and a
+  // heartbeat each second. What the journal held before the bridge started
+  // is served by replay only.
+  void PublishLoop(uint64_t published) {
     auto last_heartbeat = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     std::vector<JournalEntry> batch;
     LogLimiter publish_log(std::chrono::seconds(10));
@@ -229,9 +230,7 @@ Status Bridge::Run() {
   // behind loses live deltas and repairs them through replay (Clone pattern).
   PublisherOptions po;
   po.send_hwm = 20000;
-  Result<std::unique_ptr<Publisher>> pub = Publisher::Bind(cfg.publish, po);
-  if (!pub.ok()) return pub.status();
-  im.publisher = std::move(*pub);
+  DB_ASSIGN_OR_RETURN(im.publisher, Publisher::Bind(cfg.publish, po));
   im.replay_source = std::make_unique<JournalReplaySource>(im.journal.get());
   im.replay = std::make_unique<ReplayServer>(*im.replay_source);
   DB_RETURN_IF_ERROR(im.replay->Start(cfg.replay));
@@ -292,9 +291,12 @@ Status Bridge::Run() {
     im.StatusLoop();
   });
 
-  std::thread publisher_thread([&im] {
+  // Read before any source runs: a delta a source commits before the
+  // publishing thread gets to run is still published.
+  const uint64_t publish_after = im.journal->committed_seq();
+  std::thread publisher_thread([&im, publish_after] {
     pthread_setname_np(pthread_self(), "db-publish");
-    im.PublishLoop();
+    im.PublishLoop(publish_after);
   });
   std::thread retention_thread([&im] {
     pthread_setname_np(pthread_self(), "db-retention");
