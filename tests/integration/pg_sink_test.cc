@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/sink_harness.h"
@@ -212,11 +213,18 @@ TEST_F(PgSinkTest, JsonLinesTargetHoldsEveryDeltaOnceAcrossKill9) {
                      "  - from: parks.scheduling.public.items\n    to: audit.items\n"
                      "    key: [item]\n    columns: {id: item}\n    exclude: [secret]\n");
   sink.Start();
+  // The complete lines of the file: the sink may be appending one right now,
+  // and a line without its newline yet is not a line.
   auto lines = [&] {
     std::ifstream f(file);
+    std::stringstream text;
+    text << f.rdbuf();
     std::vector<Json> all;
     std::string line;
-    while (std::getline(f, line)) all.push_back(Json::parse(line));
+    while (std::getline(text, line)) {
+      if (text.eof()) break;  // no newline after it
+      all.push_back(Json::parse(line));
+    }
     return all;
   };
   for (int round = 0; round < 4; ++round) {
