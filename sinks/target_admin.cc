@@ -63,12 +63,9 @@ Result<std::unique_ptr<TargetAdmin>> TargetAdmin::Open(const SinkConfig& config)
   if (config.target.type == TargetType::kJsonl) {
     return std::unique_ptr<TargetAdmin>(std::make_unique<JsonlTargetAdmin>(config));
   }
-  Result<SqlSessionFactory> factory = MakeSqlSessionFactory(config.target);
-  if (!factory.ok()) return factory.status();
-  Result<std::unique_ptr<SqlSession>> session = (*factory)();
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<TargetAdmin>(
-      std::make_unique<SqlTargetAdmin>(config, std::move(session).value()));
+  DB_ASSIGN_OR_RETURN(SqlSessionFactory factory, MakeSqlSessionFactory(config.target));
+  DB_ASSIGN_OR_RETURN(std::unique_ptr<SqlSession> session, factory());
+  return std::unique_ptr<TargetAdmin>(std::make_unique<SqlTargetAdmin>(config, std::move(session)));
 }
 
 }  // namespace deltabridge

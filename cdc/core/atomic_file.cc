@@ -35,17 +35,15 @@ int WriteAll(int fd, const char* data, size_t size) {
   return 0;
 }
 
-// fsyncs a directory, making the names created or renamed in it durable; 0
-// or an errno.
-int FsyncDir(const std::string& dir) {
+}  // namespace
+
+int FsyncDirectory(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno;
   int err = ::fsync(fd) == 0 ? 0 : errno;
   ::close(fd);
   return err;
 }
-
-}  // namespace
 
 AtomicFileWriter::~AtomicFileWriter() { Discard(); }
 
@@ -98,7 +96,7 @@ Status AtomicFileWriter::Commit() {
   tmp_path_.clear();
   if (options_.sync) {
     const std::string dir = ParentDir(path_);
-    if (int err = FsyncDir(dir); err != 0) return Fail("cannot fsync directory", dir, err);
+    if (int err = FsyncDirectory(dir); err != 0) return Fail("cannot fsync directory", dir, err);
   }
   return Status::Ok();
 }

@@ -86,6 +86,10 @@ class AtomicFileWriter {
   bool renamed_ = false;
 };
 
+// fsyncs the directory `dir`, making the names created or renamed in it
+// durable (after a new file, or a rename into it); 0 or an errno.
+int FsyncDirectory(const std::string& dir);
+
 // Replaces the file at `path` with `contents` (AtomicFileWriter's steps).
 Status WriteFileAtomically(const std::string& path, std::string_view contents,
                            const AtomicFileOptions& options = {});

@@ -36,9 +36,9 @@ Result<BinlogPosition> ReadServerBinlogPosition(MysqlConn& conn) {
   }
   // File, Position, Binlog_Do_DB, Binlog_Ignore_DB, Executed_Gtid_Set (MySQL).
   if (!conn.is_mariadb() && row.size() >= 5 && row[4] && !row[4]->empty()) {
-    Result<MysqlGtidSet> set = MysqlGtidSet::Parse(*row[4]);
-    if (!set.ok()) return set.status().WithContext("the server's Executed_Gtid_Set");
-    pos.gtid = set->ToString();
+    DB_ASSIGN_OR_RETURN_CTX(MysqlGtidSet set, MysqlGtidSet::Parse(*row[4]),
+                            "the server's Executed_Gtid_Set");
+    pos.gtid = set.ToString();
   }
   return pos;
 }

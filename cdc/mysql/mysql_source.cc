@@ -381,11 +381,7 @@ class MysqlSource::Session {
 };
 
 SourceReport MysqlSource::Report() const {
-  SourceReport r;
-  r.changes = counters_.changes.load();
-  r.transactions = counters_.transactions.load();
-  r.reconnects = counters_.reconnects.load();
-  r.snapshot_rows = counters_.snapshot_rows.load();
+  SourceReport r = counters_.Read();
   r.last_commit_us = counters_.last_commit_time_us.load();
   const int64_t ahead = counters_.server_ahead_bytes.load();
   if (ahead >= 0) r.position_lag_bytes = static_cast<uint64_t>(ahead);

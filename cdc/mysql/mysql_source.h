@@ -61,11 +61,7 @@ class MysqlSource final : public Source {
     bool progress_on_tty = true;
   };
 
-  struct Counters {
-    std::atomic<uint64_t> changes{0};
-    std::atomic<uint64_t> transactions{0};
-    std::atomic<uint64_t> reconnects{0};
-    std::atomic<uint64_t> snapshot_rows{0};
+  struct Counters : SourceCounters {
     // Source commit time of the newest journaled transaction (µs; 0: none).
     std::atomic<int64_t> last_commit_time_us{0};
     // Bytes of binlog the server holds beyond the journaled position, from

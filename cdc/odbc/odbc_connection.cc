@@ -20,10 +20,8 @@ Status OdbcConnection::Fail(SQLSMALLINT type, SQLHANDLE handle, const std::strin
 
 Result<std::unique_ptr<OdbcConnection>> OdbcConnection::Connect(
     const std::string& connection_string, int login_timeout_seconds, bool stream_results) {
-  Result<OdbcClient> client = OdbcClient::Connect(connection_string, login_timeout_seconds);
-  if (!client.ok()) return client.status();
   std::unique_ptr<OdbcConnection> c(new OdbcConnection());
-  c->client_ = std::move(client).value();
+  DB_ASSIGN_OR_RETURN(c->client_, OdbcClient::Connect(connection_string, login_timeout_seconds));
   // SQLite's driver hands out UTF-8 as SQL_C_CHAR, and its wide interface is
   // not always built; the Unicode drivers (psqlodbcw, MariaDB) convert
   // SQL_C_CHAR to the client's locale, so they are read wide.

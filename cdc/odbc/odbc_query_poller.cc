@@ -95,9 +95,9 @@ class QueryPoller : public TablePoller {
     if (use_ts_) sql += ts_col + (use_inc_ ? ", " + inc_col : "");
     if (!use_ts_) sql += inc_col;
 
-    Result<std::unique_ptr<OdbcCursor>> cursor = conn.Query(sql, ctx_.query_timeout_seconds);
-    if (!cursor.ok()) return cursor.status();
-    const std::vector<OdbcColumn>& cols = (*cursor)->columns();
+    DB_ASSIGN_OR_RETURN(std::unique_ptr<OdbcCursor> cursor,
+                        conn.Query(sql, ctx_.query_timeout_seconds));
+    const std::vector<OdbcColumn>& cols = cursor->columns();
     std::vector<size_t> key_idx;
     for (const std::string& k : table_.key) {
       int i = FindColumn(cols, k);
@@ -121,9 +121,8 @@ class QueryPoller : public TablePoller {
     std::set<std::string> emitted;
     std::vector<Value> row;
     while (true) {
-      Result<bool> more = (*cursor)->Next(&row);
-      if (!more.ok()) return more.status();
-      if (!*more) break;
+      DB_ASSIGN_OR_RETURN(bool more, cursor->Next(&row));
+      if (!more) break;
       ++result.rows_read;
       if ((result.rows_read & 1023) == 0 && ctx_.stop != nullptr && ctx_.stop->load()) {
         return Status::Aborted("stopping");

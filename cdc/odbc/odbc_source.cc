@@ -41,11 +41,7 @@ bool ConnectionAlive(OdbcConnection& conn) {
 OdbcSource::OdbcSource(Options options, ChangeSink* sink) : opt_(std::move(options)), sink_(sink) {}
 
 SourceReport OdbcSource::Report() const {
-  SourceReport r;
-  r.changes = counters_.changes.load();
-  r.transactions = counters_.transactions.load();
-  r.reconnects = counters_.reconnects.load();
-  r.snapshot_rows = counters_.snapshot_rows.load();
+  SourceReport r = counters_.Read();
   r.last_commit_us = counters_.last_poll_us.load();
   return r;
 }

@@ -45,13 +45,10 @@ class OdbcSource final : public Source {
     std::chrono::milliseconds max_backoff{30000};
   };
 
-  struct Counters {
-    std::atomic<uint64_t> changes{0};
-    std::atomic<uint64_t> transactions{0};  // polls that journaled something
+  // `transactions` counts the polls that journaled something.
+  struct Counters : SourceCounters {
     std::atomic<uint64_t> polls{0};
     std::atomic<uint64_t> errors{0};
-    std::atomic<uint64_t> reconnects{0};
-    std::atomic<uint64_t> snapshot_rows{0};
     std::atomic<int64_t> last_poll_us{0};
   };
 

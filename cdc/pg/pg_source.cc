@@ -221,11 +221,7 @@ PgSource::PgSource(Options options, ChangeSink* sink, StreamSpool* spool)
     : opt_(std::move(options)), sink_(sink), spool_(spool) {}
 
 SourceReport PgSource::Report() const {
-  SourceReport r;
-  r.changes = counters_.changes.load();
-  r.transactions = counters_.transactions.load();
-  r.reconnects = counters_.reconnects.load();
-  r.snapshot_rows = counters_.snapshot_rows.load();
+  SourceReport r = counters_.Read();
   r.last_commit_us = counters_.last_commit_time_us.load();
   const uint64_t end = counters_.server_wal_end.load(), confirmed = counters_.confirmed_lsn.load();
   if (end != 0) r.position_lag_bytes = end > confirmed ? end - confirmed : 0;

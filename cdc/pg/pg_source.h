@@ -62,11 +62,7 @@ class PgSource final : public Source {
     bool progress_on_tty = true;  // a live progress line on stderr when it is a terminal
   };
 
-  struct Counters {
-    std::atomic<uint64_t> changes{0};
-    std::atomic<uint64_t> transactions{0};
-    std::atomic<uint64_t> reconnects{0};
-    std::atomic<uint64_t> snapshot_rows{0};
+  struct Counters : SourceCounters {
     std::atomic<uint64_t> confirmed_lsn{0};
     std::atomic<uint64_t> server_wal_end{0};
     std::atomic<int64_t> last_commit_time_us{0};

@@ -35,6 +35,25 @@ struct SourceReport {
   std::optional<uint64_t> position_lag_bytes;
 };
 
+// The counters every source keeps: written by the source's thread, read by
+// Report() from any. A source's own Counters add what only it knows.
+struct SourceCounters {
+  std::atomic<uint64_t> changes{0};
+  std::atomic<uint64_t> transactions{0};
+  std::atomic<uint64_t> reconnects{0};
+  std::atomic<uint64_t> snapshot_rows{0};
+
+  // These four as a report; the source adds last_commit_us and the lag.
+  SourceReport Read() const {
+    SourceReport r;
+    r.changes = changes.load();
+    r.transactions = transactions.load();
+    r.reconnects = reconnects.load();
+    r.snapshot_rows = snapshot_rows.load();
+    return r;
+  }
+};
+
 class Source {
  public:
   virtual ~Source() = default;

@@ -143,6 +143,20 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+void AppendFieldChange(std::string* out, const ColumnChange& change) {
+  out->push_back('{');
+  if (change.old_value) {
+    out->append("\"old\":");
+    AppendJsonValue(out, *change.old_value);
+  }
+  if (change.new_value) {
+    if (change.old_value) out->push_back(',');
+    out->append("\"new\":");
+    AppendJsonValue(out, *change.new_value);
+  }
+  out->push_back('}');
+}
+
 void AppendJsonValue(std::string* out, const Value& v) {
   using K = Value::Kind;
   switch (v.kind) {
@@ -211,17 +225,7 @@ void AppendOpKeyAndChanges(std::string* out, const Change& c) {
     if (!first) out->push_back(',');
     first = false;
     AppendKeyed(out, cc.name);
-    out->push_back('{');
-    if (cc.old_value) {
-      out->append("\"old\":");
-      AppendJsonValue(out, *cc.old_value);
-    }
-    if (cc.new_value) {
-      if (cc.old_value) out->push_back(',');
-      out->append("\"new\":");
-      AppendJsonValue(out, *cc.new_value);
-    }
-    out->push_back('}');
+    AppendFieldChange(out, cc);
   }
   out->push_back('}');
 }

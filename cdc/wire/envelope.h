@@ -51,6 +51,10 @@ std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_
 // The newest seq in a heartbeat body.
 Result<uint64_t> DecodeHeartbeatSeq(std::string_view body);
 
+// Appends one column's field-level change: {"old":v,"new":v}, each part
+// only when the change has it (contract section 3).
+void AppendFieldChange(std::string* out, const ColumnChange& change);
+
 // Appends `value` in its contract JSON form.
 void AppendJsonValue(std::string* out, const Value& value);
 // Appends a JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD.

@@ -39,15 +39,6 @@ std::string ParentDir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// fsyncs a directory, making the names created or renamed in it durable.
-int FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  int err = ::fsync(fd) == 0 ? 0 : errno;
-  ::close(fd);
-  return err;
-}
-
 // mkdir -p with `mode` for each directory it creates; 0 or an errno.
 int MakeDirs(const std::string& dir, mode_t mode) {
   if (dir.empty()) return 0;
@@ -60,7 +51,7 @@ int MakeDirs(const std::string& dir, mode_t mode) {
     if (err != 0) return err;
   }
   if (::mkdir(dir.c_str(), mode) != 0) return errno == EEXIST ? 0 : errno;
-  return FsyncDir(parent);  // the new name, durable
+  return FsyncDirectory(parent);  // the new name, durable
 }
 
 // Writes all of [data, data + size) to `fd`; *written counts what was
@@ -200,17 +191,8 @@ JsonlLineKind AppendJsonlLine(const SinkDelta& delta, std::string* out,
         if (!first) out->push_back(',');
         first = false;
         AppendJsonString(out, change_targets[i]);
-        out->append(":{");
-        if (cc.old_value) {
-          out->append("\"old\":");
-          AppendJsonValue(out, *cc.old_value);
-        }
-        if (cc.new_value) {
-          if (cc.old_value) out->push_back(',');
-          out->append("\"new\":");
-          AppendJsonValue(out, *cc.new_value);
-        }
-        out->push_back('}');
+        out->push_back(':');
+        AppendFieldChange(out, cc);
       }
     }
     out->push_back('}');
@@ -350,9 +332,8 @@ Result<State> ReadState(const std::string& state_path) {
 }  // namespace
 
 Result<Checkpoints> JsonlTarget::ReadCheckpoints(const std::string& state_dir) {
-  Result<State> state = ReadState(state_dir + "/" + kStateFileName);
-  if (!state.ok()) return state.status();
-  return std::move(state->checkpoints);
+  DB_ASSIGN_OR_RETURN(State state, ReadState(state_dir + "/" + kStateFileName));
+  return std::move(state.checkpoints);
 }
 
 Status JsonlTarget::WriteState(uint64_t size, const Checkpoints& checkpoints, bool* renamed) {
@@ -394,9 +375,7 @@ Result<Checkpoints> JsonlTarget::Open() {
   // Left by a crash inside WriteState.
   ::unlink(AtomicFileWriter::TempPathFor(state_path()).c_str());
 
-  Result<State> read = ReadState(state_path());
-  if (!read.ok()) return read.status().WithContext("jsonl target " + path_);
-  State& state = read.value();
+  DB_ASSIGN_OR_RETURN_CTX(State state, ReadState(state_path()), "jsonl target " + path_);
 
   // The data file as it stands: opened without O_CREAT first, to tell a
   // missing file apart.
@@ -464,7 +443,7 @@ Result<Checkpoints> JsonlTarget::Open() {
   }
 
   if (created) {
-    if (int err = FsyncDir(ParentDir(path_)); err != 0) {
+    if (int err = FsyncDirectory(ParentDir(path_)); err != 0) {
       return Broken("fsync of directory " + ParentDir(path_), err);
     }
   }

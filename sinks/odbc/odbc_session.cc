@@ -273,10 +273,8 @@ OdbcSession::~OdbcSession() {
 }
 
 Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig& config) {
-  Result<OdbcClient> client = OdbcClient::Connect(config.dsn, kLoginTimeoutSeconds);
-  if (!client.ok()) return client.status();
   std::unique_ptr<OdbcSession> session(new OdbcSession());
-  session->client_ = std::move(client).value();
+  DB_ASSIGN_OR_RETURN(session->client_, OdbcClient::Connect(config.dsn, kLoginTimeoutSeconds));
   const std::string where = " (" + session->client_.redacted() + ")";
 
   std::string dbms = AsciiLower(session->dbms_name());
@@ -307,9 +305,8 @@ Result<std::unique_ptr<OdbcSession>> OdbcSession::Connect(const OdbcTargetConfig
 }
 
 Result<std::unique_ptr<SqlSession>> ConnectOdbc(const OdbcTargetConfig& config) {
-  Result<std::unique_ptr<OdbcSession>> session = OdbcSession::Connect(config);
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<SqlSession>(std::move(session).value());
+  DB_ASSIGN_OR_RETURN(std::unique_ptr<OdbcSession> session, OdbcSession::Connect(config));
+  return std::unique_ptr<SqlSession>(std::move(session));
 }
 
 std::string OdbcSession::Describe() const {
@@ -465,21 +462,19 @@ Result<OdbcStmt> OdbcSession::Run(std::string_view sql, const std::vector<SqlPar
 
 Result<uint64_t> OdbcSession::Execute(std::string_view sql, const std::vector<SqlParam>& params) {
   bool no_data = false;
-  Result<OdbcStmt> stmt = Run(sql, params, &no_data);
-  if (!stmt.ok()) return stmt.status();
+  DB_ASSIGN_OR_RETURN(OdbcStmt stmt, Run(sql, params, &no_data));
   if (no_data) return uint64_t{0};
   SQLLEN count = 0;
-  if (!SQL_SUCCEEDED(SQLRowCount(stmt->get(), &count)) || count < 0) return uint64_t{0};
+  if (!SQL_SUCCEEDED(SQLRowCount(stmt.get(), &count)) || count < 0) return uint64_t{0};
   return static_cast<uint64_t>(count);
 }
 
 Result<std::vector<SqlRow>> OdbcSession::Query(std::string_view sql,
                                                const std::vector<SqlParam>& params) {
   bool no_data = false;
-  Result<OdbcStmt> stmt = Run(sql, params, &no_data);
-  if (!stmt.ok()) return stmt.status();
+  DB_ASSIGN_OR_RETURN(OdbcStmt stmt, Run(sql, params, &no_data));
   if (no_data) return std::vector<SqlRow>();
-  return FetchAll(*stmt, "ODBC query failed (" + Abbreviate(sql) + ")");
+  return FetchAll(stmt, "ODBC query failed (" + Abbreviate(sql) + ")");
 }
 
 Result<std::vector<SqlRow>> OdbcSession::FetchAll(const OdbcStmt& stmt, std::string_view what) {
@@ -555,10 +550,9 @@ Result<std::vector<SqlRow>> OdbcSession::FetchAll(const OdbcStmt& stmt, std::str
 }
 
 Result<std::optional<std::string>> OdbcSession::QueryValue(std::string_view sql) {
-  Result<std::vector<SqlRow>> rows = Query(sql, {});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty() || rows->front().empty()) return std::optional<std::string>();
-  return rows->front().front();
+  DB_ASSIGN_OR_RETURN(std::vector<SqlRow> rows, Query(sql, {}));
+  if (rows.empty() || rows.front().empty()) return std::optional<std::string>();
+  return rows.front().front();
 }
 
 // ---------------------------------------------------------------------------
@@ -620,13 +614,12 @@ Status OdbcSession::MarkAutoIncrement(std::string_view table, TargetTableInfo* i
   // set metadata of an empty query says which one it is.
   std::string probe = "SELECT * FROM " + QuoteTableName(*this, table) + " WHERE 1 = 0";
   bool no_data = false;
-  Result<OdbcStmt> probed = Run(probe, {}, &no_data);
-  if (!probed.ok()) return probed.status();
+  DB_ASSIGN_OR_RETURN(OdbcStmt probed, Run(probe, {}, &no_data));
   SQLSMALLINT count = 0;
-  if (no_data || !SQL_SUCCEEDED(SQLNumResultCols(probed->get(), &count))) return Status::Ok();
+  if (no_data || !SQL_SUCCEEDED(SQLNumResultCols(probed.get(), &count))) return Status::Ok();
   for (SQLSMALLINT c = 1; c <= count && static_cast<size_t>(c) <= info->columns.size(); ++c) {
     SQLLEN auto_unique = SQL_FALSE;
-    if (SQL_SUCCEEDED(SQLColAttribute(probed->get(), static_cast<SQLUSMALLINT>(c),
+    if (SQL_SUCCEEDED(SQLColAttribute(probed.get(), static_cast<SQLUSMALLINT>(c),
                                       SQL_DESC_AUTO_UNIQUE_VALUE, nullptr, 0, nullptr,
                                       &auto_unique)) &&
         auto_unique == SQL_TRUE) {
@@ -667,22 +660,21 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
     if (qualified) {
       catalog = schema;
     } else {
-      Result<std::optional<std::string>> db = QueryValue("SELECT DATABASE()");
-      if (!db.ok()) return db.status();
-      if (!db->has_value()) {
+      DB_ASSIGN_OR_RETURN(std::optional<std::string> db, QueryValue("SELECT DATABASE()"));
+      if (!db.has_value()) {
         return Status::FailedPrecondition("table \"" + std::string(table) + "\" on " + Describe() +
                                           " names no database and the connection has none");
       }
-      catalog = **db;
+      catalog = *db;
     }
     schema.clear();
     any_schema = true;
   } else if (!qualified) {
     if (postgres_) {
-      Result<std::optional<std::string>> current = QueryValue("SELECT current_schema()");
-      if (!current.ok()) return current.status();
-      if (current->has_value()) {
-        schema = **current;
+      DB_ASSIGN_OR_RETURN(std::optional<std::string> current,
+                          QueryValue("SELECT current_schema()"));
+      if (current.has_value()) {
+        schema = *current;
       } else {
         any_schema = true;
       }
@@ -737,8 +729,7 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
       }
     }
   }
-  Result<std::vector<SqlRow>> rows = FetchAll(stmt, what + " (SQLColumns)");
-  if (!rows.ok()) return rows.status();
+  DB_ASSIGN_OR_RETURN(std::vector<SqlRow> rows, FetchAll(stmt, what + " (SQLColumns)"));
   auto cell = [](const SqlRow& row, size_t column) -> const std::optional<std::string>& {
     static const std::optional<std::string> kNone;
     return column >= 1 && column <= row.size() ? row[column - 1] : kNone;
@@ -764,7 +755,7 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
   // Keep the rows of exactly this table (the pattern may match more in a
   // driver without escapes), from one schema.
   std::vector<const SqlRow*> matching;
-  for (const SqlRow& row : *rows) {
+  for (const SqlRow& row : rows) {
     if (text(row, 3) != name) continue;
     if (!any_schema && text(row, 2) != schema) continue;
     matching.push_back(&row);
@@ -817,10 +808,10 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
   // sqliteodbc numbers KEY_SEQ in table order rather than key order, so for
   // SQLite the key comes from pragma_table_info (whose pk is the position).
   if (dialect_ == SqlDialect::kSqlite) {
-    Result<std::vector<SqlRow>> keys = Query(
-        "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", {SqlParam::Text(name)});
-    if (!keys.ok()) return keys.status();
-    for (const SqlRow& row : *keys) info.primary_key.push_back(text(row, 1));
+    DB_ASSIGN_OR_RETURN(std::vector<SqlRow> keys,
+                        Query("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk",
+                              {SqlParam::Text(name)}));
+    for (const SqlRow& row : keys) info.primary_key.push_back(text(row, 1));
     if (info.primary_key.size() == 1) {
       // A column declared exactly INTEGER PRIMARY KEY is the rowid: SQLite
       // fills it when the insert leaves it out. (Not so in a WITHOUT ROWID
@@ -835,12 +826,13 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
   }
   if (dialect_ == SqlDialect::kMysql) {
     // MariaDB Connector/ODBC numbers KEY_SEQ in table order too.
-    Result<std::vector<SqlRow>> keys = Query(
-        "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? AND "
-        "TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
-        {SqlParam::Text(found_catalog), SqlParam::Text(name)});
-    if (!keys.ok()) return keys.status();
-    for (const SqlRow& row : *keys) info.primary_key.push_back(text(row, 1));
+    DB_ASSIGN_OR_RETURN(
+        std::vector<SqlRow> keys,
+        Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? "
+              "AND "
+              "TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+              {SqlParam::Text(found_catalog), SqlParam::Text(name)}));
+    for (const SqlRow& row : keys) info.primary_key.push_back(text(row, 1));
     DB_RETURN_IF_ERROR(MarkAutoIncrement(table, &info));
     return info;
   }
@@ -857,10 +849,9 @@ Result<TargetTableInfo> OdbcSession::DescribeTable(std::string_view table) {
       found_schema.has_value() ? SQL_NTS : 0, reinterpret_cast<SQLCHAR*>(pk_table.data()), SQL_NTS);
   if (!SQL_SUCCEEDED(rc)) return Failure(SQL_HANDLE_STMT, stmt.get(), what + " (SQLPrimaryKeys)");
   // 4 COLUMN_NAME, 5 KEY_SEQ.
-  Result<std::vector<SqlRow>> keys = FetchAll(stmt, what + " (SQLPrimaryKeys)");
-  if (!keys.ok()) return keys.status();
+  DB_ASSIGN_OR_RETURN(std::vector<SqlRow> keys, FetchAll(stmt, what + " (SQLPrimaryKeys)"));
   std::vector<std::pair<long, std::string>> key_columns;
-  for (const SqlRow& row : *keys) {
+  for (const SqlRow& row : keys) {
     if (text(row, 3) != name) continue;
     key_columns.emplace_back(number(row, 5, 0), text(row, 4));
   }

@@ -40,9 +40,9 @@ Status Prefetch(SqlSession& s, const std::vector<MappedDelta*>& mapped, ChunkSta
                         KeyPredicate(s, *t, end - start, &next);
       std::vector<SqlParam> params;
       for (size_t i = start; i < end; ++i) AppendKeyParams(s, *t, rows[i]->key, &params);
-      Result<std::vector<SqlRow>> result = s.Query(sql, params);
-      if (!result.ok()) return result.status().WithContext("reading " + t->info.name);
-      for (SqlRow& db_row : *result) {
+      DB_ASSIGN_OR_RETURN_CTX(std::vector<SqlRow> result, s.Query(sql, params),
+                              "reading " + t->info.name);
+      for (SqlRow& db_row : result) {
         std::vector<Value> values;
         values.reserve(t->info.columns.size());
         for (size_t c = 0; c < t->info.columns.size() && c < db_row.size(); ++c) {
@@ -97,9 +97,9 @@ Status Prefetch(SqlSession& s, const std::vector<MappedDelta*>& mapped, ChunkSta
         }
         sql += ")";
       }
-      Result<std::vector<SqlRow>> result = s.Query(sql, params);
-      if (!result.ok()) return result.status().WithContext("reading deltabridge_row_writers");
-      for (const SqlRow& w : *result) {
+      DB_ASSIGN_OR_RETURN_CTX(std::vector<SqlRow> result, s.Query(sql, params),
+                              "reading deltabridge_row_writers");
+      for (const SqlRow& w : result) {
         if (w.size() < 2 || !w[0] || !w[1]) continue;
         auto it = by_key.find(*w[0]);
         if (it == by_key.end()) continue;

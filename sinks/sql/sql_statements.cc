@@ -97,9 +97,8 @@ std::string Placeholders(const SqlSession& s, int* next, size_t count) {
 
 Status ExecSql(SqlSession& s, const std::string& sql, const std::vector<SqlParam>& params,
                const std::string& what, uint64_t* affected) {
-  Result<uint64_t> r = s.Execute(sql, params);
-  if (!r.ok()) return r.status().WithContext(what);
-  if (affected != nullptr) *affected = *r;
+  DB_ASSIGN_OR_RETURN_CTX(uint64_t r, s.Execute(sql, params), what);
+  if (affected != nullptr) *affected = r;
   return Status::Ok();
 }
 

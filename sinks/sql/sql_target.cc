@@ -44,18 +44,12 @@ Result<Checkpoints> SqlTarget::Open() {
   in_transaction_ = false;
   mapper_.Reset();
   tables_.clear();
-  Result<std::unique_ptr<SqlSession>> session = factory_();
-  if (!session.ok()) return session.status();
-  session_ = std::move(session).value();
+  DB_ASSIGN_OR_RETURN(session_, factory_());
   DB_RETURN_IF_ERROR(EnsureStateTables(*session_));
 
-  Result<SqlTables> tables = DescribeMappedTables(*session_, config_);
-  if (!tables.ok()) return tables.status();
-  tables_ = std::move(tables).value();
-  Result<Checkpoints> checkpoints = LoadCheckpoints(*session_, config_.name);
-  if (!checkpoints.ok()) return checkpoints.status();
-  stored_ = *checkpoints;
-  return checkpoints;
+  DB_ASSIGN_OR_RETURN(tables_, DescribeMappedTables(*session_, config_));
+  DB_ASSIGN_OR_RETURN(stored_, LoadCheckpoints(*session_, config_.name));
+  return stored_;
 }
 
 Status SqlTarget::Begin() {
@@ -176,9 +170,8 @@ Status SqlTarget::ProcessDeltas(const std::vector<const SinkDelta*>& deltas, Chu
   std::vector<MappedDelta> mapped;
   mapped.reserve(deltas.size());
   for (const SinkDelta* d : deltas) {
-    Result<MappedDelta> m = mapper_.Map(*d);
-    if (!m.ok()) return m.status();
-    mapped.push_back(std::move(m).value());
+    DB_ASSIGN_OR_RETURN(MappedDelta m, mapper_.Map(*d));
+    mapped.push_back(std::move(m));
   }
   size_t begin = 0;
   auto is_barrier = [&](size_t i) {
@@ -193,9 +186,9 @@ Status SqlTarget::ProcessDeltas(const std::vector<const SinkDelta*>& deltas, Chu
       for (size_t j = begin; j < i; ++j) {
         if (mapped[j].reject.empty()) seg.push_back(&mapped[j]);
       }
-      Result<bool> bulk = copier_.TryCopySegment(*session_, deltas, mapped, begin, i, state);
-      if (!bulk.ok()) return bulk.status();
-      if (!*bulk) {
+      DB_ASSIGN_OR_RETURN(bool bulk,
+                          copier_.TryCopySegment(*session_, deltas, mapped, begin, i, state));
+      if (!bulk) {
         DB_RETURN_IF_ERROR(Prefetch(*session_, seg, state));
         for (size_t j = begin; j < i; ++j) {
           DB_RETURN_IF_ERROR(reconciler_.Reconcile(*deltas[j], mapped[j], state));

@@ -40,9 +40,7 @@ Result<OdbcClient> OdbcClient::Connect(std::string_view connection_string,
   client.scrubber_ = OdbcPasswordScrubber(connection_string);
   const std::string where = " (" + client.redacted_ + ")";
 
-  Result<OdbcEnv> env = OdbcEnv::Allocate(SQL_NULL_HANDLE);
-  if (!env.ok()) return env.status().WithContext("ODBC" + where);
-  client.env_ = std::move(env).value();
+  DB_ASSIGN_OR_RETURN_CTX(client.env_, OdbcEnv::Allocate(SQL_NULL_HANDLE), "ODBC" + where);
   SQLRETURN rc = SQLSetEnvAttr(client.env_.get(), SQL_ATTR_ODBC_VERSION,
                                reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0);
   if (!SQL_SUCCEEDED(rc)) {
