@@ -38,7 +38,6 @@ constexpr std::array<std::string_view, 2> kSnapshotNames = {"initial", "never"};
 constexpr std::array<std::string_view, 4> kPollModeNames = {"diff", "timestamp", "incrementing",
                                                             "timestamp+incrementing"};
 
-
 // The keys of each source type, for hints about a key of another type.
 constexpr std::array<TypeKeys, 3> kSourceTypeKeys = {{
     {"postgres", kPostgresKeys},
