@@ -1,9 +1,9 @@
 // BinlogPosition: where a MySQL/MariaDB binlog reader stands: the file and the
 // offset where reading resumes, and the GTID state there (MariaDB: the last
 // GTID of every domain; MySQL: the GTID set executed), which lets a reader
-// resume on another server or after the file was purged. Text form, as BinlogChangeBuilder writes
-// it into every delta's `pos` and as the journal keeps it: "<gtid> <file>:<offset>", or
-// "<file>:<offset>" without GTIDs.
+// resume on another server or after the file was purged. Text form, as
+// BinlogChangeBuilder writes it into every delta's `pos` and as the journal
+// keeps it: "<gtid> <file>:<offset>", or "<file>:<offset>" without GTIDs.
 //
 // Plain value type.
 #pragma once
