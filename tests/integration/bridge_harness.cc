@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -32,6 +33,23 @@ double MetricValue(const std::string& scrape, const std::string& sample) {
 }
 
 std::string DeltabridgeBin() { return DELTABRIDGE_BIN; }
+
+std::string TestDatabaseName() {
+  std::string name =
+      "t_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+void ReplaceInFile(const std::string& path, const std::string& from, const std::string& to) {
+  Result<std::string> text = ReadFileToString(path);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  const size_t at = text->find(from);
+  ASSERT_NE(at, std::string::npos) << path << " lacks " << from;
+  text->replace(at, from.size(), to);
+  Status written = WriteStringToFile(path, *text);
+  ASSERT_TRUE(written.ok()) << written.ToString();
+}
 
 bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -88,10 +106,14 @@ void BridgeUnderTest::Start(const std::vector<std::string>& extra_args) {
   log_path_ = po.output_path;
 }
 
-void BridgeUnderTest::StartStreaming(const std::vector<std::string>& extra_args) {
+void BridgeUnderTest::StartAndWaitForLog(const std::string& text,
+                                         const std::vector<std::string>& extra_args) {
   Start(extra_args);
-  ASSERT_TRUE(WaitUntil([&] { return log().find("streaming from slot") != std::string::npos; }))
-      << log();
+  ASSERT_TRUE(WaitUntil([&] { return log().find(text) != std::string::npos; })) << log();
+}
+
+void BridgeUnderTest::StartStreaming(const std::vector<std::string>& extra_args) {
+  StartAndWaitForLog("streaming from slot", extra_args);
 }
 
 void BridgeUnderTest::Stop() {

@@ -37,6 +37,14 @@ int FreeLoopbackPort();
 // The value of one sample ("name{labels}") in a Prometheus scrape, or -1.
 double MetricValue(const std::string& scrape, const std::string& sample);
 
+// "t_" and the running test's name in lower case: a database name of its own
+// for each test of a suite that shares one server.
+std::string TestDatabaseName();
+
+// Replaces the first `from` in the file at `path` with `to` (e.g. a bridge
+// file before a SIGHUP or a restart); a fatal failure when `from` is not there.
+void ReplaceInFile(const std::string& path, const std::string& from, const std::string& to);
+
 // One bridge: its directory, its config file, and the running process.
 class BridgeUnderTest {
  public:
@@ -52,8 +60,11 @@ class BridgeUnderTest {
   std::string log() const;  // the process's output so far
 
   void Start(const std::vector<std::string>& extra_args = {});
-  // Start() and wait until the source streams (its log says so), so that
-  // changes made afterwards are streamed rather than snapshotted or missed.
+  // Start() and wait until this start's log holds `text` (e.g. what a source
+  // logs once it streams); a fatal failure, with the log, when it never does.
+  void StartAndWaitForLog(const std::string& text, const std::vector<std::string>& extra_args = {});
+  // Start() and wait until a PostgreSQL source streams (its log says so), so
+  // that changes made afterwards are streamed rather than snapshotted or missed.
   void StartStreaming(const std::vector<std::string>& extra_args = {});
   // SIGTERM and wait for a clean exit (asserts exit code 0).
   void Stop();

@@ -95,10 +95,7 @@ class OdbcSourceTest : public ::testing::TestWithParam<std::string> {
     return "      - name: " + name + "\n        key: [id]\n        mode: " + mode + "\n" + extra;
   }
   static void StartPolling(BridgeUnderTest& bridge) {
-    bridge.Start();
-    ASSERT_TRUE(WaitUntil([&] {
-      return bridge.log().find("every table polled once") != std::string::npos;
-    })) << bridge.log();
+    bridge.StartAndWaitForLog("every table polled once");
   }
 
   // The deltas of `table`.

@@ -4,12 +4,13 @@
 #include <httplib.h>
 
 #include <atomic>
-#include <fstream>
 #include <map>
-#include <random>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "tests/integration/bridge_harness.h"
+#include "tests/integration/bridge_scenarios.h"
 
 namespace deltabridge::test {
 namespace {
@@ -32,9 +33,7 @@ class PgBridgeTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_NE(pg_, nullptr);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    db_ = "t_" + std::string(info->name());
-    for (char& c : db_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    db_ = TestDatabaseName();
     ASSERT_TRUE(pg_->CreateDatabase(db_).ok());
   }
 
@@ -54,6 +53,12 @@ class PgBridgeTest : public ::testing::Test {
            "\"\n    slot: " + slot() + "\n    tables: " + tables + "\n" + extra;
   }
   std::string slot() const { return db_ + "_slot"; }
+  // The test's database for the shared scenarios (bridge_scenarios.h).
+  BridgeSource<TestPostgres> ScenarioSource() {
+    return {pg_, db_,
+            [this](const std::string& table) { return Source("[\"public." + table + "\"]"); },
+            "streaming from slot"};
+  }
 
   void TearDown() override {
     // Bridges are stopped by now; their slots must not hold WAL for the next tests.
@@ -286,49 +291,9 @@ TEST_F(PgBridgeTest, LargeTransactionIsStreamedAndGroupedAndAbortsVanish) {
   bridge.Stop();
 }
 
-TEST_F(PgBridgeTest, RestartResumesExactly) {
-  Sql("CREATE TABLE r (id int PRIMARY KEY)");
-  BridgeUnderTest bridge("b", Source("[\"public.r\"]"));
-  bridge.StartStreaming();
-  {
-    Collector col(bridge.publish(), bridge.replay());
-    Sql("INSERT INTO r VALUES (1)");
-    ASSERT_TRUE(col.WaitCount(1));
-  }
-  bridge.Stop();
-  Sql("INSERT INTO r VALUES (2)");
-  Sql("INSERT INTO r VALUES (3)");
-  bridge.Start();
-  Collector col(bridge.publish(), bridge.replay(), 1);
-  Sql("INSERT INTO r VALUES (4)");
-  ASSERT_TRUE(col.WaitCount(4));
-  auto all = col.deltas();
-  ASSERT_EQ(all.size(), 4u);
-  ExpectGapFree(all);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1);
-  bridge.Stop();
-}
+TEST_F(PgBridgeTest, RestartResumesExactly) { RestartResumesExactly(ScenarioSource()); }
 
-TEST_F(PgBridgeTest, ServerRestartUnderTheBridge) {
-  Sql("CREATE TABLE s (id int PRIMARY KEY)");
-  BridgeUnderTest bridge("b", Source("[\"public.s\"]"));
-  bridge.StartStreaming();
-  Collector col(bridge.publish(), bridge.replay());
-  Sql("INSERT INTO s VALUES (1)");
-  ASSERT_TRUE(col.WaitCount(1));
-  ASSERT_TRUE(pg_->StopImmediate().ok());
-  ASSERT_TRUE(pg_->Start().ok()) << pg_->LogTail();
-  Sql("INSERT INTO s VALUES (2)");
-  ASSERT_TRUE(pg_->Restart().ok()) << pg_->LogTail();
-  Sql("INSERT INTO s VALUES (3)");
-  ASSERT_TRUE(col.WaitCount(3)) << col.size();
-  auto all = col.deltas();
-  ASSERT_EQ(all.size(), 3u);
-  ExpectGapFree(all);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1);
-  EXPECT_TRUE(bridge.running());
-  bridge.Stop();
-}
+TEST_F(PgBridgeTest, ServerRestartUnderTheBridge) { ServerRestartUnderTheBridge(ScenarioSource()); }
 
 // A crash of the server while the bridge holds complete transactions not yet
 // committed to its journal (group commit): they must be journaled once, not
@@ -358,63 +323,7 @@ TEST_F(PgBridgeTest, ServerCrashDuringAStreamRepeatsNothing) {
 }
 
 TEST_F(PgBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
-  Sql("CREATE TABLE k (id int PRIMARY KEY, v int)");
-  BridgeUnderTest bridge("b", Source("[\"public.k\"]"));
-  bridge.StartStreaming();
-  // A writer commits transactions of 1..5 rows as fast as it can.
-  std::atomic<bool> stop{false};
-  std::atomic<int> next_id{1};
-  std::atomic<int> transactions{0};
-  std::thread writer([&] {
-    std::mt19937 rng(42);
-    while (!stop.load()) {
-      int n = 1 + static_cast<int>(rng() % 5);
-      std::string sql = "BEGIN;";
-      for (int i = 0; i < n; ++i) {
-        sql += "INSERT INTO k VALUES (" + std::to_string(next_id++) + ", 0);";
-      }
-      sql += "UPDATE k SET v = v + 1 WHERE id = " + std::to_string(next_id - 1) + "; COMMIT";
-      if (!pg_->Exec(sql, db_).ok()) break;
-      ++transactions;
-    }
-  });
-  std::mt19937 rng(7);
-  for (int round = 0; round < 4; ++round) {
-    int wait_ms = 300 + static_cast<int>(rng() % 700);
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));  // a random moment
-    bridge.Kill9();
-    bridge.Start();
-  }
-  stop = true;
-  writer.join();
-  int rows = next_id.load() - 1;
-  // Each transaction: its inserts and one update of its last row.
-  size_t expected = static_cast<size_t>(rows + transactions.load());
-  // Everything written must arrive exactly once, in commit order, gap-free.
-  Collector col(bridge.publish(), bridge.replay(), 1);
-  ASSERT_TRUE(col.WaitCount(expected, std::chrono::seconds(120)))
-      << col.size() << " of " << expected;
-  // Let anything extra show up before counting.
-  Sql("INSERT INTO k VALUES (-1, 0)");
-  ASSERT_TRUE(WaitUntil([&] {
-    auto d = col.deltas();
-    return !d.empty() && d.back()["key"]["id"] == -1;
-  }));
-  auto all = col.deltas();
-  ExpectGapFree(all);
-  EXPECT_EQ(all[0]["seq"], 1);
-  std::map<int, int> inserts, updates;
-  for (const auto& d : all) {
-    int id = d["key"]["id"].get<int>();
-    if (d["op"] == "insert") ++inserts[id];
-    if (d["op"] == "update") ++updates[id];
-  }
-  EXPECT_EQ(all.size(), expected + 1);
-  EXPECT_EQ(inserts.size(), static_cast<size_t>(rows) + 1);
-  EXPECT_EQ(updates.size(), static_cast<size_t>(transactions.load()));
-  for (const auto& [id, n] : inserts) ASSERT_EQ(n, 1) << "insert of id " << id;
-  for (const auto& [id, n] : updates) ASSERT_EQ(n, 1) << "update of id " << id;
-  bridge.Stop();
+  Kill9DuringWriteLoadLosesAndRepeatsNothing(ScenarioSource());
 }
 
 TEST_F(PgBridgeTest, IdleSlotFollowsTheWalEnd) {
@@ -444,10 +353,8 @@ TEST_F(PgBridgeTest, Kill9DuringSnapshotRedoesItWhole) {
   Sql("CREATE TABLE many (id int PRIMARY KEY, pad text)");
   Sql("INSERT INTO many SELECT g, md5(g::text) FROM generate_series(1, 60000) g");
   BridgeUnderTest bridge("b", Source("[\"public.many\"]"));
-  bridge.Start();
   // Kill it while the snapshot runs (or just before or after: any moment must do).
-  ASSERT_TRUE(
-      WaitUntil([&] { return bridge.log().find("initial snapshot of") != std::string::npos; }));
+  bridge.StartAndWaitForLog("initial snapshot of");
   bridge.Kill9();
   bridge.StartStreaming();
   Sql("INSERT INTO many VALUES (0, 'after')");
@@ -471,9 +378,7 @@ TEST_F(PgBridgeTest, SigtermDuringSnapshotIsACleanStop) {
   Sql("CREATE TABLE sn (id int PRIMARY KEY, pad text)");
   Sql("INSERT INTO sn SELECT g, md5(g::text) FROM generate_series(1, 200000) g");
   BridgeUnderTest bridge("b", Source("[\"public.sn\"]"));
-  bridge.Start();
-  ASSERT_TRUE(
-      WaitUntil([&] { return bridge.log().find("initial snapshot of") != std::string::npos; }));
+  bridge.StartAndWaitForLog("initial snapshot of");
   bridge.Stop();  // asserts exit code 0 within 30 s
   // Nothing of an interrupted snapshot is visible; the next start takes it whole.
   bridge.StartStreaming();
@@ -486,27 +391,8 @@ TEST_F(PgBridgeTest, SigtermDuringSnapshotIsACleanStop) {
 }
 
 TEST_F(PgBridgeTest, DroppedSlotStopsLoudly) {
-  Sql("CREATE TABLE d (id int PRIMARY KEY)");
-  BridgeUnderTest bridge("b", Source("[\"public.d\"]"));
-  bridge.StartStreaming();
-  {
-    Collector col(bridge.publish(), bridge.replay());
-    Sql("INSERT INTO d VALUES (1)");
-    ASSERT_TRUE(col.WaitCount(1));
-  }
-  bridge.Stop();
-  Sql("SELECT pg_drop_replication_slot('" + slot() + "')");
-  bridge.Start();
-  EXPECT_EQ(bridge.WaitExit(std::chrono::seconds(60)), 1);
-  EXPECT_NE(bridge.log().find("--resnapshot src"), std::string::npos) << bridge.log();
-  // The explicit recovery takes a new snapshot and goes on numbering.
-  bridge.Start({"--resnapshot", "src"});
-  Collector col(bridge.publish(), bridge.replay(), 1);
-  ASSERT_TRUE(col.WaitCount(2));
-  auto all = col.deltas();
-  ExpectGapFree(all);
-  EXPECT_EQ(all[1]["op"], "snapshot");
-  bridge.Stop();
+  LostPositionStopsLoudly(
+      ScenarioSource(), [&] { Sql("SELECT pg_drop_replication_slot('" + slot() + "')"); }, 1);
 }
 
 TEST_F(PgBridgeTest, DroppedPublicationStopsLoudly) {
@@ -540,10 +426,7 @@ TEST_F(PgBridgeTest, RetentionAnswersGoneToTail) {
   }
   // Retention runs at start: most of the 200 deltas go.
   bridge.Stop();
-  bridge.Start();
-  ASSERT_TRUE(WaitUntil([&] {
-    return bridge.log().find("journal retention: removed seq 1..") != std::string::npos;
-  })) << bridge.log();
+  bridge.StartAndWaitForLog("journal retention: removed seq 1..");
   Result<RunResult> r = RunCommand(
       {DeltabridgeBin(), "tail", bridge.publish(), "--replay", bridge.replay(), "--from", "1"},
       std::chrono::seconds(60));
@@ -634,13 +517,9 @@ TEST_F(PgBridgeTest, StatusAndMetricsReportTheJournalAndSources) {
 
   // SIGHUP: the retention is taken as it is now; a changed endpoint is
   // named as needing a restart; the bridge goes on.
-  {
-    std::ifstream in(bridge.config_path());
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    text.replace(text.find("1GiB"), 4, "2GiB");
-    text.replace(text.find("metrics: 127.0.0.1:"), 19, "metrics: 127.0.0.2:");
-    std::ofstream(bridge.config_path(), std::ios::trunc) << text;
-  }
+  ASSERT_NO_FATAL_FAILURE(ReplaceInFile(bridge.config_path(), "1GiB", "2GiB"));
+  ASSERT_NO_FATAL_FAILURE(
+      ReplaceInFile(bridge.config_path(), "metrics: 127.0.0.1:", "metrics: 127.0.0.2:"));
   bridge.Signal(SIGHUP);
   ASSERT_TRUE(WaitUntil([&] {
     return bridge.log().find(

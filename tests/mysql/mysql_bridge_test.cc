@@ -5,11 +5,11 @@
 #include <httplib.h>
 
 #include <atomic>
-#include <fstream>
 #include <map>
-#include <random>
+#include <thread>
 
 #include "tests/integration/bridge_harness.h"
+#include "tests/integration/bridge_scenarios.h"
 #include "tests/support/test_mariadb.h"
 
 namespace deltabridge::test {
@@ -32,9 +32,7 @@ class MysqlBridgeTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NE(db_server_, nullptr);
     ASSERT_TRUE(db_server_->IsRunning() || db_server_->Start().ok());
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    db_ = "t_" + std::string(info->name());
-    for (char& c : db_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    db_ = TestDatabaseName();
     ASSERT_TRUE(db_server_->CreateDatabase(db_).ok());
   }
 
@@ -67,10 +65,17 @@ class MysqlBridgeTest : public ::testing::Test {
   }
 
   static void StartStreaming(BridgeUnderTest& b, const std::vector<std::string>& args = {}) {
-    b.Start(args);
-    ASSERT_TRUE(WaitUntil([&] {
-      return b.log().find("streaming from binlog") != std::string::npos;
-    })) << b.log();
+    b.StartAndWaitForLog("streaming from binlog", args);
+  }
+
+  // The test's database for the shared scenarios (bridge_scenarios.h).
+  BridgeSource<TestMariadb> ScenarioSource() {
+    BridgeSource<TestMariadb> source{
+        db_server_, db_,
+        [this](const std::string& table) { return Source("[\"" + db_ + "." + table + "\"]"); },
+        "streaming from binlog"};
+    source.reconnect_timeout = std::chrono::seconds(120);
+    return source;
   }
 
   static TestMariadb* db_server_;
@@ -206,28 +211,8 @@ TEST_F(MysqlBridgeTest, DdlMidStreamNamesTheNewColumns) {
 }
 
 TEST_F(MysqlBridgeTest, RestartResumesExactly) {
-  Sql("CREATE TABLE r (id int PRIMARY KEY)");
-  BridgeUnderTest bridge("b", Source());
-  StartStreaming(bridge);
-  {
-    Collector col(bridge.publish(), bridge.replay());
-    Sql("INSERT INTO r VALUES (1)");
-    ASSERT_TRUE(col.WaitCount(1));
-  }
-  bridge.Stop();
-  Sql("INSERT INTO r VALUES (2)");
-  Sql("FLUSH BINARY LOGS");  // the resume crosses a file boundary
-  Sql("INSERT INTO r VALUES (3)");
-  StartStreaming(bridge);
-  Collector col(bridge.publish(), bridge.replay(), 1);
-  Sql("INSERT INTO r VALUES (4)");
-  ASSERT_TRUE(col.WaitCount(4));
-  ASSERT_FALSE(col.WaitCount(5, std::chrono::milliseconds(1000)));
-  auto all = col.deltas();
-  ASSERT_EQ(all.size(), 4u);
-  ExpectGapFree(all);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1);
-  bridge.Stop();
+  // The resume crosses a file boundary.
+  RestartResumesExactly(ScenarioSource(), "FLUSH BINARY LOGS");
 }
 
 TEST_F(MysqlBridgeTest, MetricsAndStatusShowTheSourceCaughtUp) {
@@ -261,83 +246,17 @@ TEST_F(MysqlBridgeTest, MetricsAndStatusShowTheSourceCaughtUp) {
 }
 
 TEST_F(MysqlBridgeTest, ServerRestartUnderTheBridge) {
-  Sql("CREATE TABLE s (id int PRIMARY KEY)");
-  BridgeUnderTest bridge("b", Source());
-  StartStreaming(bridge);
-  Collector col(bridge.publish(), bridge.replay());
-  Sql("INSERT INTO s VALUES (1)");
-  ASSERT_TRUE(col.WaitCount(1));
-  ASSERT_TRUE(db_server_->StopImmediate().ok());
-  ASSERT_TRUE(db_server_->Start().ok()) << db_server_->LogTail();
-  Sql("INSERT INTO s VALUES (2)");
-  ASSERT_TRUE(db_server_->Restart().ok()) << db_server_->LogTail();
-  Sql("INSERT INTO s VALUES (3)");
-  ASSERT_TRUE(col.WaitCount(3, std::chrono::seconds(120))) << col.size();
-  ASSERT_FALSE(col.WaitCount(4, std::chrono::milliseconds(1000)));
-  auto all = col.deltas();
-  ASSERT_EQ(all.size(), 3u);
-  ExpectGapFree(all);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(all[i]["key"]["id"], i + 1);
-  EXPECT_TRUE(bridge.running());
-  bridge.Stop();
+  ServerRestartUnderTheBridge(ScenarioSource());
 }
 
 TEST_F(MysqlBridgeTest, Kill9DuringWriteLoadLosesAndRepeatsNothing) {
-  Sql("CREATE TABLE k (id int PRIMARY KEY, v int)");
-  BridgeUnderTest bridge("b", Source());
-  StartStreaming(bridge);
-  std::atomic<bool> stop{false};
-  std::atomic<int> next_id{1};
-  std::atomic<int> transactions{0};
-  std::thread writer([&] {
-    std::mt19937 rng(42);
-    while (!stop.load()) {
-      int n = 1 + static_cast<int>(rng() % 5);
-      std::string sql = "BEGIN;";
-      for (int i = 0; i < n; ++i)
-        sql += "INSERT INTO k VALUES (" + std::to_string(next_id++) + ", 0);";
-      sql += "UPDATE k SET v = v + 1 WHERE id = " + std::to_string(next_id - 1) + "; COMMIT";
-      if (!db_server_->Exec(sql, db_).ok()) break;
-      ++transactions;
-    }
-  });
-  std::mt19937 rng(7);
-  for (int round = 0; round < 4; ++round) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + static_cast<int>(rng() % 700)));
-    bridge.Kill9();
-    bridge.Start();
-  }
-  stop = true;
-  writer.join();
-  const int rows = next_id.load() - 1;
-  const size_t expected = static_cast<size_t>(rows + transactions.load());
-  Collector col(bridge.publish(), bridge.replay(), 1);
-  ASSERT_TRUE(col.WaitCount(expected, std::chrono::seconds(120)))
-      << col.size() << " of " << expected;
-  Sql("INSERT INTO k VALUES (-1, 0)");
-  ASSERT_TRUE(WaitUntil([&] {
-    auto d = col.deltas();
-    return !d.empty() && d.back()["key"]["id"] == -1;
-  }));
-  auto all = col.deltas();
-  ExpectGapFree(all);
-  EXPECT_EQ(all[0]["seq"], 1);
-  std::map<int, int> inserts, updates;
-  for (const auto& d : all) {
-    int id = d["key"]["id"].get<int>();
-    if (d["op"] == "insert") ++inserts[id];
-    if (d["op"] == "update") ++updates[id];
-  }
-  EXPECT_EQ(all.size(), expected + 1);
-  EXPECT_EQ(inserts.size(), static_cast<size_t>(rows) + 1);
-  EXPECT_EQ(updates.size(), static_cast<size_t>(transactions.load()));
-  for (const auto& [id, n] : inserts) ASSERT_EQ(n, 1) << "insert of id " << id;
-  for (const auto& [id, n] : updates) ASSERT_EQ(n, 1) << "update of id " << id;
+  size_t inserted = 0;
+  Kill9DuringWriteLoadLosesAndRepeatsNothing(ScenarioSource(), &inserted);
+  if (HasFatalFailure()) return;
   // The journal agrees with the table: every row's final v is the last value seen.
   Result<std::vector<TestMariadb::Row>> table = db_server_->Query("SELECT id, v FROM k", db_);
   ASSERT_TRUE(table.ok());
-  EXPECT_EQ(table->size(), inserts.size());
-  bridge.Stop();
+  EXPECT_EQ(table->size(), inserted);
 }
 
 // Rows written while the snapshot runs appear exactly once: in the snapshot
@@ -374,29 +293,14 @@ TEST_F(MysqlBridgeTest, SnapshotMeetsTheStreamExactly) {
 }
 
 TEST_F(MysqlBridgeTest, PurgedPositionStopsLoudly) {
-  Sql("CREATE TABLE p (id int PRIMARY KEY)");
-  BridgeUnderTest bridge("b", Source());
-  StartStreaming(bridge);
-  {
-    Collector col(bridge.publish(), bridge.replay());
-    Sql("INSERT INTO p VALUES (1)");
-    ASSERT_TRUE(col.WaitCount(1));
-  }
-  bridge.Stop();
-  Sql("INSERT INTO p VALUES (2)");
-  Sql("FLUSH BINARY LOGS");
-  ASSERT_NO_FATAL_FAILURE(PurgeAllButTheLastBinlog());
-  bridge.Start();
-  EXPECT_EQ(bridge.WaitExit(std::chrono::seconds(60)), 1) << bridge.log();
-  EXPECT_NE(bridge.log().find("--resnapshot src"), std::string::npos) << bridge.log();
-  bridge.Start({"--resnapshot", "src"});
-  Collector col(bridge.publish(), bridge.replay(), 1);
-  ASSERT_TRUE(col.WaitCount(3));
-  auto all = col.deltas();
-  ExpectGapFree(all);
-  EXPECT_EQ(all[1]["op"], "snapshot");
-  EXPECT_EQ(all[2]["op"], "snapshot");
-  bridge.Stop();
+  LostPositionStopsLoudly(
+      ScenarioSource(),
+      [&] {
+        Sql("INSERT INTO p VALUES (2)");
+        Sql("FLUSH BINARY LOGS");
+        ASSERT_NO_FATAL_FAILURE(PurgeAllButTheLastBinlog());
+      },
+      2);
 }
 
 // The file of the journaled position is purged, but only after the bridge
@@ -468,10 +372,7 @@ TEST(MysqlBridgeNoMetadataTest, ColumnsFromInformationSchemaFollowDdl) {
                                   std::to_string(server.port()) +
                                   "\n    user: root\n    password: \"" + server.password() +
                                   "\"\n    server_id: 77\n    tables: [\"nm.*\"]\n");
-  bridge.Start();
-  ASSERT_TRUE(WaitUntil([&] {
-    return bridge.log().find("streaming from binlog") != std::string::npos;
-  })) << bridge.log();
+  bridge.StartAndWaitForLog("streaming from binlog");
   Collector col(bridge.publish(), bridge.replay());
   sql("INSERT INTO a VALUES (1, 1)");
   ASSERT_TRUE(col.WaitCount(1));
@@ -534,10 +435,7 @@ TEST(MysqlBridgeFailoverTest, AnotherServerResumesByGtidState) {
            server.password() + "\"\n    server_id: 4242\n    tables: [\"fo.*\"]\n";
   };
   BridgeUnderTest bridge("b", source(primary));
-  bridge.Start();
-  ASSERT_TRUE(WaitUntil([&] {
-    return bridge.log().find("streaming from binlog") != std::string::npos;
-  })) << bridge.log();
+  bridge.StartAndWaitForLog("streaming from binlog");
   {
     Collector col(bridge.publish(), bridge.replay());
     exec(primary, "INSERT INTO fo.t VALUES (1)");
@@ -549,16 +447,10 @@ TEST(MysqlBridgeFailoverTest, AnotherServerResumesByGtidState) {
   ASSERT_TRUE(replicated("3"));
   exec(replica, "STOP SLAVE");
   // The bridge file now names the replica.
-  {
-    std::ifstream in(bridge.config_path());
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string from = "port: " + std::to_string(primary.port());
-    text.replace(text.find(from), from.size(), "port: " + std::to_string(replica.port()));
-    std::ofstream(bridge.config_path(), std::ios::trunc) << text;
-  }
-  bridge.Start();
-  ASSERT_TRUE(WaitUntil([&] { return bridge.log().find("by GTID state") != std::string::npos; }))
-      << bridge.log();
+  ASSERT_NO_FATAL_FAILURE(ReplaceInFile(bridge.config_path(),
+                                        "port: " + std::to_string(primary.port()),
+                                        "port: " + std::to_string(replica.port())));
+  bridge.StartAndWaitForLog("by GTID state");
   EXPECT_NE(bridge.log().find("the server is another one (server_id 12, was 11)"),
             std::string::npos)
       << bridge.log();
