@@ -10,40 +10,32 @@
 
 #include "tests/integration/sink_harness.h"
 #include "tests/integration/sink_scenarios.h"
+#include "tests/integration/sink_test_base.h"
 #include "tests/support/test_mariadb.h"
 
 namespace deltabridge::test {
 namespace {
 
-class MysqlSinkTest : public ::testing::Test {
+class MysqlSinkTest : public SinkTestBase {
  protected:
+  MysqlSinkTest() : SinkTestBase("msink") {}
+
   static void SetUpTestSuite() {
-    TestPostgres::Options o;
-    o.extra_config = {"wal_sender_timeout = 10s", "max_replication_slots = 40",
-                      "max_wal_senders = 40"};
-    pg_ = new TestPostgres(o);
-    Status s = pg_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << pg_->LogTail();
+    SinkTestBase::SetUpTestSuite();
+    if (HasFatalFailure()) return;
     my_ = new TestMariadb();
-    s = my_->Start();
+    Status s = my_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << my_->LogTail();
   }
   static void TearDownTestSuite() {
     delete my_;
     my_ = nullptr;
-    delete pg_;
-    pg_ = nullptr;
+    SinkTestBase::TearDownTestSuite();
   }
 
   void SetUp() override {
-    ASSERT_NE(pg_, nullptr);
+    ASSERT_NO_FATAL_FAILURE(SinkTestBase::SetUp());
     ASSERT_NE(my_, nullptr);
-    // Short: slot names ("<name>_sched_slot") have at most 63 characters.
-    static int tests = 0;
-    name_ = "msink" + std::to_string(++tests);
-    for (const char* db : {"_sched", "_legacy"}) {
-      ASSERT_TRUE(pg_->CreateDatabase(name_ + db).ok());
-    }
     Status s = my_->CreateDatabase(dash());
     ASSERT_TRUE(s.ok()) << s.ToString();
     Result<TempDir> d = TempDir::Create("dbm-");
@@ -51,48 +43,17 @@ class MysqlSinkTest : public ::testing::Test {
     secrets_ = std::make_unique<TempDir>(std::move(*d));
   }
 
-  void TearDown() override {
-    pg_->Exec(
-           "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
-           "slot_name LIKE '" +
-           name_ + "%' AND NOT active")
-        .ok();
-  }
-
-  std::string sched() const { return name_ + "_sched"; }
-  std::string legacy() const { return name_ + "_legacy"; }
   std::string dash() const { return name_ + "_dash"; }
 
-  // SQL in a source database.
-  void Sql(const std::string& db, const std::string& sql) { parks().Sql(db, sql); }
-  std::string Value(const std::string& db, const std::string& sql) {
-    return parks().Value(db, sql);
-  }
   // SQL in the MariaDB target database.
-  void TargetSql(const std::string& sql) {
-    Status s = my_->Exec(sql, dash());
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << sql;
-  }
-  std::string TargetValue(const std::string& sql) {
-    Result<std::string> r = my_->QueryValue(sql, dash());
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << sql;
-    return r.ok() ? *r : "";
-  }
+  void TargetSql(const std::string& sql) { test::TargetSql(Dash(), sql); }
+  std::string TargetValue(const std::string& sql) { return test::TargetValue(Dash(), sql); }
   // Waits until `sql` in the target returns `want`.
   bool WaitValue(const std::string& sql, const std::string& want,
                  std::chrono::milliseconds timeout = std::chrono::seconds(90)) {
-    return WaitUntil(
-        [&] {
-          Result<std::string> r = my_->QueryValue(sql, dash());
-          return r.ok() && *r == want;
-        },
-        timeout);
+    return WaitTargetValue(Dash(), sql, want, timeout);
   }
 
-  // The two sources of the bridge "parks": scheduling and legacy.
-  ParksSources parks() const { return {pg_, sched(), legacy()}; }
-  std::string Sources() { return parks().Both(); }
-  std::string OneSource(const std::string& tables = "[public.*]") { return parks().One(tables); }
   // The MariaDB target; with `password_file`, the password comes from a file
   // (mode 0600) rather than the sink file.
   std::string Target(bool password_file = false) {
@@ -117,13 +78,10 @@ class MysqlSinkTest : public ::testing::Test {
             [this](const std::string& sql) { return my_->QueryValue(sql, dash()); }};
   }
 
-  static TestPostgres* pg_;
   static TestMariadb* my_;
-  std::string name_;
   std::unique_ptr<TempDir> secrets_;
 };
 
-TestPostgres* MysqlSinkTest::pg_ = nullptr;
 TestMariadb* MysqlSinkTest::my_ = nullptr;
 
 constexpr const char* kTargetRuleColumns =

@@ -21,6 +21,7 @@
 
 #include "tests/integration/sink_harness.h"
 #include "tests/integration/sink_scenarios.h"
+#include "tests/integration/sink_test_base.h"
 #include "tests/sinks/odbc/odbc_test_drivers.h"
 #include "tests/support/test_mariadb.h"
 
@@ -42,57 +43,27 @@ std::string Canon(std::string s) {
   return s;
 }
 
-class OdbcSinkTest : public ::testing::Test {
+class OdbcSinkTest : public SinkTestBase {
  protected:
-  static void SetUpTestSuite() {
-    TestPostgres::Options o;
-    o.extra_config = {"wal_sender_timeout = 10s", "max_replication_slots = 40",
-                      "max_wal_senders = 40"};
-    pg_ = new TestPostgres(o);
-    Status s = pg_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << pg_->LogTail();
-  }
+  OdbcSinkTest() : SinkTestBase("osink") {}
+
   static void TearDownTestSuite() {
     delete my_;
     my_ = nullptr;
-    delete pg_;
-    pg_ = nullptr;
+    SinkTestBase::TearDownTestSuite();
   }
 
   void SetUp() override {
-    ASSERT_NE(pg_, nullptr);
+    ASSERT_NO_FATAL_FAILURE(SinkTestBase::SetUp());
     Result<std::string> driver = SqliteOdbcDriver();
     ASSERT_TRUE(driver.ok()) << driver.status().ToString();
     sqlite_driver_ = *driver;
-    // Short: slot names ("<name>_sched_slot") have at most 63 characters.
-    static int tests = 0;
-    name_ = "osink" + std::to_string(++tests);
-    for (const char* db : {"_sched", "_legacy"}) {
-      ASSERT_TRUE(pg_->CreateDatabase(name_ + db).ok());
-    }
     Result<TempDir> d = TempDir::Create("dbo-");
     ASSERT_TRUE(d.ok()) << d.status().ToString();
     dir_ = std::make_unique<TempDir>(std::move(*d));
     lite_ = dir_->Join("dash.db");
     // WAL: the test's readers never wait for the sink's writes.
     ASSERT_EQ(Lite("PRAGMA journal_mode = WAL"), "wal");
-  }
-
-  void TearDown() override {
-    pg_->Exec(
-           "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
-           "slot_name LIKE '" +
-           name_ + "%' AND NOT active")
-        .ok();
-  }
-
-  std::string sched() const { return name_ + "_sched"; }
-  std::string legacy() const { return name_ + "_legacy"; }
-
-  // SQL in a source database.
-  void Sql(const std::string& db, const std::string& sql) { parks().Sql(db, sql); }
-  std::string Value(const std::string& db, const std::string& sql) {
-    return parks().Value(db, sql);
   }
 
   // Runs `sql` on the SQLite file with the sqlite3 tool: its output without
@@ -120,9 +91,6 @@ class OdbcSinkTest : public ::testing::Test {
     return WaitUntil([&] { return Lite(sql) == want; }, timeout);
   }
 
-  ParksSources parks() const { return {pg_, sched(), legacy()}; }
-  std::string Sources() { return parks().Both(); }
-  std::string OneSource(const std::string& tables = "[public.*]") { return parks().One(tables); }
   static std::string OdbcTarget(const std::string& connection_string) {
     return "  type: odbc\n  dsn: \"" + connection_string + "\"\n";
   }
@@ -143,15 +111,12 @@ class OdbcSinkTest : public ::testing::Test {
             run};
   }
 
-  static TestPostgres* pg_;
   static TestMariadb* my_;  // started by the first test that needs it
-  std::string name_;
   std::string sqlite_driver_;
   std::unique_ptr<TempDir> dir_;
   std::string lite_;  // the SQLite target file
 };
 
-TestPostgres* OdbcSinkTest::pg_ = nullptr;
 TestMariadb* OdbcSinkTest::my_ = nullptr;
 
 constexpr const char* kSqliteRuleColumns =

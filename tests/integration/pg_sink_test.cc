@@ -14,93 +14,41 @@
 
 #include "tests/integration/sink_harness.h"
 #include "tests/integration/sink_scenarios.h"
+#include "tests/integration/sink_test_base.h"
 
 namespace deltabridge::test {
 namespace {
 
 // Adds `metrics: 127.0.0.1:PORT` to a sink file's `sink:` section.
 void ServeMetrics(const std::string& config_path, int port) {
-  std::ifstream in(config_path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t at = text.find("  state_dir:");
-  ASSERT_NE(at, std::string::npos);
-  text.insert(at, "  metrics: 127.0.0.1:" + std::to_string(port) + "\n");
-  std::ofstream(config_path, std::ios::trunc) << text;
+  ReplaceInFile(config_path,
+                "  state_dir:", "  metrics: 127.0.0.1:" + std::to_string(port) + "\n  state_dir:");
 }
 
-class PgSinkTest : public ::testing::Test {
+class PgSinkTest : public SinkTestBase {
  protected:
-  static void SetUpTestSuite() {
-    TestPostgres::Options o;
-    o.extra_config = {"wal_sender_timeout = 10s", "max_replication_slots = 40",
-                      "max_wal_senders = 40"};
-    pg_ = new TestPostgres(o);
-    Status s = pg_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << pg_->LogTail();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
+  PgSinkTest() : SinkTestBase("sink") {}
 
   void SetUp() override {
-    ASSERT_NE(pg_, nullptr);
-    // Short: slot names ("<name>_sched_slot") have at most 63 characters.
-    static int tests = 0;
-    name_ = "sink" + std::to_string(++tests);
-    for (const char* db : {"_sched", "_legacy", "_dash"}) {
-      ASSERT_TRUE(pg_->CreateDatabase(name_ + db).ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(SinkTestBase::SetUp());
+    ASSERT_TRUE(pg_->CreateDatabase(dash()).ok());
   }
 
-  void TearDown() override {
-    pg_->Exec(
-           "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
-           "slot_name LIKE '" +
-           name_ + "%' AND NOT active")
-        .ok();
-  }
-
-  std::string sched() const { return name_ + "_sched"; }
-  std::string legacy() const { return name_ + "_legacy"; }
   std::string dash() const { return name_ + "_dash"; }
 
-  // SQL in a source database.
-  void Sql(const std::string& db, const std::string& sql) { parks().Sql(db, sql); }
-  std::string Value(const std::string& db, const std::string& sql) {
-    return parks().Value(db, sql);
-  }
   // Waits until `sql` in the target returns `want`.
   bool WaitValue(const std::string& sql, const std::string& want,
                  std::chrono::milliseconds timeout = std::chrono::seconds(90)) {
-    return WaitUntil(
-        [&] {
-          Result<std::string> r = pg_->QueryValue(sql, dash());
-          return r.ok() && *r == want;
-        },
-        timeout);
+    return WaitTargetValue(Dash(), sql, want, timeout);
   }
 
-  // The two sources of the bridge "parks": scheduling and legacy.
-  ParksSources parks() const { return {pg_, sched(), legacy()}; }
-  std::string Sources(const std::string& sched_tables = "[public.*]",
-                      const std::string& legacy_tables = "[public.*]") {
-    return parks().Both(sched_tables, legacy_tables);
-  }
-  // Only the scheduling source.
-  std::string OneSource(const std::string& tables = "[public.*]") { return parks().One(tables); }
   std::string Target() { return "  type: postgres\n  dsn: \"" + pg_->Conninfo(dash()) + "\"\n"; }
   // The target database, for the shared scenarios.
   SinkTarget Dash() {
     return {Target(), "public.", [this](const std::string& sql) { return pg_->Exec(sql, dash()); },
             [this](const std::string& sql) { return pg_->QueryValue(sql, dash()); }};
   }
-
-  static TestPostgres* pg_;
-  std::string name_;
 };
-
-TestPostgres* PgSinkTest::pg_ = nullptr;
 
 TEST_F(PgSinkTest, TwoSourcesExerciseEveryRule) {
   CreateRuleSources(parks());
