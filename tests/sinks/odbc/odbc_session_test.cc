@@ -276,6 +276,60 @@ std::vector<std::string> ColumnNames(const TargetTableInfo& info) {
   return names;
 }
 
+// A session on `dsn`, or null (and a failed expectation) when it cannot connect.
+std::unique_ptr<OdbcSession> Connect(const std::string& dsn) {
+  Result<std::unique_ptr<OdbcSession>> session = OdbcSession::Connect({dsn});
+  EXPECT_TRUE(session.ok()) << session.status().ToString();
+  return session.ok() ? std::move(session).value() : nullptr;
+}
+
+// The fixture of a suite whose sessions connect to one throwaway server
+// (started once for the suite) through its ODBC driver. `Target` names the
+// server class (TestPostgres or TestMariadb), the database it creates for
+// the sessions (kDatabase), the driver (Driver()) and the connection string
+// (ConnectionString(driver, server)). A failed start or database fails each
+// test at SetUp.
+template <typename Target>
+class OdbcServerTest : public ::testing::Test {
+ protected:
+  using Server = typename Target::Server;
+
+  static void SetUpTestSuite() {
+    server_ = new Server();
+    Status started = server_->Start();
+    if (!started.ok()) {
+      setup_error_ = started.ToString();
+      return;
+    }
+    Status created = server_->CreateDatabase(Target::kDatabase);
+    if (!created.ok()) setup_error_ = created.ToString();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+    Result<std::string> driver = Target::Driver();
+    ASSERT_TRUE(driver.ok()) << driver.status().ToString();
+    driver_ = *driver;
+    dsn_ = Target::ConnectionString(driver_, *server_);
+    session_ = Connect(dsn_);
+  }
+
+  static Server* server_;
+  static std::string setup_error_;
+  std::string driver_;
+  std::string dsn_;
+  std::unique_ptr<OdbcSession> session_;
+};
+
+template <typename Target>
+typename Target::Server* OdbcServerTest<Target>::server_ = nullptr;
+template <typename Target>
+std::string OdbcServerTest<Target>::setup_error_;
+
 // ---------------------------------------------------------------------------
 // SQLite: a fresh database file per test.
 
@@ -290,12 +344,6 @@ class OdbcSqliteTest : public ::testing::Test {
     driver_ = *driver;
     dsn_ = test::SqliteConnectionString(driver_, dir_->Join("target.sqlite"));
     session_ = Connect(dsn_);
-  }
-
-  std::unique_ptr<OdbcSession> Connect(const std::string& dsn) {
-    Result<std::unique_ptr<OdbcSession>> session = OdbcSession::Connect({dsn});
-    EXPECT_TRUE(session.ok()) << session.status().ToString();
-    return session.ok() ? std::move(session).value() : nullptr;
   }
 
   std::optional<test::TempDir> dir_;
@@ -465,47 +513,16 @@ TEST_F(OdbcSqliteTest, DescribeTableKeyOrderAndNotFound) {
 // ---------------------------------------------------------------------------
 // PostgreSQL through psqlODBC: one server for the suite.
 
-class OdbcPostgresTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = new test::TestPostgres();
-    Status started = server_->Start();
-    if (!started.ok()) {
-      setup_error_ = started.ToString();
-      return;
-    }
-    Status created = server_->CreateDatabase("odbc target");
-    if (!created.ok()) setup_error_ = created.ToString();
+struct PostgresTarget {
+  using Server = test::TestPostgres;
+  static constexpr char kDatabase[] = "odbc target";
+  static Result<std::string> Driver() { return test::PostgresOdbcDriver(); }
+  static std::string ConnectionString(const std::string& driver, const Server& server) {
+    return test::PostgresConnectionString(driver, server.port(), kDatabase);
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
-    Result<std::string> driver = test::PostgresOdbcDriver();
-    ASSERT_TRUE(driver.ok()) << driver.status().ToString();
-    driver_ = *driver;
-    dsn_ = test::PostgresConnectionString(driver_, server_->port(), "odbc target");
-    session_ = Connect(dsn_);
-  }
-
-  static std::unique_ptr<OdbcSession> Connect(const std::string& dsn) {
-    Result<std::unique_ptr<OdbcSession>> session = OdbcSession::Connect({dsn});
-    EXPECT_TRUE(session.ok()) << session.status().ToString();
-    return session.ok() ? std::move(session).value() : nullptr;
-  }
-
-  static test::TestPostgres* server_;
-  static std::string setup_error_;
-  std::string driver_;
-  std::string dsn_;
-  std::unique_ptr<OdbcSession> session_;
 };
 
-test::TestPostgres* OdbcPostgresTest::server_ = nullptr;
-std::string OdbcPostgresTest::setup_error_;
+class OdbcPostgresTest : public OdbcServerTest<PostgresTarget> {};
 
 TEST_F(OdbcPostgresTest, ConnectsWithTheGenericDialect) {
   ASSERT_NE(session_, nullptr);
@@ -804,48 +821,17 @@ TEST_F(OdbcPostgresTest, ServerStoppedUnderTheSessionIsUnavailableAndBroken) {
 // ---------------------------------------------------------------------------
 // MariaDB through MariaDB Connector/ODBC: one server for the suite.
 
-class OdbcMariadbTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = new test::TestMariadb();
-    Status started = server_->Start();
-    if (!started.ok()) {
-      setup_error_ = started.ToString();
-      return;
-    }
-    Status created = server_->CreateDatabase("odbc_target");
-    if (!created.ok()) setup_error_ = created.ToString();
+struct MariadbTarget {
+  using Server = test::TestMariadb;
+  static constexpr char kDatabase[] = "odbc_target";
+  static Result<std::string> Driver() { return test::MariadbOdbcDriver(); }
+  static std::string ConnectionString(const std::string& driver, const Server& server) {
+    return test::MariadbConnectionString(driver, server.port(), kDatabase, server.user(),
+                                         server.password());
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
-    Result<std::string> driver = test::MariadbOdbcDriver();
-    ASSERT_TRUE(driver.ok()) << driver.status().ToString();
-    driver_ = *driver;
-    dsn_ = test::MariadbConnectionString(driver_, server_->port(), "odbc_target", server_->user(),
-                                         server_->password());
-    session_ = Connect(dsn_);
-  }
-
-  static std::unique_ptr<OdbcSession> Connect(const std::string& dsn) {
-    Result<std::unique_ptr<OdbcSession>> session = OdbcSession::Connect({dsn});
-    EXPECT_TRUE(session.ok()) << session.status().ToString();
-    return session.ok() ? std::move(session).value() : nullptr;
-  }
-
-  static test::TestMariadb* server_;
-  static std::string setup_error_;
-  std::string driver_;
-  std::string dsn_;
-  std::unique_ptr<OdbcSession> session_;
 };
 
-test::TestMariadb* OdbcMariadbTest::server_ = nullptr;
-std::string OdbcMariadbTest::setup_error_;
+class OdbcMariadbTest : public OdbcServerTest<MariadbTarget> {};
 
 TEST_F(OdbcMariadbTest, ConnectsWithTheMysqlDialect) {
   ASSERT_NE(session_, nullptr);
