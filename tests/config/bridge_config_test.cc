@@ -1,11 +1,12 @@
 #include "cdc/config/bridge_config.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "tests/support/temp_dir.h"
 
 namespace deltabridge {
 namespace {
@@ -16,27 +17,7 @@ using std::chrono::seconds;
 const std::string kTestdata = DELTABRIDGE_CONFIG_TESTDATA;
 constexpr char kContractPasswordFile[] = "/etc/deltabridge/habitat.password";
 
-// A directory removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "config_test.XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // Writes `contents` to NAME inside the directory and returns its path.
-  std::string Write(const std::string& name, std::string_view contents) const {
-    std::string file = path_ + "/" + name;
-    std::ofstream(file, std::ios::binary) << contents;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 std::string ReadFixture(const std::string& name) {
   std::ifstream in(kTestdata + "/" + name, std::ios::binary);
@@ -117,7 +98,7 @@ sources:
 // ---------------------------------------------------------------- valid files
 
 TEST(BridgeConfigTest, ContractExampleParses) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("config_test.");
   std::string password_file;
   BridgeConfig config = Parse(ContractExample(dir, &password_file));
   EXPECT_EQ(config.name, "parks");
@@ -193,7 +174,7 @@ TEST(BridgeConfigTest, OdbcLookbackAndQueryTimeout) {
 }
 
 TEST(BridgeConfigTest, LoadsTheContractExampleFromAFile) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("config_test.");
   std::string path = dir.Write("bridge.yaml", ContractExample(dir));
   Result<BridgeConfig> config = LoadBridgeConfig(path);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
@@ -348,7 +329,7 @@ TEST(BridgeConfigTest, ErrorsInAnAliasPointAtTheAnchor) {
 }
 
 TEST(BridgeConfigTest, MysqlPasswordFileAndPassword) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("config_test.");
   std::string file = dir.Write("pw", "pass word  \r\n\n");
   std::string yaml = std::string(kMysql) + "    password_file: " + file + "\n    port: 3307\n";
   const MysqlSourceConfig my = *Parse(yaml).sources.at(0).mysql();
@@ -632,7 +613,7 @@ TEST(BridgeConfigErrorTest, Mysql) {
   EXPECT_EQ(Error(std::string(kMysql) + "    password_file: /nonexistent/habitat.password\n"),
             "bridge.yaml:13:20: sources[0].password_file: cannot read "
             "\"/nonexistent/habitat.password\": No such file or directory");
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("config_test.");
   std::string empty = dir.Write("empty", "\n");
   EXPECT_EQ(Error(std::string(kMysql) + "    password_file: " + empty + "\n"),
             "bridge.yaml:13:20: sources[0].password_file: expected a file holding the password, "
@@ -710,7 +691,7 @@ TEST(BridgeConfigErrorTest, UnreadableFile) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(missing.status().message(), "bridge.yaml: cannot read: No such file or directory");
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("config_test.");
   std::string directory = dir.Write("x", "");
   std::filesystem::remove(directory);
   std::filesystem::create_directory(directory);
@@ -722,7 +703,7 @@ TEST(BridgeConfigErrorTest, UnreadableFile) {
 
 TEST(BridgeConfigPasswordTest, NeverInAnyMessage) {
   constexpr char kSecret[] = "hunter2";
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("config_test.");
   std::string file = dir.Write("pw", "hunter2-from-file\n");
   std::vector<std::string> files = {
       // Both forms at once.
@@ -762,7 +743,7 @@ TEST(BridgeConfigPasswordTest, NeverInAnyMessage) {
 // Replacing any value of the contract example by a node of another kind gives
 // errors in the contract form, never an exception or a crash.
 TEST(BridgeConfigRobustnessTest, EveryValueOfEveryKind) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("config_test.");
   std::string example = ContractExample(dir);
   std::vector<std::string> lines;
   std::istringstream in(example);

@@ -14,7 +14,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
@@ -22,30 +21,12 @@
 
 #include "cdc/journal/journal_format.h"
 #include "cdc/journal/lmdb_handles.h"
+#include "tests/support/temp_dir.h"
 
 namespace deltabridge {
 namespace {
 
-// A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "journal_test.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string journal() const { return path_ + "/journal"; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 std::unique_ptr<Journal> MustOpen(const std::string& dir, const JournalOptions& options = {}) {
   auto j = Journal::Open(dir, options);
@@ -77,8 +58,8 @@ std::vector<JournalEntry> ReadAll(const Journal& j, uint64_t from) {
 }
 
 TEST(JournalTest, AppendCommitReadRoundTrip) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   EXPECT_EQ(j->next_seq(), 1u);
   EXPECT_EQ(j->committed_seq(), 0u);
@@ -115,7 +96,7 @@ TEST(JournalTest, AppendCommitReadRoundTrip) {
 
   // Same content after reopening.
   j.reset();
-  j = MustOpen(dir.journal());
+  j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   EXPECT_EQ(j->committed_seq(), 3u);
   EXPECT_EQ(j->size_bytes(), expected_bytes);
@@ -126,8 +107,8 @@ TEST(JournalTest, AppendCommitReadRoundTrip) {
 }
 
 TEST(JournalTest, ReadReplacesWhatTheVectorHeld) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   AppendN(j.get(), 5);
   j->MarkTxEnd();
@@ -154,8 +135,8 @@ TEST(JournalTest, ReadReplacesWhatTheVectorHeld) {
 }
 
 TEST(JournalTest, SeqMustBeNextSeq) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   EXPECT_EQ(j->Append(0, "t", "b").code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(j->Append(2, "t", "b").code(), Status::Code::kInvalidArgument);
@@ -166,7 +147,7 @@ TEST(JournalTest, SeqMustBeNextSeq) {
   ASSERT_TRUE(j->Commit().ok());
   EXPECT_EQ(j->next_seq(), 3u);
   j.reset();
-  j = MustOpen(dir.journal());
+  j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   EXPECT_EQ(j->next_seq(), 3u);
   EXPECT_EQ(j->Append(1, "t", "b").code(), Status::Code::kInvalidArgument);
@@ -174,20 +155,20 @@ TEST(JournalTest, SeqMustBeNextSeq) {
 }
 
 TEST(JournalTest, OnlyOneJournalPerDirectory) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
-  auto second = Journal::Open(dir.journal(), {});
+  auto second = Journal::Open(dir.Join("journal"), {});
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Status::Code::kFailedPrecondition);
-  EXPECT_NE(second.status().message().find(dir.journal()), std::string::npos);
+  EXPECT_NE(second.status().message().find(dir.Join("journal")), std::string::npos);
   j.reset();
-  EXPECT_TRUE(Journal::Open(dir.journal(), {}).ok());
+  EXPECT_TRUE(Journal::Open(dir.Join("journal"), {}).ok());
 }
 
 TEST(JournalTest, CommitStopsAtLastMarkTxEnd) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   AppendN(j.get(), 3);
   j->MarkTxEnd();
@@ -209,8 +190,8 @@ TEST(JournalTest, CommitStopsAtLastMarkTxEnd) {
 }
 
 TEST(JournalTest, PositionsAndMetaGoWithTheirTransaction) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   AppendN(j.get(), 1);
   j->SetPosition("src", "pos-1");
@@ -236,7 +217,7 @@ TEST(JournalTest, PositionsAndMetaGoWithTheirTransaction) {
   ASSERT_TRUE(j->Commit(&range).ok());
   EXPECT_TRUE(range.empty());
   j.reset();
-  j = MustOpen(dir.journal());
+  j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   EXPECT_EQ(*j->GetPosition("idle").value(), "keepalive-7");
   EXPECT_EQ(*j->GetPosition("src").value(), "pos-2");
@@ -244,10 +225,10 @@ TEST(JournalTest, PositionsAndMetaGoWithTheirTransaction) {
 }
 
 TEST(JournalTest, PendingEntriesAreInvisibleAndDiscardedOnReopen) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.flush_threshold_bytes = 4096;
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   AppendN(j.get(), 2);
   j->SetPosition("src", "2");
@@ -269,7 +250,7 @@ TEST(JournalTest, PendingEntriesAreInvisibleAndDiscardedOnReopen) {
   EXPECT_EQ(j->first_seq(), 3u);
 
   j.reset();  // no Commit: as if the process died
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->committed_seq(), 2u);
   EXPECT_EQ(j->next_seq(), 3u);
@@ -286,10 +267,10 @@ TEST(JournalTest, PendingEntriesAreInvisibleAndDiscardedOnReopen) {
 }
 
 TEST(JournalTest, EarlyFlushedTransactionCommitsWhole) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.flush_threshold_bytes = 2048;
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   AppendN(j.get(), 300);  // a large transaction, mostly flushed early
   j->MarkTxEnd();
@@ -311,17 +292,17 @@ TEST(JournalTest, EarlyFlushedTransactionCommitsWhole) {
   EXPECT_EQ(range.last, 600u);
   EXPECT_EQ(ReadAll(*j, 1).size(), 600u);
   j.reset();
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->committed_seq(), 600u);
   EXPECT_EQ(ReadAll(*j, 1).size(), 600u);
 }
 
 TEST(JournalTest, RollbackDiscardsTheOpenTransaction) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.flush_threshold_bytes = 2048;
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   AppendN(j.get(), 5);
   j->SetPosition("src", "5");
@@ -359,7 +340,7 @@ TEST(JournalTest, RollbackDiscardsTheOpenTransaction) {
   }
   EXPECT_EQ(*j->GetPosition("src").value(), "8");
   j.reset();
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->committed_seq(), 10u);
   EXPECT_EQ(ReadAll(*j, 1).size(), 10u);
@@ -499,7 +480,7 @@ uint64_t CheckAfterCrash(const std::string& dir, uint64_t reported_committed) {
 }
 
 TEST(JournalCrashTest, KillDuringCommitLoopLosesNothingReported) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   std::random_device rd;
   const unsigned seed = rd();
   std::mt19937 rng(seed);
@@ -507,7 +488,7 @@ TEST(JournalCrashTest, KillDuringCommitLoopLosesNothingReported) {
   uint64_t committed_before = 0;
   for (int round = 0; round < 6; ++round) {
     const size_t kill_after = std::uniform_int_distribution<size_t>(1, 400)(rng);
-    auto reports = RunAndKill(dir.journal(), CommitLoopChild,
+    auto reports = RunAndKill(dir.Join("journal"), CommitLoopChild,
                               [&](const std::vector<Report>& r) { return r.size() >= kill_after; });
     ASSERT_FALSE(reports.empty());
     uint64_t reported = 0;
@@ -517,7 +498,7 @@ TEST(JournalCrashTest, KillDuringCommitLoopLosesNothingReported) {
       reported = r.seq;
     }
     EXPECT_GT(reported, committed_before);
-    committed_before = CheckAfterCrash(dir.journal(), reported);
+    committed_before = CheckAfterCrash(dir.Join("journal"), reported);
     if (HasFatalFailure()) return;
   }
 }
@@ -580,27 +561,27 @@ uint64_t CountStoredAfter(const std::string& dir, uint64_t after) {
 }
 
 TEST(JournalCrashTest, KillDuringEarlyFlushedTransactionLeavesNoTornTail) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   std::random_device rd;
   const unsigned seed = rd();
   std::mt19937 rng(seed);
   SCOPED_TRACE("seed " + std::to_string(seed));
   for (int round = 0; round < 4; ++round) {
     const size_t flushes = std::uniform_int_distribution<size_t>(1, 40)(rng);
-    auto reports = RunAndKill(dir.journal(), TornTailChild, [&](const std::vector<Report>& r) {
-      return r.size() >= flushes + 1;
-    });
+    auto reports =
+        RunAndKill(dir.Join("journal"), TornTailChild,
+                   [&](const std::vector<Report>& r) { return r.size() >= flushes + 1; });
     ASSERT_GE(reports.size(), 2u);
     ASSERT_EQ(reports[0].tag, 'C');
     const uint64_t committed = reports[0].seq;
     // The torn tail exists on disk: entries beyond committed_seq.
-    EXPECT_GE(CountStoredAfter(dir.journal(), committed), reports[1].seq - committed);
-    EXPECT_EQ(CheckAfterCrash(dir.journal(), committed), committed);
-    EXPECT_EQ(CountStoredAfter(dir.journal(), committed), 0u);
+    EXPECT_GE(CountStoredAfter(dir.Join("journal"), committed), reports[1].seq - committed);
+    EXPECT_EQ(CheckAfterCrash(dir.Join("journal"), committed), committed);
+    EXPECT_EQ(CountStoredAfter(dir.Join("journal"), committed), 0u);
     if (HasFatalFailure()) return;
   }
   // The journal goes on from there.
-  auto j = MustOpen(dir.journal());
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   const uint64_t next = j->next_seq();
   ASSERT_TRUE(j->Append(next, "b.s.t", TxBody(next, 999, true)).ok());
@@ -612,10 +593,10 @@ TEST(JournalCrashTest, KillDuringEarlyFlushedTransactionLeavesNoTornTail) {
 // ---- retention
 
 TEST(JournalTest, RetentionByBytesPersistsFirstSeq) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.delete_batch_entries = 7;  // several retention transactions
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   AppendN(j.get(), 100);
   j->MarkTxEnd();
@@ -643,7 +624,7 @@ TEST(JournalTest, RetentionByBytesPersistsFirstSeq) {
   EXPECT_EQ(out.front().seq, 61u);
 
   j.reset();
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->first_seq(), 61u);
   EXPECT_EQ(j->size_bytes(), last40);
@@ -654,7 +635,7 @@ TEST(JournalTest, RetentionByBytesPersistsFirstSeq) {
   EXPECT_EQ(j->first_seq(), 101u);
   EXPECT_EQ(j->size_bytes(), 0u);
   j.reset();
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->first_seq(), 101u);
   EXPECT_EQ(j->committed_seq(), 100u);
@@ -671,11 +652,11 @@ TEST(JournalTest, RetentionByBytesPersistsFirstSeq) {
 }
 
 TEST(JournalTest, RetentionByAge) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   int64_t now = 1'000'000'000;
   JournalOptions options;
   options.clock = [&now] { return now; };
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   for (int i = 0; i < 10; ++i) {  // seq i+1 written at now + i seconds
     AppendN(j.get(), 1);
@@ -694,7 +675,7 @@ TEST(JournalTest, RetentionByAge) {
   ASSERT_TRUE(j->ApplyRetention(uint64_t{0}, 1'000'000'000, written_first).ok());
   EXPECT_EQ(j->first_seq(), 11u);
   j.reset();
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->first_seq(), 11u);
 }
@@ -702,8 +683,8 @@ TEST(JournalTest, RetentionByAge) {
 // ---- reads
 
 TEST(JournalTest, ReadWithPrefixesLimitsAndResume) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   for (int i = 0; i < 100; ++i) {
     uint64_t seq = j->next_seq();
@@ -770,11 +751,11 @@ TEST(JournalTest, ReadWithPrefixesLimitsAndResume) {
 }
 
 TEST(JournalTest, ConcurrentReaderSeesOnlyCommittedEntriesInOrder) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.flush_threshold_bytes = 16 * 1024;  // pending entries land in LMDB too
   options.release_mapped_bytes = 64 * 1024;   // exercise madvise under readers
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   constexpr uint64_t kTotal = 30000;
   std::atomic<bool> reader_failed{false};
@@ -823,10 +804,10 @@ TEST(JournalTest, ConcurrentReaderSeesOnlyCommittedEntriesInOrder) {
 }
 
 TEST(JournalTest, RetentionConcurrentWithWriterAndReader) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.delete_batch_entries = 50;
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   constexpr uint64_t kTotal = 20000;
   const uint64_t keep_bytes = 300 * journal_format::EntrySize(5, Body(10000).size());
@@ -885,7 +866,7 @@ TEST(JournalTest, RetentionConcurrentWithWriterAndReader) {
   const uint64_t first = j->first_seq();
   const uint64_t bytes = j->size_bytes();
   j.reset();
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->first_seq(), first);
   EXPECT_EQ(j->size_bytes(), bytes);
@@ -906,10 +887,10 @@ std::vector<std::string> Drain(Journal* j, uint32_t xid) {
 class SpoolTest : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(SpoolTest, InterleavedAppendDrainDiscard) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.spool_flush_threshold_bytes = GetParam();  // in memory vs. in LMDB
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   ASSERT_TRUE(j->SpoolAppend(7, 7, "a1").ok());
   ASSERT_TRUE(j->SpoolAppend(8, 8, "b1").ok());
@@ -931,11 +912,11 @@ TEST_P(SpoolTest, InterleavedAppendDrainDiscard) {
 INSTANTIATE_TEST_SUITE_P(Thresholds, SpoolTest, ::testing::Values(size_t{1} << 20, size_t{1}));
 
 TEST(JournalSpoolTest, LargeDrainAppendsToTheJournalInOrder) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.spool_flush_threshold_bytes = 4096;
   options.flush_threshold_bytes = 8192;
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   constexpr int kRecords = 10000;  // spans many drain chunks
   const std::string pad(180, 'p');
@@ -964,8 +945,8 @@ TEST(JournalSpoolTest, LargeDrainAppendsToTheJournalInOrder) {
 }
 
 TEST(JournalSpoolTest, DrainStopsOnCallbackError) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   ASSERT_TRUE(j->SpoolAppend(1, 1, "x").ok());
   ASSERT_TRUE(j->SpoolAppend(1, 1, "y").ok());
@@ -979,10 +960,10 @@ TEST(JournalSpoolTest, DrainStopsOnCallbackError) {
 }
 
 TEST(JournalSpoolTest, ClearAndReopenEmptyTheSpool) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.spool_flush_threshold_bytes = 1;
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   ASSERT_TRUE(j->SpoolAppend(1, 1, "x").ok());
   ASSERT_TRUE(j->SpoolAppend(2, 2, "y").ok());
@@ -990,7 +971,7 @@ TEST(JournalSpoolTest, ClearAndReopenEmptyTheSpool) {
   EXPECT_TRUE(Drain(j.get(), 1).empty());
   ASSERT_TRUE(j->SpoolAppend(2, 2, "z").ok());
   j.reset();
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_TRUE(Drain(j.get(), 2).empty());
   ASSERT_TRUE(j->SpoolAppend(2, 2, "w").ok());
@@ -1000,11 +981,11 @@ TEST(JournalSpoolTest, ClearAndReopenEmptyTheSpool) {
 // ---- map full
 
 TEST(JournalTest, MapFullIsAClearStatus) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
   JournalOptions options;
   options.map_size_bytes = 1 << 20;
   options.flush_threshold_bytes = 64 * 1024;
-  auto j = MustOpen(dir.journal(), options);
+  auto j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   const std::string body(10000, 'z');
   Status failed;
@@ -1022,19 +1003,19 @@ TEST(JournalTest, MapFullIsAClearStatus) {
   EXPECT_NE(failed.message().find("MDB_MAP_FULL"), std::string::npos) << failed.message();
   EXPECT_NE(failed.message().find("map size 1 MiB"), std::string::npos) << failed.message();
   EXPECT_NE(failed.message().find("retention"), std::string::npos) << failed.message();
-  EXPECT_NE(failed.message().find(dir.journal()), std::string::npos) << failed.message();
+  EXPECT_NE(failed.message().find(dir.Join("journal")), std::string::npos) << failed.message();
   // What was committed is still there and readable.
   EXPECT_EQ(j->committed_seq(), committed_ok);
   EXPECT_EQ(ReadAll(*j, 1).size(), committed_ok);
   j.reset();
-  j = MustOpen(dir.journal(), options);
+  j = MustOpen(dir.Join("journal"), options);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->committed_seq(), committed_ok);
 }
 
 TEST(JournalTest, BadPositionKeyFailsCommitClearly) {
-  TempDir dir;
-  auto j = MustOpen(dir.journal());
+  TempDir dir = TempDir::CreateOrDie("journal_test.");
+  auto j = MustOpen(dir.Join("journal"));
   ASSERT_TRUE(j);
   j->SetPosition(std::string(600, 'k'), "p");
   Status s = j->Commit();

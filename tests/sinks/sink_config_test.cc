@@ -1,38 +1,18 @@
 #include "sinks/sink_config.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
 
 namespace deltabridge {
 namespace {
 
 const std::string kTestdata = DELTABRIDGE_SINKS_TESTDATA;
 
-// A directory removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "sink_config_test.XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // Writes `contents` to NAME inside the directory and returns its path.
-  std::string Write(const std::string& name, std::string_view contents) const {
-    std::string file = path_ + "/" + name;
-    std::ofstream(file, std::ios::binary) << contents;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 SinkConfig Parse(std::string_view yaml) {
   Result<SinkConfig> config = ParseSinkConfig(yaml, "sink.yaml");
@@ -176,7 +156,7 @@ TEST(SinkConfigTargetTest, Postgres) {
 }
 
 TEST(SinkConfigTargetTest, MysqlWithPasswordFile) {
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("sink_config_test.");
   std::string file = dir.Write("pw", "s3cret-file\r\n");
   SinkConfig config =
       Parse(WithTarget("target:\n  type: mysql\n  host: db\n  user: u\n"
@@ -237,7 +217,7 @@ TEST(SinkConfigTargetTest, Errors) {
             "sink.yaml:11:9: target.path: expected a non-empty string, got \"\"");
   EXPECT_EQ(Error(WithTarget("target: jsonl\n")),
             "sink.yaml:9:9: target: expected a mapping, got \"jsonl\"");
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("sink_config_test.");
   EXPECT_EQ(Error(WithTarget("target:\n  type: mysql\n  host: db\n  user: u\n  password_file: " +
                              dir.Write("empty", "") + "\n  database: d\n")),
             "sink.yaml:13:18: target.password_file: expected a file holding the password, got the "
@@ -266,7 +246,7 @@ TEST(SinkConfigTargetTest, UnknownKeysSayWhichTypeTakesThem) {
 
 TEST(SinkConfigPasswordTest, NeverInAnyMessage) {
   constexpr char kSecret[] = "hunter2-secret";
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("sink_config_test.");
   std::string file = dir.Write("pw", kSecret);
   std::vector<std::string> targets = {
       // both forms

@@ -1,11 +1,13 @@
 #include "tests/support/temp_dir.h"
 
+#include <gtest/gtest.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -38,6 +40,22 @@ Result<TempDir> TempDir::Create(const std::string& prefix) {
   std::string path = std::filesystem::absolute(buffer.data(), ec).string();
   if (ec) path = buffer.data();
   return TempDir(std::move(path));
+}
+
+TempDir TempDir::CreateOrDie(const std::string& prefix) {
+  Result<TempDir> dir = Create(prefix);
+  if (!dir.ok()) {
+    std::fprintf(stderr, "[deltabridge] %s\n", dir.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(dir).value();
+}
+
+std::string TempDir::Write(const std::string& relative, const std::string& contents) const {
+  const std::string path = Join(relative);
+  Status written = WriteStringToFile(path, contents);
+  EXPECT_TRUE(written.ok()) << written.ToString();
+  return path;
 }
 
 TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }

@@ -21,6 +21,9 @@ class TempDir {
  public:
   // Creates `$TMPDIR/<prefix>XXXXXX` (mode 0700).
   static Result<TempDir> Create(const std::string& prefix = "deltabridge-");
+  // Create(), for a test that cannot go on without its directory: when it
+  // fails, prints why to stderr and aborts the test program.
+  static TempDir CreateOrDie(const std::string& prefix = "deltabridge-");
 
   TempDir(TempDir&& other) noexcept;
   TempDir& operator=(TempDir&& other) noexcept;
@@ -33,6 +36,11 @@ class TempDir {
 
   // Joins `relative` under path().
   std::string Join(const std::string& relative) const { return path_ + "/" + relative; }
+
+  // Writes `contents` to the file `relative` under path() (WriteStringToFile)
+  // and returns the file's path. A failure to write fails the running test
+  // (non-fatally: the caller goes on with the path).
+  std::string Write(const std::string& relative, const std::string& contents) const;
 
   // Gives the directory and everything below it to system user `user` (and
   // that user's primary group). Needs root unless `user` is the caller.
