@@ -18,14 +18,11 @@
 # when run as root). Not a test: it asserts nothing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source tests/bench/bench_lib.sh
 
 changes="${1:-300000}"
 per_tx=1000
-bin="${DELTABRIDGE_BIN:-$(pwd)/build/deltabridge}"
-[[ -x "${bin}" ]] || { echo "build first: ${bin} not found" >&2; exit 1; }
-
-work="$(mktemp -d /tmp/deltabridge-mybench.XXXXXX)"
-chmod 755 "${work}"
+bench_init deltabridge-mybench
 port=$((13000 + RANDOM % 4000))
 sock="${work}/mysqld.sock"
 run_as=()
@@ -47,9 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; }
-peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 sql() { mariadb --no-defaults -S "${sock}" -uroot "$@"; }
 
 "${run_as[@]}" mariadb-install-db --no-defaults --datadir="${work}/data" "${user_opt[@]}" \
@@ -70,13 +64,7 @@ FLUSH BINARY LOGS;
 SQL
 start_file="$(sql -N -e "SHOW MASTER STATUS" | cut -f1)"
 
-cat >"${work}/bridge.yaml" <<YAML
-bridge:
-  name: bench
-  state_dir: ${work}/state
-  publish: ipc://${work}/pub
-  replay: ipc://${work}/replay
-sources:
+bench_bridge_yaml "${work}/state" <<YAML
   - name: my
     type: mysql
     host: 127.0.0.1
@@ -89,24 +77,13 @@ sources:
 YAML
 
 # Record the bridge's start position (snapshot: never), then stop it: the backlog waits.
-"${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge0.log" &
-bridge_pid=$!
-until grep -qs "streaming from binlog" "${work}/bridge0.log"; do sleep 0.1; done
-kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
+bench_start_bridge bridge0.log "streaming from binlog"
+bench_stop_bridge
 
 third=$((changes / 3))
 echo "generating ${changes} changes (${third} inserts, updates, deletes; ${per_tx} rows per transaction)"
-{
-  for ((lo = 1; lo <= third; lo += per_tx)); do
-    echo "INSERT INTO items SELECT seq, seq % 97, md5(seq), now(6) FROM seq_${lo}_to_$((lo + per_tx - 1));"
-  done
-  for ((lo = 1; lo <= third; lo += per_tx)); do
-    echo "UPDATE items SET qty = qty + 1, changed = now(6) WHERE id BETWEEN ${lo} AND $((lo + per_tx - 1));"
-  done
-  for ((lo = 1; lo <= third; lo += per_tx)); do
-    echo "DELETE FROM items WHERE id BETWEEN ${lo} AND $((lo + per_tx - 1));"
-  done
-} | sql bench
+bench_backlog_sql "${third}" "${per_tx}" \
+  "SELECT seq, seq % 97, md5(seq), now(6) FROM seq_@LO_to_@HI" "now(6)" | sql bench
 total=$((third * 3))
 
 echo "mariadb-binlog --read-from-remote-server --raw: draining from ${start_file}"
@@ -128,15 +105,8 @@ t1="$(now)"
 decode_s="$(calc "${t1} - ${t0}")"
 
 echo "deltabridge run + tail: draining ${total} changes"
-t0="$(now)"
-"${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge1.log" &
-bridge_pid=$!
-"${bin}" tail "ipc://${work}/pub" --replay "ipc://${work}/replay" --from 1 --count "${total}" |
-  wc -c >"${work}/tail.bytes"
-t1="$(now)"
-bridge_s="$(calc "${t1} - ${t0}")"
-rss1="$(peak_rss_kib "${bridge_pid}")"
-kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
+bench_drain "${total}" bridge1.log "${work}/tail.bytes"
+bridge_s="${drain_s}" rss1="${drain_rss_kib}"
 
 printf '\n== MariaDB drain benchmark (%s, %s cores)\n' "$(uname -m)" "$(nproc)"
 printf 'backlog                 : %d changes in %d-row transactions\n' "${total}" "${per_tx}"

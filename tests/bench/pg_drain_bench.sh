@@ -18,15 +18,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/lib/throwaway-pg.sh
+source tests/bench/bench_lib.sh
 
 changes="${1:-300000}"
 big_rows="${2:-1000000}"
 per_tx=1000
-bin="${DELTABRIDGE_BIN:-$(pwd)/build/deltabridge}"
-[[ -x "${bin}" ]] || { echo "build first: ${bin} not found" >&2; exit 1; }
-
-work="$(mktemp -d /tmp/deltabridge-bench.XXXXXX)"
-chmod 755 "${work}"
+bench_init deltabridge-bench
 bridge_pid=""
 cleanup() {
   local rc=$?
@@ -39,10 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; }
-peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-
 pg_start "${work}/pg" "max_wal_size = 4GB" "checkpoint_timeout = 30min"
 pg_psql postgres -c "CREATE DATABASE bench"
 pg_psql bench <<'SQL'
@@ -51,13 +44,7 @@ CREATE PUBLICATION bench_pub FOR TABLE items;
 SELECT pg_create_logical_replication_slot('recv_slot', 'pgoutput');
 SQL
 
-cat >"${work}/bridge.yaml" <<YAML
-bridge:
-  name: bench
-  state_dir: ${work}/state
-  publish: ipc://${work}/pub
-  replay: ipc://${work}/replay
-sources:
+bench_bridge_yaml "${work}/state" <<YAML
   - name: pg
     type: postgres
     dsn: "host=127.0.0.1 port=${PG_PORT} dbname=bench user=postgres"
@@ -68,25 +55,13 @@ sources:
 YAML
 
 # Create the bridge's slot (snapshot: never), then stop it: the backlog waits.
-"${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge0.log" &
-bridge_pid=$!
-until grep -qs "streaming from slot" "${work}/bridge0.log"; do sleep 0.1; done
-kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
+bench_start_bridge bridge0.log "streaming from slot"
+bench_stop_bridge
 
 third=$((changes / 3))
 echo "generating ${changes} changes (${third} inserts, updates, deletes; ${per_tx} rows per transaction)"
-{
-  for ((lo = 1; lo <= third; lo += per_tx)); do
-    hi=$((lo + per_tx - 1))
-    echo "INSERT INTO items SELECT g, g % 97, md5(g::text), now() FROM generate_series(${lo}, ${hi}) g;"
-  done
-  for ((lo = 1; lo <= third; lo += per_tx)); do
-    echo "UPDATE items SET qty = qty + 1, changed = now() WHERE id BETWEEN ${lo} AND $((lo + per_tx - 1));"
-  done
-  for ((lo = 1; lo <= third; lo += per_tx)); do
-    echo "DELETE FROM items WHERE id BETWEEN ${lo} AND $((lo + per_tx - 1));"
-  done
-} | pg_psql bench
+bench_backlog_sql "${third}" "${per_tx}" \
+  "SELECT g, g % 97, md5(g::text), now() FROM generate_series(@LO, @HI) g" "now()" | pg_psql bench
 total=$((third * 3))
 end_lsn="$(pg_psql bench -At -c "SELECT pg_current_wal_lsn()")"
 
@@ -98,21 +73,13 @@ t1="$(now)"
 recv_s="$(calc "${t1} - ${t0}")"
 
 echo "deltabridge run + tail: draining ${total} changes"
-t0="$(now)"
-"${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge1.log" &
-bridge_pid=$!
-"${bin}" tail "ipc://${work}/pub" --replay "ipc://${work}/replay" --from 1 --count "${total}" >/dev/null
-t1="$(now)"
-bridge_s="$(calc "${t1} - ${t0}")"
-rss1="$(peak_rss_kib "${bridge_pid}")"
-kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
+bench_drain "${total}" bridge1.log
+bridge_s="${drain_s}" rss1="${drain_rss_kib}"
 
 big_s=0 rss2=0
 if ((big_rows > 0)); then
 echo "one transaction of ${big_rows} rows"
-"${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge2.log" &
-bridge_pid=$!
-until grep -qs "streaming from slot" "${work}/bridge2.log"; do sleep 0.1; done
+bench_start_bridge bridge2.log "streaming from slot"
 pg_psql bench -c "INSERT INTO items SELECT g, g % 97, md5(g::text), now() FROM generate_series(1, ${big_rows}) g"
 t0="$(now)"
 "${bin}" tail "ipc://${work}/pub" --replay "ipc://${work}/replay" --from $((total + 1)) \
@@ -120,7 +87,7 @@ t0="$(now)"
 t1="$(now)"
 big_s="$(calc "${t1} - ${t0}")"
 rss2="$(peak_rss_kib "${bridge_pid}")"
-kill "${bridge_pid}"; wait "${bridge_pid}" || true; bridge_pid=""
+bench_stop_bridge
 fi
 
 printf '\n== PostgreSQL drain benchmark (%s, %s cores)\n' "$(uname -m)" "$(nproc)"

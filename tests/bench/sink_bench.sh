@@ -72,6 +72,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/lib/throwaway-pg.sh
+source tests/bench/bench_lib.sh
 
 rows="${1:-${SINK_BENCH_ROWS:-200000}}"
 lat_rate="${2:-${SINK_BENCH_RATE:-5000}}"
@@ -79,14 +80,10 @@ lat_secs="${3:-${SINK_BENCH_SECONDS:-30}}"
 clients="${SINK_BENCH_CLIENTS:-8}"
 skip="${SINK_BENCH_SKIP:-5}"
 per_tx=1000
-bin="${DELTABRIDGE_BIN:-$(pwd)/build/deltabridge}"
-probe="${SINK_BENCH_PROBE:-$(dirname "${bin}")/tests/bench/sink_bench_probe}"
-[[ -x "${bin}" ]] || { echo "build first: ${bin} not found" >&2; exit 1; }
 command -v pgbench >/dev/null || { echo "pgbench not found (package postgresql-client-15)" >&2; exit 1; }
 ((rows % per_tx == 0)) || { echo "ROWS must be a multiple of ${per_tx}" >&2; exit 2; }
-
-work="$(mktemp -d /tmp/deltabridge-sink-bench.XXXXXX)"
-chmod 755 "${work}"
+bench_init deltabridge-sink-bench
+probe="${SINK_BENCH_PROBE:-$(dirname "${bin}")/tests/bench/sink_bench_probe}"
 bridge_pid="" sink_pid="" probe_pid="" perf_pid="" load_pid="" src_dir="" dst_dir=""
 cleanup() {
   local rc=$?
@@ -109,8 +106,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; }
 # CPU seconds (user + system) a process has used so far.
 cpu_s() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat" \
@@ -178,13 +173,7 @@ BEGIN
 END \$\$;
 SQL
 
-cat >"${work}/bridge.yaml" <<YAML
-bridge:
-  name: bench
-  state_dir: ${work}/bridge-state
-  publish: ipc://${work}/pub
-  replay: ipc://${work}/replay
-sources:
+bench_bridge_yaml "${work}/bridge-state" <<YAML
   - name: pg
     type: postgres
     dsn: "host=127.0.0.1 port=${src_port} dbname=source user=postgres"
@@ -265,13 +254,30 @@ check_equal() {
   [[ "${a}" == "${b}" ]] || { echo "target differs from source for $1: ${a} vs ${b}" >&2; exit 1; }
 }
 
+# Times the sink's start until its checkpoint reaches seq WANT, for phase
+# NAME (its perf file); sets PREFIX_s (the seconds), PREFIX_sink_cpu,
+# PREFIX_sink_rss, PREFIX_be_cpu (the sink's backend), PREFIX_bridge_cpu and
+# PREFIX_busy (cores of the whole machine busy meanwhile).
+time_apply() {
+  local name="$1" prefix="$2" want="$3" b0 br0 t0 t1 b1 br1 secs
+  perf_start "${name}"
+  b0="$(machine_busy_s)" br0="$(cpu_s "${bridge_pid}")"
+  t0="$(now)"
+  start_sink
+  t1="$(wait_applied "${want}")"
+  b1="$(machine_busy_s)" br1="$(cpu_s "${bridge_pid}")"
+  perf_stop
+  secs="$(calc "${t1} - ${t0}")"
+  printf -v "${prefix}_s" '%s' "${secs}"
+  printf -v "${prefix}_sink_cpu" '%s' "$(cpu_s "${sink_pid}")"
+  printf -v "${prefix}_sink_rss" '%s' "$(peak_rss_mib "${sink_pid}")"
+  printf -v "${prefix}_be_cpu" '%s' "$(cpu_s "$(sink_backend)")"
+  printf -v "${prefix}_bridge_cpu" '%s' "$(calc "${br1} - ${br0}")"
+  printf -v "${prefix}_busy" '%s' "$(calc "(${b1} - ${b0}) / ${secs}")"
+}
+
 # --- 1. inserts ------------------------------------------------------------
-"${bin}" run "${work}/bridge.yaml" 2>"${work}/bridge.log" &
-bridge_pid=$!
-until grep -qs "streaming from slot" "${work}/bridge.log"; do
-  kill -0 "${bridge_pid}" 2>/dev/null || { cat "${work}/bridge.log" >&2; exit 1; }
-  sleep 0.1
-done
+bench_start_bridge bridge.log "streaming from slot"
 
 echo "inserting ${rows} rows in the source (${per_tx} per transaction) while the bridge runs"
 {
@@ -283,19 +289,7 @@ wait_journaled "${rows}"
 row_bytes="$(src -At -c "SELECT round(avg(pg_column_size(items.*))) FROM items")"
 
 echo "sink: applying ${rows} journaled inserts"
-perf_start inserts
-b0="$(machine_busy_s)" br0="$(cpu_s "${bridge_pid}")"
-t0="$(now)"
-start_sink
-t1="$(wait_applied "${rows}")"
-b1="$(machine_busy_s)" br1="$(cpu_s "${bridge_pid}")"
-perf_stop
-ins_s="$(calc "${t1} - ${t0}")"
-ins_sink_cpu="$(cpu_s "${sink_pid}")"
-ins_sink_rss="$(peak_rss_mib "${sink_pid}")"
-ins_be_cpu="$(cpu_s "$(sink_backend)")"
-ins_bridge_cpu="$(calc "${br1} - ${br0}")"
-ins_busy="$(calc "(${b1} - ${b0}) / ${ins_s}")"
+time_apply inserts ins "${rows}"
 check_equal items
 ins_tables="$(dst -At -c "SELECT pg_size_pretty(pg_total_relation_size('items')) || ' + writers ' || pg_size_pretty(pg_total_relation_size('deltabridge_row_writers'))")"
 
@@ -340,19 +334,7 @@ echo "updating all ${rows} rows in the source (sink stopped)"
 wait_journaled $((2 * rows))
 
 echo "sink: applying ${rows} journaled updates"
-perf_start updates
-b0="$(machine_busy_s)" br0="$(cpu_s "${bridge_pid}")"
-t0="$(now)"
-start_sink
-t1="$(wait_applied $((2 * rows)))"
-b1="$(machine_busy_s)" br1="$(cpu_s "${bridge_pid}")"
-perf_stop
-upd_s="$(calc "${t1} - ${t0}")"
-upd_sink_cpu="$(cpu_s "${sink_pid}")"
-upd_sink_rss="$(peak_rss_mib "${sink_pid}")"
-upd_be_cpu="$(cpu_s "$(sink_backend)")"
-upd_bridge_cpu="$(calc "${br1} - ${br0}")"
-upd_busy="$(calc "(${b1} - ${b0}) / ${upd_s}")"
+time_apply updates upd $((2 * rows))
 check_equal items
 
 # --- 3. latency at LAT_RATE changes/s ----------------------------------------
