@@ -50,6 +50,22 @@ void SourceSql(const BridgeSource<Server>& source, const std::string& sql) {
   ASSERT_TRUE(s.ok()) << s.ToString();
 }
 
+// Creates `table` (id int PRIMARY KEY) in the source, starts `bridge` (over
+// it) until the source streams, streams row 1 and stops the bridge: a
+// journaled delta and position to go on from.
+template <typename Server>
+void StreamRowOneThenStop(const BridgeSource<Server>& source, BridgeUnderTest& bridge,
+                          const std::string& table) {
+  SourceSql(source, "CREATE TABLE " + table + " (id int PRIMARY KEY)");
+  bridge.StartAndWaitForLog(source.streaming_log);
+  {
+    Collector col(bridge.publish(), bridge.replay());
+    SourceSql(source, "INSERT INTO " + table + " VALUES (1)");
+    ASSERT_TRUE(col.WaitCount(1));
+  }
+  bridge.Stop();
+}
+
 // Proves that kill -9 of the bridge loses and repeats nothing: a writer
 // commits transactions of 1 to 5 inserts and an update of the last of them,
 // as fast as it can, while the bridge is killed and restarted four times at
@@ -153,15 +169,8 @@ void ServerRestartUnderTheBridge(const BridgeSource<Server>& source) {
 template <typename Server>
 void RestartResumesExactly(const BridgeSource<Server>& source,
                            const std::string& while_stopped = "") {
-  SourceSql(source, "CREATE TABLE r (id int PRIMARY KEY)");
   BridgeUnderTest bridge("b", source.sources("r"));
-  bridge.StartAndWaitForLog(source.streaming_log);
-  {
-    Collector col(bridge.publish(), bridge.replay());
-    SourceSql(source, "INSERT INTO r VALUES (1)");
-    ASSERT_TRUE(col.WaitCount(1));
-  }
-  bridge.Stop();
+  ASSERT_NO_FATAL_FAILURE(StreamRowOneThenStop(source, bridge, "r"));
   SourceSql(source, "INSERT INTO r VALUES (2)");
   if (!while_stopped.empty()) SourceSql(source, while_stopped);
   SourceSql(source, "INSERT INTO r VALUES (3)");
@@ -187,15 +196,8 @@ void RestartResumesExactly(const BridgeSource<Server>& source,
 template <typename Server>
 void LostPositionStopsLoudly(const BridgeSource<Server>& source,
                              const std::function<void()>& lose_position, size_t rows) {
-  SourceSql(source, "CREATE TABLE p (id int PRIMARY KEY)");
   BridgeUnderTest bridge("b", source.sources("p"));
-  bridge.StartAndWaitForLog(source.streaming_log);
-  {
-    Collector col(bridge.publish(), bridge.replay());
-    SourceSql(source, "INSERT INTO p VALUES (1)");
-    ASSERT_TRUE(col.WaitCount(1));
-  }
-  bridge.Stop();
+  ASSERT_NO_FATAL_FAILURE(StreamRowOneThenStop(source, bridge, "p"));
   ASSERT_NO_FATAL_FAILURE(lose_position());
   bridge.Start();
   EXPECT_EQ(bridge.WaitExit(std::chrono::seconds(60)), 1) << bridge.log();

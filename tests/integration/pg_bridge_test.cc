@@ -396,15 +396,8 @@ TEST_F(PgBridgeTest, DroppedSlotStopsLoudly) {
 }
 
 TEST_F(PgBridgeTest, DroppedPublicationStopsLoudly) {
-  Sql("CREATE TABLE p (id int PRIMARY KEY)");
   BridgeUnderTest bridge("b", Source("[\"public.p\"]"));
-  bridge.StartStreaming();
-  {
-    Collector col(bridge.publish(), bridge.replay());
-    Sql("INSERT INTO p VALUES (1)");
-    ASSERT_TRUE(col.WaitCount(1));
-  }
-  bridge.Stop();
+  ASSERT_NO_FATAL_FAILURE(StreamRowOneThenStop(ScenarioSource(), bridge, "p"));
   Sql("DROP PUBLICATION deltabridge_b_src");
   Sql("INSERT INTO p VALUES (2)");
   bridge.Start();

@@ -306,15 +306,8 @@ TEST_F(MysqlBridgeTest, PurgedPositionStopsLoudly) {
 // The file of the journaled position is purged, but only after the bridge
 // had read all of it: the GTID state says exactly where to go on.
 TEST_F(MysqlBridgeTest, PurgedFileWithNothingMissingResumesByGtid) {
-  Sql("CREATE TABLE g (id int PRIMARY KEY)");
   BridgeUnderTest bridge("b", Source());
-  StartStreaming(bridge);
-  {
-    Collector col(bridge.publish(), bridge.replay());
-    Sql("INSERT INTO g VALUES (1)");
-    ASSERT_TRUE(col.WaitCount(1));
-  }
-  bridge.Stop();
+  ASSERT_NO_FATAL_FAILURE(StreamRowOneThenStop(ScenarioSource(), bridge, "g"));
   Sql("FLUSH BINARY LOGS");
   Sql("INSERT INTO g VALUES (2)");
   std::string last;
