@@ -468,25 +468,7 @@ TEST_F(MysqlSinkTest, CheckAndRuntimeErrorsSayWhatToFix) {
   EXPECT_NE(no.output.find("1045"), std::string::npos) << no.output;
   EXPECT_EQ(no.output.find("Wr0ng-pw-7"), std::string::npos) << no.output;
 
-  // A column the target lacks stops the sink, naming it and the fixes.
-  SinkUnderTest sink("dash", bridge, {"parks.scheduling."}, Target(),
-                     "  - from: parks.scheduling.public.t\n    to: t\n    key: [id]\n");
-  RunResult ok = SinkUnderTest::Cli({"check", sink.config_path()});
-  EXPECT_EQ(ok.status.exit_code, 0) << ok.output;
-  sink.Start();
-  Sql(sched(), "INSERT INTO t VALUES (1, 'one', 5)");
-  EXPECT_EQ(sink.WaitExit(std::chrono::seconds(60)), 1) << sink.log();
-  EXPECT_NE(sink.log().find("has column extra"), std::string::npos) << sink.log();
-  EXPECT_NE(sink.log().find("`exclude:`"), std::string::npos) << sink.log();
-  EXPECT_EQ(TargetValue("SELECT COUNT(*) FROM t"), "0");
-  // Excluding it lets the same delta through: nothing was skipped meanwhile.
-  SinkUnderTest fixed("dash", bridge, {"parks.scheduling."}, Target(),
-                      "  - from: parks.scheduling.public.t\n    to: t\n    key: [id]\n"
-                      "    exclude: [extra]\n");
-  fixed.Start();
-  ASSERT_TRUE(WaitValue("SELECT label FROM t WHERE id = 1", "one")) << fixed.log();
-  fixed.Stop();
-  bridge.Stop();
+  MissingTargetColumnStopsTheSink(parks(), Dash(), bridge);
 }
 
 }  // namespace

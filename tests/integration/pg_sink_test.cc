@@ -516,25 +516,7 @@ TEST_F(PgSinkTest, CheckAndRuntimeErrorsSayWhatToFix) {
       << check.output;
   EXPECT_NE(check.output.find("ok    bridge parks: heartbeat"), std::string::npos) << check.output;
 
-  // A column the target lacks stops the sink, naming it and the fixes.
-  SinkUnderTest sink("dash", bridge, {"parks.scheduling."}, Target(),
-                     "  - from: parks.scheduling.public.t\n    to: public.t\n    key: [id]\n");
-  RunResult ok = SinkUnderTest::Cli({"check", sink.config_path()});
-  EXPECT_EQ(ok.status.exit_code, 0) << ok.output;
-  sink.Start();
-  Sql(sched(), "INSERT INTO t VALUES (1, 'one', 5)");
-  EXPECT_EQ(sink.WaitExit(std::chrono::seconds(60)), 1) << sink.log();
-  EXPECT_NE(sink.log().find("has column extra"), std::string::npos) << sink.log();
-  EXPECT_NE(sink.log().find("`exclude:`"), std::string::npos) << sink.log();
-  EXPECT_EQ(Value(dash(), "SELECT count(*) FROM t"), "0");
-  // Excluding it lets the same delta through: nothing was skipped meanwhile.
-  SinkUnderTest fixed("dash", bridge, {"parks.scheduling."}, Target(),
-                      "  - from: parks.scheduling.public.t\n    to: public.t\n    key: [id]\n"
-                      "    exclude: [extra]\n");
-  fixed.Start();
-  ASSERT_TRUE(WaitValue("SELECT label FROM t WHERE id = 1", "one"));
-  fixed.Stop();
-  bridge.Stop();
+  MissingTargetColumnStopsTheSink(parks(), Dash(), bridge);
 }
 
 }  // namespace

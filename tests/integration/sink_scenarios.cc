@@ -179,6 +179,29 @@ void TypesRoundTrip(const ParksSources& parks, const SinkTarget& target,
   bridge.Stop();
 }
 
+void MissingTargetColumnStopsTheSink(const ParksSources& parks, const SinkTarget& target,
+                                     BridgeUnderTest& bridge) {
+  const std::string mapping =
+      "  - from: parks.scheduling.public.t\n    to: " + target.schema + "t\n    key: [id]\n";
+  // A column the target lacks stops the sink, naming it and the fixes.
+  SinkUnderTest sink("dash", bridge, {"parks.scheduling."}, target.yaml, mapping);
+  RunResult ok = SinkUnderTest::Cli({"check", sink.config_path()});
+  EXPECT_EQ(ok.status.exit_code, 0) << ok.output;
+  sink.Start();
+  parks.Sql(parks.sched, "INSERT INTO t VALUES (1, 'one', 5)");
+  EXPECT_EQ(sink.WaitExit(std::chrono::seconds(60)), 1) << sink.log();
+  EXPECT_NE(sink.log().find("has column extra"), std::string::npos) << sink.log();
+  EXPECT_NE(sink.log().find("`exclude:`"), std::string::npos) << sink.log();
+  EXPECT_EQ(TargetValue(target, "SELECT count(*) FROM t"), "0");
+  // Excluding it lets the same delta through: nothing was skipped meanwhile.
+  SinkUnderTest fixed("dash", bridge, {"parks.scheduling."}, target.yaml,
+                      mapping + "    exclude: [extra]\n");
+  fixed.Start();
+  ASSERT_TRUE(WaitTargetValue(target, "SELECT label FROM t WHERE id = 1", "one")) << fixed.log();
+  fixed.Stop();
+  bridge.Stop();
+}
+
 const char* const kSourceRuleColumns =
     "c_over text, c_lww text, c_lwwby text, changed_at timestamptz, c_fww text, c_prio text, "
     "c_max int, c_min int, c_add int, c_keep text, c_manual text";

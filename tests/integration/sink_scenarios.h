@@ -74,6 +74,16 @@ extern const char* const kTypesSourceTable;
 void TypesRoundTrip(const ParksSources& parks, const SinkTarget& target,
                     const TypesRoundTripParts& parts, const ScenarioHooks& hooks = {});
 
+// The end of a target's CheckAndRuntimeErrorsSayWhatToFix: `bridge` streams
+// the scheduling source's table t (id, label, extra), the target's t has
+// (id, label). Proves that check passes a mapping of t; that the sink stops
+// (exit 1) at the first delta, naming the column extra the target lacks and
+// the `exclude:` fix, having written nothing; and that a sink whose mapping
+// excludes the column then applies that same delta (nothing was skipped
+// meanwhile). Stops the bridge.
+void MissingTargetColumnStopsTheSink(const ParksSources& parks, const SinkTarget& target,
+                                     BridgeUnderTest& bridge);
+
 // The reconciliation-rule scenario's common ground (each target's steps and
 // expected rows differ and stay in its file):
 // The columns of table slots in the sources, after `id int PRIMARY KEY`.
