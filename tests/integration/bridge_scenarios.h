@@ -7,7 +7,8 @@
 //
 // Templates over the server class, TestPostgres or TestMariadb: both offer
 // Exec(sql, database) (from any thread: each call opens its own connection),
-// Start(), Restart(), StopImmediate() and LogTail().
+// Start(), Restart(), StopImmediate() and LogTail(). A scenario runs on the
+// test's thread (its bridge child dies with the thread that started it).
 #pragma once
 
 #include <gtest/gtest.h>
