@@ -1,6 +1,6 @@
 // Binlogs written by a real MariaDB 10.11 (TestMariadb with row-based
 // logging and binlog_row_metadata=FULL), decoded by the same code as
-// `deltabridge binlog`, value by value: every value kind the decoder maps
+// `deltabridge binlog`, value by value: every value kind the decoder maps,
 // update and delete with binlog_row_image FULL, MINIMAL and NOBLOB, and
 // MariaDB's compressed events (log_bin_compress=ON).
 #include <gtest/gtest.h>
