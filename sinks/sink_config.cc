@@ -723,47 +723,39 @@ std::string_view TargetTypeName(TargetType type) {
 
 Result<SinkConfig> ParseSinkConfig(std::string_view yaml_text,
                                    const std::string& path_for_messages) {
-  ConfigErrors errors(path_for_messages);
+  static constexpr ConfigFileKind kSinkFile = {
+      "a mapping with keys sink, subscribe, target and mappings", "sink", "bridge",
+      "this is a bridge file (deltabridge run); a sink file has top-level keys sink, "
+      "subscribe, target and mappings",
+      kTopKeys};
   SinkConfig config;
-  try {
-    std::optional<MapReader> read = ReadTopLevelMapping(
-        yaml_text, "a mapping with keys sink, subscribe, target and mappings", "sink", "bridge",
-        "this is a bridge file (deltabridge run); a sink file has top-level keys sink, "
-        "subscribe, target and mappings",
-        &errors);
-    if (!read) return errors.ToStatus();
-    const MapReader& top = *read;
-    top.RejectUnknownKeys(kTopKeys);
-    if (std::optional<ConfigNode> sink = top.Require("sink")) {
-      ReadSinkSection(*sink, &config, &errors);
-    }
-    // Mappings are checked against the subscriptions only when those read
-    // cleanly: a broken subscription would make every mapping look wrong.
-    bool subscribe_clean = false;
-    if (std::optional<ConfigNode> subscribe = top.Require("subscribe")) {
-      size_t before = errors.size();
-      ReadSubscribe(*subscribe, &config.subscribe, &errors);
-      subscribe_clean = errors.size() == before;
-    }
-    if (std::optional<ConfigNode> target = top.Require("target")) {
-      ReadTarget(*target, &config.target, &errors);
-    }
-    if (std::optional<ConfigNode> mappings = top.Require("mappings")) {
-      ReadMappings(*mappings, subscribe_clean ? &config.subscribe : nullptr, &config.mappings,
-                   &errors);
-    }
-  } catch (const YAML::Exception& e) {
-    // Not expected: the readers check node kinds before converting.
-    errors.Add(e.mark, "", "invalid YAML: " + e.msg);
-  }
-  if (!errors.empty()) return errors.ToStatus();
+  DB_RETURN_IF_ERROR(ParseConfigText(
+      yaml_text, path_for_messages, kSinkFile, [&](const MapReader& top, ConfigErrors* errors) {
+        if (std::optional<ConfigNode> sink = top.Require("sink")) {
+          ReadSinkSection(*sink, &config, errors);
+        }
+        // Mappings are checked against the subscriptions only when those read
+        // cleanly: a broken subscription would make every mapping look wrong.
+        bool subscribe_clean = false;
+        if (std::optional<ConfigNode> subscribe = top.Require("subscribe")) {
+          size_t before = errors->size();
+          ReadSubscribe(*subscribe, &config.subscribe, errors);
+          subscribe_clean = errors->size() == before;
+        }
+        if (std::optional<ConfigNode> target = top.Require("target")) {
+          ReadTarget(*target, &config.target, errors);
+        }
+        if (std::optional<ConfigNode> mappings = top.Require("mappings")) {
+          ReadMappings(*mappings, subscribe_clean ? &config.subscribe : nullptr, &config.mappings,
+                       errors);
+        }
+      }));
   return config;
 }
 
 Result<SinkConfig> LoadSinkConfig(const std::string& path) {
-  Result<std::string> text = ReadConfigFile(path);
-  if (!text.ok()) return text.status();
-  return ParseSinkConfig(*text, path);
+  DB_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(path));
+  return ParseSinkConfig(text, path);
 }
 
 }  // namespace deltabridge

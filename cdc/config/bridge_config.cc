@@ -495,35 +495,27 @@ std::string DefaultSlotName(std::string_view bridge, std::string_view source) {
 
 Result<BridgeConfig> ParseBridgeConfig(std::string_view yaml_text,
                                        const std::string& path_for_messages) {
-  ConfigErrors errors(path_for_messages);
+  static constexpr ConfigFileKind kBridgeFile = {
+      "a mapping with keys bridge and sources", "bridge", "sink",
+      "this is a sink file (deltabridge sink); a bridge file has top-level keys bridge and "
+      "sources",
+      kTopKeys};
   BridgeConfig config;
-  try {
-    std::optional<MapReader> read = ReadTopLevelMapping(
-        yaml_text, "a mapping with keys bridge and sources", "bridge", "sink",
-        "this is a sink file (deltabridge sink); a bridge file has top-level keys bridge and "
-        "sources",
-        &errors);
-    if (!read) return errors.ToStatus();
-    const MapReader& top = *read;
-    top.RejectUnknownKeys(kTopKeys);
-    if (std::optional<ConfigNode> bridge = top.Require("bridge")) {
-      ReadBridgeSection(*bridge, &config, &errors);
-    }
-    if (std::optional<ConfigNode> sources = top.Require("sources")) {
-      ReadSources(*sources, config.name, &config.sources, &errors);
-    }
-  } catch (const YAML::Exception& e) {
-    // Not expected: the readers check node kinds before converting.
-    errors.Add(e.mark, "", "invalid YAML: " + e.msg);
-  }
-  if (!errors.empty()) return errors.ToStatus();
+  DB_RETURN_IF_ERROR(ParseConfigText(
+      yaml_text, path_for_messages, kBridgeFile, [&](const MapReader& top, ConfigErrors* errors) {
+        if (std::optional<ConfigNode> bridge = top.Require("bridge")) {
+          ReadBridgeSection(*bridge, &config, errors);
+        }
+        if (std::optional<ConfigNode> sources = top.Require("sources")) {
+          ReadSources(*sources, config.name, &config.sources, errors);
+        }
+      }));
   return config;
 }
 
 Result<BridgeConfig> LoadBridgeConfig(const std::string& path) {
-  Result<std::string> text = ReadConfigFile(path);
-  if (!text.ok()) return text.status();
-  return ParseBridgeConfig(*text, path);
+  DB_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(path));
+  return ParseBridgeConfig(text, path);
 }
 
 }  // namespace deltabridge

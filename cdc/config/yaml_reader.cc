@@ -151,6 +151,24 @@ std::optional<MapReader> ReadTopLevelMapping(std::string_view text, std::string_
   return top;
 }
 
+Status ParseConfigText(
+    std::string_view text, const std::string& path_for_messages, const ConfigFileKind& kind,
+    const std::function<void(const MapReader& top, ConfigErrors* errors)>& read_top) {
+  ConfigErrors errors(path_for_messages);
+  try {
+    std::optional<MapReader> top = ReadTopLevelMapping(
+        text, kind.expected, kind.own_key, kind.other_key, kind.other_kind_message, &errors);
+    if (!top) return errors.ToStatus();
+    top->RejectUnknownKeys(kind.keys);
+    read_top(*top, &errors);
+  } catch (const YAML::Exception& e) {
+    // Not expected: the readers check node kinds before converting.
+    errors.Add(e.mark, "", "invalid YAML: " + e.msg);
+  }
+  if (!errors.empty()) return errors.ToStatus();
+  return Status::Ok();
+}
+
 std::string DescribeNode(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar:

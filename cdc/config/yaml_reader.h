@@ -157,6 +157,23 @@ std::optional<MapReader> ReadTopLevelMapping(std::string_view text, std::string_
                                              std::string_view other_kind_message,
                                              ConfigErrors* errors);
 
+// What the top level of one kind of deltabridge file looks like.
+struct ConfigFileKind {
+  std::string_view expected;               // "a mapping with keys bridge and sources"
+  std::string_view own_key;                // "bridge": the key this kind of file has
+  std::string_view other_key;              // "sink": the key of the other kind of file
+  std::string_view other_kind_message;     // what to say about a file of that other kind
+  std::span<const std::string_view> keys;  // every top-level key it may have
+};
+
+// Parses `text`, a file of `kind`: reads its top level (ReadTopLevelMapping),
+// reports unknown top-level keys, then lets `read_top` read the sections.
+// Every problem recorded, each in the contract's file:line:col form naming
+// `path_for_messages`, comes back as one InvalidArgument; ok when none was.
+Status ParseConfigText(
+    std::string_view text, const std::string& path_for_messages, const ConfigFileKind& kind,
+    const std::function<void(const MapReader& top, ConfigErrors* errors)>& read_top);
+
 // Readers. Each takes the node to convert and returns nullopt after recording
 // an error when it cannot.
 
