@@ -80,12 +80,20 @@ Result<const PgChangeBuilder::RelationInfo*> PgChangeBuilder::Lookup(uint32_t oi
   return &it->second;
 }
 
-Status PgChangeBuilder::CheckTupleWidth(const RelationInfo& rel, const pgoutput::Tuple& t,
-                                        const char* what) const {
+Status PgChangeBuilder::CheckTuple(const RelationInfo& rel, const pgoutput::Tuple& t,
+                                   const char* what) const {
   if (t.size() != rel.columns.size()) {
     return Status::Corruption(std::string(what) + " of " + rel.table + " has " +
                               std::to_string(t.size()) + " columns, its Relation " +
                               std::to_string(rel.columns.size()));
+  }
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i].kind == ValueKind::kBinary) {
+      return Status::Corruption(std::string(what) + " of " + rel.table + " sends column " +
+                                rel.columns[i].name +
+                                " in binary format, which the source never asks for (it "
+                                "decodes pgoutput's text format only)");
+    }
   }
   return Status::Ok();
 }
@@ -126,7 +134,7 @@ Status PgChangeBuilder::OnInsert(const pgoutput::Insert& m) {
   DB_ASSIGN_OR_RETURN(const RelationInfo* rel, Lookup(m.relation_oid));
   const RelationInfo& r = *rel;
   if (!r.included) return Status::Ok();
-  DB_RETURN_IF_ERROR(CheckTupleWidth(r, m.new_tuple, "insert"));
+  DB_RETURN_IF_ERROR(CheckTuple(r, m.new_tuple, "insert"));
   Change c;
   c.table = r.table;
   c.op = Op::kInsert;
@@ -144,12 +152,12 @@ Status PgChangeBuilder::OnUpdate(const pgoutput::Update& m) {
   DB_ASSIGN_OR_RETURN(const RelationInfo* rel, Lookup(m.relation_oid));
   const RelationInfo& r = *rel;
   if (!r.included) return Status::Ok();
-  DB_RETURN_IF_ERROR(CheckTupleWidth(r, m.new_tuple, "update"));
+  DB_RETURN_IF_ERROR(CheckTuple(r, m.new_tuple, "update"));
   Change c;
   c.table = r.table;
   c.op = Op::kUpdate;
   if (m.old_kind != OldTupleKind::kNone) {
-    DB_RETURN_IF_ERROR(CheckTupleWidth(r, m.old_tuple, "update old tuple"));
+    DB_RETURN_IF_ERROR(CheckTuple(r, m.old_tuple, "update old tuple"));
     // The old key (the key may be changing; the new one is in changes).
     AddKey(r, m.old_tuple, m.old_kind == OldTupleKind::kKey, &c);
   } else {
@@ -180,7 +188,7 @@ Status PgChangeBuilder::OnDelete(const pgoutput::Delete& m) {
   DB_ASSIGN_OR_RETURN(const RelationInfo* rel, Lookup(m.relation_oid));
   const RelationInfo& r = *rel;
   if (!r.included) return Status::Ok();
-  DB_RETURN_IF_ERROR(CheckTupleWidth(r, m.old_tuple, "delete"));
+  DB_RETURN_IF_ERROR(CheckTuple(r, m.old_tuple, "delete"));
   Change c;
   c.table = r.table;
   c.op = Op::kDelete;

@@ -108,7 +108,9 @@ class PgChangeBuilder final : public PgOutputHandler {
   // tuple, which carries the replica identity columns.
   void AddKey(const RelationInfo& rel, const pgoutput::Tuple& tuple, bool key_only,
               Change* change) const;
-  Status CheckTupleWidth(const RelationInfo& rel, const pgoutput::Tuple& t, const char* what) const;
+  // Corruption when `t` does not have one value per column of `rel`, or
+  // holds a binary-format value (the source asks for text only).
+  Status CheckTuple(const RelationInfo& rel, const pgoutput::Tuple& t, const char* what) const;
 
   Options opt_;
   ChangeSink* sink_;    // borrowed

@@ -34,8 +34,7 @@ constexpr const char* kBridge = "pgoutput";
 constexpr const char* kSource = "pg";
 
 // Every capture but `binary`: the source never asks for the binary option,
-// and PgChangeBuilder reads a binary ('b') value as if it were text (the
-// disabled test in pg_change_builder_test.cc): its deltas would be wrong.
+// and PgChangeBuilder refuses a binary ('b') value (BinaryCaptureIsRefused).
 const char* const kCaptures[] = {
     "dml_default",      "dml_full",        "toast",         "truncate",     "types",
     "origin",           "message",         "stream_commit", "stream_abort", "values_utc",
@@ -157,6 +156,33 @@ INSTANTIATE_TEST_SUITE_P(Captures, PgChangeGoldenTest, ::testing::ValuesIn(kCapt
 // The three value captures decode the same rows with three session time
 // zones: their deltas must be identical, but for BC timestamptz values, which
 // are kept as PostgreSQL's zone-dependent text (see pg_value_test.cc).
+// The `binary` capture (the binary option on): the builder refuses its first
+// binary value as corrupt input rather than reading its bytes as text, and
+// nothing of it reaches the journal.
+TEST(PgChangeGolden, BinaryCaptureIsRefused) {
+  const std::vector<std::string> messages = testing::ReadGoldenMessages("binary.hex");
+  ASSERT_FALSE(messages.empty());
+  Result<test::TempDir> dir = test::TempDir::Create("dbpgg-");
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(dir->Join("journal"));
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  JournalWriter writer(kBridge, journal->get());
+  std::unique_ptr<SourceSink> sink = writer.SinkFor(kSource);
+  PgChangeBuilder::Options options;
+  options.source = kSource;
+  PgChangeBuilder builder(std::move(options), sink.get(), sink.get());
+  PgOutputDecoder decoder;
+  Status refused = Status::Ok();
+  for (size_t i = 0; i < messages.size() && refused.ok(); ++i) {
+    refused = decoder.Decode(messages[i], &builder);
+  }
+  EXPECT_TRUE(refused.IsCorruption()) << refused.ToString();
+  EXPECT_NE(refused.message().find("in binary format"), std::string::npos) << refused.message();
+  sink->AbortTx();  // as the source does when a transaction fails
+  ASSERT_TRUE(sink->Flush().ok());
+  EXPECT_EQ((*journal)->committed_seq(), 0u);
+}
+
 TEST(PgChangeGolden, ValuesAreTheSameInEveryTimeZone) {
   auto without_bc_timestamptz = [](const std::vector<std::string>& lines) {
     std::vector<Json> out;
