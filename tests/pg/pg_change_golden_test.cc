@@ -133,21 +133,7 @@ TEST_P(PgChangeGoldenTest, EnvelopesMatchGolden) {
 
   std::string actual;
   for (const std::string& line : r.lines) actual += line + "\n";
-  const std::string path = testing::GoldenDir() + "/" + name + ".jsonl";
-  if (testing::UpdateGolden()) {
-    testing::WriteFile(path, actual);
-    GTEST_SKIP() << "rewrote " << path;
-  }
-  const std::string expected = testing::ReadFileOrEmpty(path);
-  ASSERT_FALSE(expected.empty()) << "missing " << path;
-  std::istringstream a(actual), e(expected);
-  std::string la, le;
-  for (int line = 1;; ++line) {
-    bool more_a = static_cast<bool>(std::getline(a, la));
-    bool more_e = static_cast<bool>(std::getline(e, le));
-    if (!more_a && !more_e) break;
-    ASSERT_EQ(la, le) << path << ":" << line;
-  }
+  testing::ExpectMatchesGolden(testing::GoldenDir() + "/" + name + ".jsonl", actual);
 }
 
 INSTANTIATE_TEST_SUITE_P(Captures, PgChangeGoldenTest, ::testing::ValuesIn(kCaptures),

@@ -47,6 +47,25 @@ void WriteFile(const std::string& path, const std::string& contents) {
   EXPECT_TRUE(out.good()) << "cannot write " << path;
 }
 
+void ExpectMatchesGolden(const std::string& path, const std::string& actual) {
+  if (UpdateGolden()) {
+    WriteFile(path, actual);
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  const std::string expected = ReadFileOrEmpty(path);
+  ASSERT_FALSE(expected.empty()) << "missing " << path;
+  std::istringstream a(actual), e(expected);
+  std::string la, le;
+  for (int line = 1;; ++line) {
+    const bool more_a = static_cast<bool>(std::getline(a, la));
+    const bool more_e = static_cast<bool>(std::getline(e, le));
+    if (!more_a && !more_e) return;
+    ASSERT_TRUE(more_a) << path << ":" << line << " missing: " << le;
+    ASSERT_TRUE(more_e) << path << ":" << line << " extra line: " << la;
+    ASSERT_EQ(la, le) << path << ":" << line;
+  }
+}
+
 bool UpdateGolden() {
   const char* v = std::getenv("DELTABRIDGE_UPDATE_GOLDEN");
   return v != nullptr && std::string_view(v) == "1";

@@ -32,6 +32,12 @@ std::string ReadFileOrEmpty(const std::string& path);
 bool UpdateGolden();
 void WriteFile(const std::string& path, const std::string& contents);
 
+// Compares `actual` with the golden file at `path`, line by line, failing the
+// calling test at the first line that differs, is missing or is extra (naming
+// path:line); with UpdateGolden(), rewrites the file and skips the test.
+// Call it last: a failure returns from it, not from the test.
+void ExpectMatchesGolden(const std::string& path, const std::string& actual);
+
 // Readable forms for the dumps: a text value as t:'text' with quotes,
 // backslashes and non-printable bytes escaped (\xNN) and long ones cut to
 // their start and length; a binary value as b:0x<hex>; null as n, unchanged
