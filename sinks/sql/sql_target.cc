@@ -34,11 +34,6 @@ std::string SqlTarget::Describe() const {
   return std::string(TargetTypeName(config_.target.type)) + " (not connected)";
 }
 
-const SqlTableContext* SqlTarget::table(std::string_view name) const {
-  auto it = tables_.find(name);
-  return it == tables_.end() ? nullptr : it->second.get();
-}
-
 Result<Checkpoints> SqlTarget::Open() {
   session_.reset();
   in_transaction_ = false;

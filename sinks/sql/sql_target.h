@@ -32,10 +32,8 @@
 
 #include <atomic>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "sinks/sink_config.h"
@@ -75,11 +73,6 @@ class SqlTarget : public Target {
   void Abort() override;
   ApplyCounters counters() const override;
   std::string Describe() const override;
-
-  // The open session (after Open), for tests and tools.
-  SqlSession* session() { return session_.get(); }
-  // The table context of `table` (after Open), or nullptr.
-  const SqlTableContext* table(std::string_view name) const;
 
  private:
   // Applies one chunk under a savepoint; when the database refuses it, redoes
