@@ -20,11 +20,11 @@ constexpr std::array<std::string_view, 4> kTopKeys = {"sink", "subscribe", "targ
 constexpr std::array<std::string_view, 3> kSinkKeys = {"name", "state_dir", "metrics"};
 constexpr std::array<std::string_view, 4> kSubscribeKeys = {"bridge", "publish", "replay",
                                                             "topics"};
-constexpr std::array<std::string_view, 2> kPostgresKeys = {"type", "dsn"};
-constexpr std::array<std::string_view, 7> kMysqlKeys = {
-    "type", "host", "port", "user", "password", "password_file", "database"};
-constexpr std::array<std::string_view, 2> kOdbcKeys = {"type", "dsn"};
-constexpr std::array<std::string_view, 2> kJsonlKeys = {"type", "path"};
+constexpr std::array<std::string_view, 3> kPostgresKeys = {"type", "dsn", "node"};
+constexpr std::array<std::string_view, 8> kMysqlKeys = {
+    "type", "host", "port", "user", "password", "password_file", "database", "node"};
+constexpr std::array<std::string_view, 3> kOdbcKeys = {"type", "dsn", "node"};
+constexpr std::array<std::string_view, 3> kJsonlKeys = {"type", "path", "node"};
 constexpr std::array<std::string_view, 7> kMappingKeys = {"from",    "to",        "key",  "columns",
                                                           "exclude", "on_delete", "rules"};
 constexpr std::array<std::string_view, 1> kSoftKeys = {"soft"};
@@ -389,6 +389,9 @@ void ReadTarget(const ConfigNode& at, TargetConfig* target, ConfigErrors* errors
     case TargetType::kJsonl:
       target->settings = ReadJsonlTarget(map, errors);
       break;
+  }
+  if (std::optional<ConfigNode> node = map.Get("node")) {
+    if (auto n = ReadNodeName(*node, errors)) target->node = std::move(*n);
   }
 }
 

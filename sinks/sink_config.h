@@ -74,6 +74,10 @@ struct JsonlTargetConfig {
 
 struct TargetConfig {
   TargetType type = TargetType::kPostgres;
+  // The target database's node name (docs/two-way.md), when a bridge also
+  // captures it; empty: none. With it, the sink tags what it writes (SQL
+  // targets) and never applies a delta whose path holds this node.
+  std::string node;
   // Holds the alternative matching `type`.
   std::variant<PostgresTargetConfig, MysqlTargetConfig, OdbcTargetConfig, JsonlTargetConfig>
       settings;

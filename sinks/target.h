@@ -44,6 +44,11 @@ struct SinkDelta {
   Delta delta;                             // delta.bridge names the bridge
   std::string topic;                       // <bridge>.<source>.<table>
   const MappingConfig* mapping = nullptr;  // borrowed from the SinkConfig; never null
+  // A change of the target's own node (its path is exactly [target node]):
+  // not applied as a change; it records the local write as the fields' last
+  // writer, and writes a local value back where an older change from
+  // elsewhere overwrote it (docs/two-way.md, "The own node").
+  bool self = false;
 };
 
 // Last applied seq per bridge name. A bridge without an entry: nothing applied yet.

@@ -95,6 +95,8 @@ struct Bridge::Impl {
     auto last_heartbeat = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     std::vector<JournalEntry> batch;
     LogLimiter publish_log(std::chrono::seconds(10));
+    SourceNodes nodes;
+    for (const SourceConfig& source : config.sources) nodes[source.name] = source.node;
     ReadOptions ro;
     ro.max_entries = 1000;
     ro.max_bytes = 4 << 20;
@@ -124,7 +126,7 @@ struct Bridge::Impl {
       }
       auto now = std::chrono::steady_clock::now();
       if (now - last_heartbeat >= std::chrono::seconds(1)) {
-        Status hs = publisher->PublishHeartbeat(config.name, published);
+        Status hs = publisher->PublishHeartbeat(config.name, published, nodes);
         if (!hs.ok()) spdlog::warn("heartbeat: {}", hs.message());
         last_heartbeat = now;
       }

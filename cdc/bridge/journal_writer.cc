@@ -77,11 +77,13 @@ class JournalSourceSink final : public SourceSink {
     DB_RETURN_IF_ERROR(WriteHeld(false));
     change.tx_last = false;
     held_seq_ = writer_->journal_->next_seq();
-    if (change.source != topic_source_ || change.table != topic_table_ || !has_topic_) {
+    if (change.source != topic_source_ || change.table != topic_table_ ||
+        change.node != topic_node_ || !has_topic_) {
       topic_source_ = change.source;
       topic_table_ = change.table;
+      topic_node_ = change.node;
       topic_ = MakeTopic(writer_->bridge_, topic_source_, topic_table_);
-      head_ = EnvelopeHead(writer_->bridge_, topic_source_, topic_table_);
+      head_ = EnvelopeHead(writer_->bridge_, topic_source_, topic_table_, topic_node_);
       has_topic_ = true;
     }
     if (change.commit_time_us != tail_commit_time_us_ || change.pos != tail_pos_ ||
@@ -207,7 +209,7 @@ class JournalSourceSink final : public SourceSink {
   // envelope tail of the last (commit time, pos, tx_id), so that the deltas
   // of one table and transaction encode them once.
   bool has_topic_ = false;
-  std::string topic_source_, topic_table_, topic_, head_;
+  std::string topic_source_, topic_table_, topic_node_, topic_, head_;
   bool has_tail_ = false;
   int64_t tail_commit_time_us_ = 0;
   std::string tail_pos_, tail_tx_id_, tail_;

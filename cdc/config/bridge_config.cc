@@ -22,14 +22,15 @@ constexpr std::array<std::string_view, 2> kTopKeys = {"bridge", "sources"};
 constexpr std::array<std::string_view, 6> kBridgeKeys = {"name",   "state_dir", "publish",
                                                          "replay", "metrics",   "retention"};
 constexpr std::array<std::string_view, 2> kRetentionKeys = {"max_bytes", "max_age"};
-constexpr std::array<std::string_view, 8> kPostgresKeys = {
-    "name", "type", "dsn", "slot", "publication", "tables", "exclude_columns", "snapshot"};
-constexpr std::array<std::string_view, 11> kMysqlKeys = {
+constexpr std::array<std::string_view, 10> kPostgresKeys = {
+    "name",     "type", "dsn",    "slot", "publication", "tables", "exclude_columns",
+    "snapshot", "node", "forward"};
+constexpr std::array<std::string_view, 13> kMysqlKeys = {
     "name",     "type",          "host",      "port",   "user",
     "password", "password_file", "server_id", "tables", "exclude_columns",
-    "snapshot"};
-constexpr std::array<std::string_view, 6> kOdbcKeys = {"name",          "type",          "dsn",
-                                                       "poll_interval", "query_timeout", "tables"};
+    "snapshot", "node",          "forward"};
+constexpr std::array<std::string_view, 7> kOdbcKeys = {
+    "name", "type", "dsn", "poll_interval", "query_timeout", "tables", "node"};
 constexpr std::array<std::string_view, 6> kOdbcTableKeys = {
     "name", "key", "mode", "timestamp_column", "incrementing_column", "lookback"};
 
@@ -329,6 +330,7 @@ OdbcSourceConfig ReadOdbc(const MapReader& map, ConfigErrors* errors) {
 struct ReadSourceResult {
   SourceConfig config;
   ConfigSite name_site;
+  ConfigSite node_site;  // where `node:` is, or the name's site for the default
   ConfigSite server_id_site;
 };
 
@@ -361,6 +363,17 @@ std::optional<ReadSourceResult> ReadSource(const ConfigNode& at, const std::stri
     case SourceType::kOdbc:
       source.settings = ReadOdbc(map, errors);
       break;
+  }
+  result.node_site = result.name_site;
+  if (std::optional<ConfigNode> node = map.Get("node")) {
+    if (auto n = ReadNodeName(*node, errors)) source.node = std::move(*n);
+    result.node_site = {node->mark, node->path};
+  } else if (!bridge_name.empty() && !source.name.empty()) {
+    source.node = bridge_name + "." + source.name;
+  }
+  if (std::optional<ConfigNode> forward =
+          source.type == SourceType::kOdbc ? std::nullopt : map.Get("forward")) {
+    if (auto f = ReadBool(*forward, errors)) source.forward = *f;
   }
   return result;
 }
@@ -441,6 +454,17 @@ void ReadSources(const ConfigNode& at, const std::string& bridge_name,
                   "duplicate source name " + QuoteForMessage(name) + "; first used by " +
                       same_name->name_site.path);
       continue;
+    }
+    const std::string& node = source->config.node;
+    auto same_node = std::find_if(read.begin(), read.end(), [&](const ReadSourceResult& other) {
+      return !node.empty() && other.config.node == node;
+    });
+    if (same_node != read.end()) {
+      errors->Add(source->node_site.mark, source->node_site.path,
+                  "expected a node name no other source has, got " + QuoteForMessage(node) +
+                      " as " + same_node->node_site.path +
+                      " has (a node is one database; two sources of one bridge cannot be the "
+                      "same node)");
     }
     // Two sources reading one MySQL server under one server_id would take
     // turns being disconnected by it.

@@ -100,6 +100,13 @@ struct OdbcSourceConfig {
 struct SourceConfig {
   std::string name;  // [a-z0-9_-]+, unique in the bridge; second part of every topic
   SourceType type = SourceType::kPostgres;
+  // The captured database's node name (docs/two-way.md): `node:`, default
+  // <bridge>.<source>; unique in the bridge. Always set once loaded.
+  std::string node;
+  // Publish changes that sinks wrote into this database (tagged with an
+  // origin) instead of dropping them: for a hub between other nodes.
+  // postgres and mysql only; default false.
+  bool forward = false;
   // Holds the alternative matching `type`.
   std::variant<PostgresSourceConfig, MysqlSourceConfig, OdbcSourceConfig> settings;
 

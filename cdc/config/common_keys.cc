@@ -62,6 +62,37 @@ bool IsValidName(std::string_view name) {
   });
 }
 
+bool IsValidNodeName(std::string_view name) {
+  if (name.empty() || name.size() > 200) return false;
+  size_t start = 0;
+  while (true) {
+    size_t dot = name.find('.', start);
+    std::string_view part =
+        name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
+    if (!IsValidName(part)) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+std::optional<std::string> ReadNodeName(const ConfigNode& at, ConfigErrors* errors) {
+  if (!at.node.IsScalar() || !IsValidNodeName(at.node.Scalar())) {
+    ExpectError(at, kNodeNameRule, errors);
+    return std::nullopt;
+  }
+  return at.node.Scalar();
+}
+
+std::optional<bool> ReadBool(const ConfigNode& at, ConfigErrors* errors) {
+  if (at.node.IsScalar()) {
+    const std::string& v = at.node.Scalar();
+    if (v == "true") return true;
+    if (v == "false") return false;
+  }
+  ExpectError(at, "true or false", errors);
+  return std::nullopt;
+}
+
 std::optional<std::string> CheckZmqEndpoint(std::string_view endpoint) {
   constexpr std::string_view kTcp = "tcp://";
   constexpr std::string_view kIpc = "ipc://";

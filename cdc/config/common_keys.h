@@ -50,6 +50,16 @@ bool ContainsSpaceOrControl(std::string_view text);
 // [a-z0-9_-]+: bridge, source and sink names.
 bool IsValidName(std::string_view name);
 
+// Node names (docs/two-way.md): one or more names joined by dots, each
+// [a-z0-9_-]+ ("parks.scheduling"); at most 200 characters.
+bool IsValidNodeName(std::string_view name);
+inline constexpr std::string_view kNodeNameRule =
+    "a node name: names matching [a-z0-9_-]+ joined by dots, like parks.scheduling";
+// A node name at `at`; nullopt, with an error, when it is not one.
+std::optional<std::string> ReadNodeName(const ConfigNode& at, ConfigErrors* errors);
+// true or false at `at`; nullopt, with an error, when it is neither.
+std::optional<bool> ReadBool(const ConfigNode& at, ConfigErrors* errors);
+
 // nullopt when `endpoint` is tcp://HOST:PORT (HOST may be * or [v6]) or
 // ipc://PATH; else what is expected.
 std::optional<std::string> CheckZmqEndpoint(std::string_view endpoint);

@@ -33,4 +33,17 @@ bool ParseOp(std::string_view name, Op* op) {
   return false;
 }
 
+std::string CapturingNode(std::string_view bridge, const Change& change) {
+  if (!change.node.empty()) return change.node;
+  std::string node(bridge);
+  node += '.';
+  node += change.source;
+  return node;
+}
+
+std::vector<std::string> DeltaPath(std::string_view bridge, const Change& change) {
+  if (!change.origin.empty()) return change.origin;
+  return {CapturingNode(bridge, change)};
+}
+
 }  // namespace deltabridge

@@ -39,7 +39,20 @@ struct Change {
   std::string pos;             // source position, opaque to everything but the source
   std::string tx_id;           // groups the deltas of one source transaction
   bool tx_last = false;        // the last delta of its transaction
+  // The node that captured the change, when it is not named <bridge>.<source>
+  // (a source's `node:`); empty: the default name.
+  std::string node;
+  // For a change a sink wrote into the captured database: the nodes it passed
+  // through, the one where it first happened first, the capturing node last
+  // (docs/two-way.md). Empty for an ordinary change.
+  std::vector<std::string> origin;
 };
+
+// The path of nodes a delta from `bridge` has passed through: its origin, or
+// for an ordinary change the one node that captured it.
+std::vector<std::string> DeltaPath(std::string_view bridge, const Change& change);
+// The capturing node of a change from `bridge`: `change.node`, else <bridge>.<source>.
+std::string CapturingNode(std::string_view bridge, const Change& change);
 
 struct Delta {
   uint64_t seq = 0;

@@ -49,8 +49,10 @@ Status Publisher::Publish(std::string_view topic, std::string_view body) {
   return Status::Ok();
 }
 
-Status Publisher::PublishHeartbeat(std::string_view bridge, uint64_t newest_seq) {
-  return Publish(HeartbeatTopic(bridge), EncodeHeartbeat(bridge, newest_seq, WallClockMicros()));
+Status Publisher::PublishHeartbeat(std::string_view bridge, uint64_t newest_seq,
+                                   const SourceNodes& nodes) {
+  return Publish(HeartbeatTopic(bridge),
+                 EncodeHeartbeat(bridge, newest_seq, WallClockMicros(), nodes));
 }
 
 }  // namespace deltabridge

@@ -19,6 +19,7 @@
 #include <zmq.hpp>
 
 #include "cdc/core/status.h"
+#include "cdc/wire/envelope.h"
 
 namespace deltabridge {
 
@@ -45,8 +46,9 @@ class Publisher {
 
   // Sends one delta: frame 1 the topic, frame 2 the body. Never blocks.
   Status Publish(std::string_view topic, std::string_view body);
-  // Sends {"seq":newest_seq,"bridge":...,"ts":...} on "<bridge>._heartbeat".
-  Status PublishHeartbeat(std::string_view bridge, uint64_t newest_seq);
+  // Sends {"seq":newest_seq,"bridge":...,"ts":...,"nodes":{...}} on "<bridge>._heartbeat".
+  Status PublishHeartbeat(std::string_view bridge, uint64_t newest_seq,
+                          const SourceNodes& nodes = {});
 
   // The endpoint actually bound ("tcp://127.0.0.1:*" comes back with its port).
   const std::string& endpoint() const { return endpoint_; }

@@ -201,11 +201,15 @@ namespace {
 // The envelope in three parts: its shared head and tail (see envelope.h) and
 // the part of its own in between.
 void AppendHead(std::string* out, std::string_view bridge, std::string_view source,
-                std::string_view table) {
+                std::string_view table, std::string_view node) {
   out->append(",\"bridge\":");
   AppendJsonString(out, bridge);
   out->append(",\"source\":");
   AppendJsonString(out, source);
+  if (!node.empty()) {
+    out->append(",\"node\":");
+    AppendJsonString(out, node);
+  }
   out->append(",\"table\":");
   AppendJsonString(out, table);
 }
@@ -228,6 +232,14 @@ void AppendOpKeyAndChanges(std::string* out, const Change& c) {
     AppendFieldChange(out, cc);
   }
   out->push_back('}');
+  if (!c.origin.empty()) {
+    out->append(",\"origin\":[");
+    for (size_t i = 0; i < c.origin.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      AppendJsonString(out, c.origin[i]);
+    }
+    out->push_back(']');
+  }
 }
 
 void AppendTail(std::string* out, int64_t commit_time_us, std::string_view pos,
@@ -249,15 +261,16 @@ void AppendLast(std::string* out, bool last) {
 void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, const Change& c) {
   out->append("{\"seq\":");
   AppendInt(out, seq);
-  AppendHead(out, bridge, c.source, c.table);
+  AppendHead(out, bridge, c.source, c.table, c.node);
   AppendOpKeyAndChanges(out, c);
   AppendTail(out, c.commit_time_us, c.pos, c.tx_id);
   AppendLast(out, c.tx_last);
 }
 
-std::string EnvelopeHead(std::string_view bridge, std::string_view source, std::string_view table) {
+std::string EnvelopeHead(std::string_view bridge, std::string_view source, std::string_view table,
+                         std::string_view node) {
   std::string head;
-  AppendHead(&head, bridge, source, table);
+  AppendHead(&head, bridge, source, table, node);
   return head;
 }
 
@@ -284,21 +297,50 @@ std::string EncodeEnvelope(const Delta& delta) {
   return out;
 }
 
-std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us) {
+std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us,
+                            const SourceNodes& nodes) {
   std::string out = fmt::format("{{\"seq\":{},\"bridge\":", newest_seq);
   AppendJsonString(&out, bridge);
   out.append(",\"ts\":\"");
   AppendUtcMicros(&out, now_us);
-  out.append("\"}");
+  out.push_back('"');
+  if (!nodes.empty()) {
+    out.append(",\"nodes\":{");
+    bool first = true;
+    for (const auto& [source, node] : nodes) {
+      if (!first) out.push_back(',');
+      first = false;
+      AppendKeyed(&out, source);
+      AppendJsonString(&out, node);
+    }
+    out.push_back('}');
+  }
+  out.push_back('}');
   return out;
 }
 
-Result<uint64_t> DecodeHeartbeatSeq(std::string_view body) {
+Result<Heartbeat> DecodeHeartbeat(std::string_view body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned()) {
     return Status::Corruption("heartbeat body has no seq");
   }
-  return j["seq"].get<uint64_t>();
+  Heartbeat h;
+  h.newest_seq = j["seq"].get<uint64_t>();
+  if (j.contains("nodes")) {
+    const nlohmann::json& nodes = j["nodes"];
+    if (!nodes.is_object()) return Status::Corruption("heartbeat nodes is not an object");
+    for (const auto& [source, node] : nodes.items()) {
+      if (!node.is_string())
+        return Status::Corruption("heartbeat node of " + source + " is not a string");
+      h.nodes[source] = node.get<std::string>();
+    }
+  }
+  return h;
+}
+
+Result<uint64_t> DecodeHeartbeatSeq(std::string_view body) {
+  DB_ASSIGN_OR_RETURN(Heartbeat h, DecodeHeartbeat(body));
+  return h.newest_seq;
 }
 
 Value ValueFromJson(const nlohmann::ordered_json& j) {

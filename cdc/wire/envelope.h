@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -17,8 +18,11 @@
 
 namespace deltabridge {
 
-// {"seq":...,"bridge":...,"source":...,"table":...,"op":...,"key":{...},
-//  "changes":{...},"ts":...,"pos":...,"tx":{"id":...,"last":...}}
+// {"seq":...,"bridge":...,"source":...[,"node":...],"table":...,"op":...,
+//  "key":{...},"changes":{...}[,"origin":[...]],"ts":...,"pos":...,
+//  "tx":{"id":...,"last":...}}
+// "node" only when the change's node is not the default <bridge>.<source>;
+// "origin" only for a change a sink wrote (Change::origin).
 std::string EncodeEnvelope(const Delta& delta);
 // Appends what EncodeEnvelope returns for a delta numbered `seq` from
 // `bridge`, without building the Delta (the journal writer reuses one buffer).
@@ -27,7 +31,8 @@ void AppendEnvelope(std::string* out, uint64_t seq, std::string_view bridge, con
 // (,"bridge":...,"source":...,"table":...), the same for every delta of a
 // table, and the tail (,"ts":...,"pos":...,"tx":{"id":...), the same for
 // every delta of a transaction.
-std::string EnvelopeHead(std::string_view bridge, std::string_view source, std::string_view table);
+std::string EnvelopeHead(std::string_view bridge, std::string_view source, std::string_view table,
+                         std::string_view node = {});
 std::string EnvelopeTail(int64_t commit_time_us, std::string_view pos, std::string_view tx_id);
 // AppendEnvelope with the head and tail already encoded; they must be those
 // of `change` (its source, table, commit_time_us, pos and tx_id are not read).
@@ -46,8 +51,19 @@ Result<Delta> DecodeEnvelopeWithTreeForTest(std::string_view body);
 // One JSON value as DecodeEnvelope reads it: the same loose kinds, sql_type empty.
 Value ValueFromJson(const nlohmann::ordered_json& j);
 
-// {"seq": N, "bridge": "...", "ts": "..."} published once a second on <bridge>._heartbeat.
-std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us);
+// Each source's node name (source name -> node), as a heartbeat announces them.
+using SourceNodes = std::map<std::string, std::string, std::less<>>;
+
+struct Heartbeat {
+  uint64_t newest_seq = 0;
+  SourceNodes nodes;  // empty when the body has none (a bridge before two-way sync)
+};
+
+// {"seq": N, "bridge": "...", "ts": "...", "nodes": {"SOURCE": "NODE", ...}}
+// published once a second on <bridge>._heartbeat ("nodes" omitted when empty).
+std::string EncodeHeartbeat(std::string_view bridge, uint64_t newest_seq, int64_t now_us,
+                            const SourceNodes& nodes = {});
+Result<Heartbeat> DecodeHeartbeat(std::string_view body);
 // The newest seq in a heartbeat body.
 Result<uint64_t> DecodeHeartbeatSeq(std::string_view body);
 

@@ -95,6 +95,17 @@ Delta DecodeFast(std::string_view body) {
     } else if (name == "table") {
       c.table = String(v);
       table = true;
+    } else if (name == "node") {
+      if (!c.node.empty()) throw GiveUp{};
+      c.node = String(v);
+      if (c.node.empty()) throw GiveUp{};
+    } else if (name == "origin") {
+      if (!c.origin.empty()) throw GiveUp{};
+      for (auto n_result : Get(v.get_array())) {
+        c.origin.push_back(String(Get(std::move(n_result))));
+        if (c.origin.back().empty()) throw GiveUp{};
+      }
+      if (c.origin.empty()) throw GiveUp{};
     } else if (name == "op") {
       if (!ParseOp(Get(v.get_string()), &c.op)) throw GiveUp{};
       op = true;
@@ -192,6 +203,22 @@ Result<Delta> DecodeTree(std::string_view body) {
     }
     if (j.contains("ts") && !ParseUtcMicros(j["ts"].get<std::string>(), &c.commit_time_us)) {
       return Status::Corruption("bad ts " + j["ts"].dump());
+    }
+    if (j.contains("node")) {
+      c.node = j["node"].get<std::string>();
+      if (c.node.empty()) return Status::Corruption("node is empty");
+    }
+    if (j.contains("origin")) {
+      const auto& origin = j["origin"];
+      if (!origin.is_array() || origin.empty()) {
+        return Status::Corruption("origin is not a non-empty array of node names");
+      }
+      for (const auto& n : origin) {
+        if (!n.is_string() || n.get<std::string>().empty()) {
+          return Status::Corruption("origin holds " + n.dump() + ", not a node name");
+        }
+        c.origin.push_back(n.get<std::string>());
+      }
     }
     if (j.contains("pos")) c.pos = j["pos"].get<std::string>();
     if (j.contains("tx")) {

@@ -375,17 +375,20 @@ TEST(BridgeConfigErrorTest, BadEnumValue) {
 TEST(BridgeConfigErrorTest, UnknownKeys) {
   EXPECT_EQ(Error(std::string(kPostgres) + "    slott: x\n"),
             "bridge.yaml:11:5: sources[0].slott: unknown key; expected one of name, type, dsn, "
-            "slot, publication, tables, exclude_columns, snapshot; did you mean \"slot\"?");
+            "slot, publication, tables, exclude_columns, snapshot, node, forward; did you mean "
+            "\"slot\"?");
   EXPECT_EQ(Error(std::string(kPostgres) + "    colour: red\n"),
             "bridge.yaml:11:5: sources[0].colour: unknown key; expected one of name, type, dsn, "
-            "slot, publication, tables, exclude_columns, snapshot");
+            "slot, publication, tables, exclude_columns, snapshot, node, forward");
   EXPECT_EQ(Error(std::string(kPostgres) + "    server_id: 5\n"),
             "bridge.yaml:11:5: sources[0].server_id: unknown key; expected one of name, type, "
-            "dsn, slot, publication, tables, exclude_columns, snapshot; server_id is for mysql "
+            "dsn, slot, publication, tables, exclude_columns, snapshot, node, forward; server_id "
+            "is for mysql "
             "sources");
   EXPECT_EQ(Error(std::string(kMysql) + "    dsn: x\n"),
             "bridge.yaml:13:5: sources[0].dsn: unknown key; expected one of name, type, host, "
-            "port, user, password, password_file, server_id, tables, exclude_columns, snapshot; "
+            "port, user, password, password_file, server_id, tables, exclude_columns, snapshot, "
+            "node, forward; "
             "dsn is for postgres and odbc sources");
   EXPECT_EQ(Error(Replace(kPostgres, "  replay:", "  metric: 127.0.0.1:9187\n  replay:")),
             "bridge.yaml:5:3: bridge.metric: unknown key; expected one of name, state_dir, "
@@ -408,8 +411,9 @@ TEST(BridgeConfigErrorTest, UnknownKeysOfASourceWithoutAType) {
   EXPECT_EQ(Error(Replace(kPostgres, "    type: postgres\n", "    slott: x\n")),
             "bridge.yaml:7:5: sources[0].type: required key missing\n"
             "bridge.yaml:8:5: sources[0].slott: unknown key; expected one of name, type, dsn, "
-            "slot, publication, tables, exclude_columns, snapshot, host, port, user, password, "
-            "password_file, server_id, poll_interval, query_timeout; did you mean \"slot\"?");
+            "slot, publication, tables, exclude_columns, snapshot, node, forward, host, port, "
+            "user, password, password_file, server_id, poll_interval, query_timeout; did you "
+            "mean \"slot\"?");
 }
 
 TEST(BridgeConfigErrorTest, MissingRequiredKeys) {
@@ -682,7 +686,7 @@ TEST(BridgeConfigErrorTest, ManyErrorsInFileOrder) {
             "bridge.yaml:4:12: bridge.publish: expected a ZeroMQ endpoint tcp://HOST:PORT or "
             "ipc://PATH, got \"udp://x:1\"\n"
             "bridge.yaml:11:5: sources[0].colour: unknown key; expected one of name, type, dsn, "
-            "slot, publication, tables, exclude_columns, snapshot");
+            "slot, publication, tables, exclude_columns, snapshot, node, forward");
 }
 
 TEST(BridgeConfigErrorTest, UnreadableFile) {
@@ -734,7 +738,8 @@ TEST(BridgeConfigPasswordTest, NeverInAnyMessage) {
   // The message for the misspelt key says what it should be called.
   EXPECT_EQ(Error(files[3]),
             "bridge.yaml:13:5: sources[0].pasword: unknown key; expected one of name, type, host, "
-            "port, user, password, password_file, server_id, tables, exclude_columns, snapshot; "
+            "port, user, password, password_file, server_id, tables, exclude_columns, snapshot, "
+            "node, forward; "
             "did you mean \"password\"?");
   EXPECT_EQ(Error(files[1]),
             "bridge.yaml:13:15: sources[0].password: expected a string, got a list");
@@ -768,6 +773,55 @@ TEST(BridgeConfigRobustnessTest, EveryValueOfEveryKind) {
     }
   }
   EXPECT_GT(checked, 100);
+}
+
+// ---------------------------------------------------------------- nodes
+
+TEST(BridgeConfigTest, NodeDefaultsToBridgeDotSourceAndForwardToFalse) {
+  BridgeConfig c = Parse(kPostgres);
+  ASSERT_EQ(c.sources.size(), 1u);
+  EXPECT_EQ(c.sources[0].node, "parks.scheduling");
+  EXPECT_FALSE(c.sources[0].forward);
+}
+
+TEST(BridgeConfigTest, NodeAndForwardAreRead) {
+  BridgeConfig c = Parse(std::string(kMysql) + "    node: hub.main\n    forward: true\n");
+  ASSERT_EQ(c.sources.size(), 1u);
+  EXPECT_EQ(c.sources[0].node, "hub.main");
+  EXPECT_TRUE(c.sources[0].forward);
+}
+
+TEST(BridgeConfigTest, BadNodeNameAndForwardAreNamed) {
+  std::string e = Error(std::string(kPostgres) + "    node: \"Hub Main\"\n    forward: yes\n");
+  EXPECT_NE(e.find("bridge.yaml:11:11: sources[0].node: expected a node name"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("bridge.yaml:12:14: sources[0].forward: expected true or false"),
+            std::string::npos)
+      << e;
+}
+
+TEST(BridgeConfigTest, TwoSourcesOfOneNodeAreRefused) {
+  std::string yaml = std::string(kPostgres) + "    node: parks.main\n" +
+                     "  - name: other\n    type: postgres\n    dsn: \"host=127.0.0.1 dbname=x\"\n"
+                     "    tables: [public.t]\n    node: parks.main\n";
+  std::string e = Error(yaml);
+  EXPECT_NE(e.find("sources[1].node: expected a node name no other source has, got "
+                   "\"parks.main\" as sources[0].node has"),
+            std::string::npos)
+      << e;
+}
+
+TEST(BridgeConfigTest, ADefaultNodeClashesWithAnExplicitOne) {
+  std::string yaml = std::string(kPostgres) + "  - name: other\n    type: postgres\n" +
+                     "    dsn: \"host=127.0.0.1 dbname=x\"\n    tables: [public.t]\n" +
+                     "    node: parks.scheduling\n";
+  std::string e = Error(yaml);
+  EXPECT_NE(e.find("got \"parks.scheduling\" as sources[0].name has"), std::string::npos) << e;
+}
+
+TEST(BridgeConfigTest, OdbcSourcesTakeNoForward) {
+  std::string e = Error(std::string(kOdbc) + "    forward: true\n");
+  EXPECT_NE(e.find("sources[0].forward: unknown key"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -203,8 +203,8 @@ TEST(SinkConfigTargetTest, Errors) {
   EXPECT_EQ(Error(WithTarget("target:\n  type: pgsql\n  dsn: x\n  slot: s\n")),
             "sink.yaml:10:9: target.type: expected one of postgres, mysql, odbc, jsonl, got "
             "\"pgsql\"\n"
-            "sink.yaml:12:3: target.slot: unknown key; expected one of type, dsn, host, port, "
-            "user, password, password_file, database, path");
+            "sink.yaml:12:3: target.slot: unknown key; expected one of type, dsn, node, host, "
+            "port, user, password, password_file, database, path");
   EXPECT_EQ(Error(WithTarget("target:\n  type: postgres\n")),
             "sink.yaml:10:3: target.dsn: required key missing");
   EXPECT_EQ(Error(WithTarget("target:\n  type: postgres\n  dsn: \"host\"\n")),
@@ -226,20 +226,22 @@ TEST(SinkConfigTargetTest, Errors) {
 }
 
 TEST(SinkConfigTargetTest, UnknownKeysSayWhichTypeTakesThem) {
-  EXPECT_EQ(Error(WithTarget("target:\n  type: postgres\n  dsn: dbname=d\n  host: db\n")),
-            "sink.yaml:12:3: target.host: unknown key; expected one of type, dsn; host is for "
-            "mysql targets");
+  EXPECT_EQ(
+      Error(WithTarget("target:\n  type: postgres\n  dsn: dbname=d\n  host: db\n")),
+      "sink.yaml:12:3: target.host: unknown key; expected one of type, dsn, node; host is for "
+      "mysql targets");
   EXPECT_EQ(Error(WithTarget("target:\n  type: jsonl\n  path: p\n  dsn: x\n")),
-            "sink.yaml:12:3: target.dsn: unknown key; expected one of type, path; dsn is for "
+            "sink.yaml:12:3: target.dsn: unknown key; expected one of type, path, node; dsn is for "
             "postgres and odbc targets");
-  EXPECT_EQ(Error(WithTarget("target:\n  type: odbc\n  dsn: x\n  path: p\n")),
-            "sink.yaml:12:3: target.path: unknown key; expected one of type, dsn; path is for "
-            "jsonl targets");
+  EXPECT_EQ(
+      Error(WithTarget("target:\n  type: odbc\n  dsn: x\n  path: p\n")),
+      "sink.yaml:12:3: target.path: unknown key; expected one of type, dsn, node; path is for "
+      "jsonl targets");
   // A close known key wins over the hint.
   EXPECT_EQ(Error(WithTarget("target:\n  type: mysql\n  host: h\n  user: u\n  database: d\n"
                              "  pasword: x\n")),
             "sink.yaml:14:3: target.pasword: unknown key; expected one of type, host, port, user, "
-            "password, password_file, database; did you mean \"password\"?");
+            "password, password_file, database, node; did you mean \"password\"?");
 }
 
 // ---- passwords ----
@@ -730,6 +732,16 @@ TEST(SinkConfigLookupTest, FindMappingTargetColumnRuleFor) {
   EXPECT_EQ(RuleFor(m, "seats").kind, RuleKind::kLastWriterWins);
   EXPECT_EQ(&RuleFor(m, "seats"), &m.default_rule);
   EXPECT_EQ(RuleFor(config.mappings[1], "anything").kind, RuleKind::kOverwrite);
+}
+
+TEST(SinkConfigTest, TargetNodeIsOptionalAndRead) {
+  EXPECT_EQ(Parse(WithTarget(kJsonl)).target.node, "");
+  SinkConfig c =
+      Parse(WithTarget("target:\n  type: postgres\n  dsn: \"host=x\"\n  node: legacy.main\n"));
+  EXPECT_EQ(c.target.node, "legacy.main");
+  std::string e =
+      Error(WithTarget("target:\n  type: postgres\n  dsn: \"host=x\"\n  node: \".x\"\n"));
+  EXPECT_NE(e.find("sink.yaml:12:9: target.node: expected a node name"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -311,5 +311,71 @@ TEST(TopicTest, Names) {
   EXPECT_EQ(HeartbeatTopic("parks"), "parks._heartbeat");
 }
 
+TEST(EnvelopeTest, NodeAndOriginRoundTripAndAreOmittedWhenEmpty) {
+  Delta d;
+  d.seq = 9;
+  d.bridge = "hub";
+  d.change.source = "main";
+  d.change.table = "public.t";
+  d.change.op = Op::kUpdate;
+  d.change.key = {{"id", Value::Int(1)}};
+  d.change.changes.push_back({"n", Value::Int(1), Value::Int(2)});
+  d.change.tx_id = "7";
+  d.change.tx_last = true;
+  std::string plain = EncodeEnvelope(d);
+  EXPECT_EQ(plain.find("\"node\""), std::string::npos);
+  EXPECT_EQ(plain.find("\"origin\""), std::string::npos);
+  EXPECT_EQ(DeltaPath(d.bridge, d.change), std::vector<std::string>{"hub.main"});
+
+  d.change.node = "hub.central";
+  d.change.origin = {"parks.scheduling", "hub.central"};
+  std::string body = EncodeEnvelope(d);
+  EXPECT_NE(body.find(",\"source\":\"main\",\"node\":\"hub.central\",\"table\":"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("},\"origin\":[\"parks.scheduling\",\"hub.central\"],\"ts\":"),
+            std::string::npos)
+      << body;
+  for (auto decode : {DecodeEnvelope, DecodeEnvelopeWithTreeForTest}) {
+    Result<Delta> back = decode(body);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->change.node, "hub.central");
+    EXPECT_EQ(back->change.origin, d.change.origin);
+    EXPECT_EQ(CapturingNode(back->bridge, back->change), "hub.central");
+    EXPECT_EQ(DeltaPath(back->bridge, back->change), d.change.origin);
+  }
+  // The shared-head form writes the same body.
+  std::string out;
+  AppendEnvelopeWith(&out, d.seq,
+                     EnvelopeHead(d.bridge, d.change.source, d.change.table, d.change.node),
+                     d.change, EnvelopeTail(d.change.commit_time_us, d.change.pos, d.change.tx_id));
+  EXPECT_EQ(out, body);
+}
+
+TEST(EnvelopeTest, BadOriginIsCorruption) {
+  const std::string head =
+      R"({"seq":1,"bridge":"b","source":"s","table":"t","op":"insert","key":{},"changes":{},)";
+  for (const char* bad : {R"("origin":[])", R"("origin":"a")", R"("origin":[1])",
+                          R"("origin":[""])", R"("node":"")"}) {
+    Result<Delta> d = DecodeEnvelope(head + bad + "}");
+    EXPECT_FALSE(d.ok()) << bad;
+  }
+}
+
+TEST(HeartbeatTest, CarriesTheSourcesNodes) {
+  std::string body = EncodeHeartbeat(
+      "parks", 42, 0, {{"scheduling", "parks.scheduling"}, {"legacy", "legacy.main"}});
+  Result<Heartbeat> h = DecodeHeartbeat(body);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(h->newest_seq, 42u);
+  EXPECT_EQ(h->nodes.at("legacy"), "legacy.main");
+  EXPECT_EQ(h->nodes.at("scheduling"), "parks.scheduling");
+  EXPECT_EQ(*DecodeHeartbeatSeq(body), 42u);
+  Result<Heartbeat> old = DecodeHeartbeat(EncodeHeartbeat("parks", 7, 0));
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old->nodes.empty());
+  EXPECT_EQ(EncodeHeartbeat("parks", 7, 0).find("nodes"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace deltabridge
