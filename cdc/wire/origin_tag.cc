@@ -1,0 +1,49 @@
+#include "cdc/wire/origin_tag.h"
+
+#include <nlohmann/json.hpp>
+
+#include "cdc/wire/envelope.h"
+
+namespace deltabridge {
+namespace {
+
+std::string_view LastPart(std::string_view table) {
+  size_t dot = table.rfind('.');
+  return dot == std::string_view::npos ? table : table.substr(dot + 1);
+}
+
+}  // namespace
+
+std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path) {
+  std::string out = "{\"n\":" + std::to_string(n) + ",\"path\":[";
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(&out, path[i]);
+  }
+  out.append("]}");
+  return out;
+}
+
+Result<std::vector<std::string>> DecodeOriginTag(std::string_view tag) {
+  nlohmann::json j = nlohmann::json::parse(tag, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("path") || !j["path"].is_array() ||
+      j["path"].empty()) {
+    return Status::Corruption("origin tag is not {\"n\":N,\"path\":[NODE, ...]}");
+  }
+  std::vector<std::string> path;
+  for (const auto& node : j["path"]) {
+    if (!node.is_string() || node.get<std::string>().empty()) {
+      return Status::Corruption("origin tag path holds " + node.dump() + ", not a node name");
+    }
+    path.push_back(node.get<std::string>());
+  }
+  return path;
+}
+
+bool IsOriginTagTable(std::string_view table) { return LastPart(table) == kOriginTagTable; }
+
+bool IsDeltabridgeTable(std::string_view table) {
+  return LastPart(table).starts_with("deltabridge_");
+}
+
+}  // namespace deltabridge

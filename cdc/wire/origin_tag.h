@@ -1,0 +1,48 @@
+// The origin tag (docs/two-way.md): how a sink marks, inside a target
+// database, the transactions it writes, and how a bridge capturing that
+// database reads the mark back.
+//
+// A sink with a target node keeps one row per sink in the table
+// deltabridge_origin and updates it at the start of every transaction (and
+// again before a part whose path differs) with
+//   {"n":N,"path":["parks.scheduling", ...]}
+// where N changes with every write (MySQL logs no row event for an UPDATE
+// that changes nothing) and path is the path of the deltas that follow
+// (DeltaPath). The bridge strips the row and gives the rest of the
+// transaction that origin. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cdc/core/status.h"
+
+namespace deltabridge {
+
+// The table's name (unqualified: it lives where the sink's other
+// deltabridge_* state tables do).
+inline constexpr std::string_view kOriginTagTable = "deltabridge_origin";
+// Its columns, portable SQL for PostgreSQL, MySQL/MariaDB and SQLite:
+// CREATE TABLE deltabridge_origin <kOriginTagColumnsSql>.
+inline constexpr std::string_view kOriginTagColumnsSql =
+    "(writer VARCHAR(200) NOT NULL PRIMARY KEY, tag VARCHAR(4000) NOT NULL)";
+inline constexpr std::string_view kOriginTagWriterColumn = "writer";
+inline constexpr std::string_view kOriginTagColumn = "tag";
+
+// {"n":N,"path":[...]}.
+std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path);
+// The path of a tag; Corruption when `tag` is not one (a path must hold at
+// least one non-empty node name).
+Result<std::vector<std::string>> DecodeOriginTag(std::string_view tag);
+
+// Whether `table` (as a source names it: "schema.table", "database.table"
+// or a bare name) is the tag table: its last dot-separated part is
+// deltabridge_origin.
+bool IsOriginTagTable(std::string_view table);
+// Whether `table` is one of deltabridge's own (a last part starting with
+// "deltabridge_"): state tables a bridge never publishes.
+bool IsDeltabridgeTable(std::string_view table);
+
+}  // namespace deltabridge
