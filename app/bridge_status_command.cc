@@ -104,6 +104,14 @@ int BridgeStatusCommand(const std::string& file) {
                 s.snapshot_rows > 0
                     ? (", snapshot " + std::to_string(s.snapshot_rows) + " rows").c_str()
                     : "");
+    if (s.tagged_forwarded > 0 || s.tagged_dropped > 0 || s.bad_tags > 0) {
+      std::printf(
+          "    written by sinks: %llu changes forwarded with their origin, %llu not forwarded%s\n",
+          static_cast<unsigned long long>(s.tagged_forwarded),
+          static_cast<unsigned long long>(s.tagged_dropped),
+          s.bad_tags > 0 ? fmt::format(", {} unreadable tags (see the log)", s.bad_tags).c_str()
+                         : "");
+    }
   }
   return kExitOk;
 }

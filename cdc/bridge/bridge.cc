@@ -14,6 +14,7 @@
 #include "cdc/bridge/bridge_stats.h"
 #include "cdc/bridge/journal_replay_source.h"
 #include "cdc/bridge/journal_writer.h"
+#include "cdc/bridge/origin_filter.h"
 #include "cdc/bridge/source_factory.h"
 #include "cdc/core/log_limiter.h"
 #include "cdc/core/wall_clock.h"
@@ -240,20 +241,33 @@ Status Bridge::Run() {
                im.journal->first_seq(), im.journal->committed_seq(), cfg.publish, cfg.replay);
 
   // One source per `sources:` entry, in file order, each with its own way
-  // into the journal; the sinks outlive the sources (declared first).
+  // into the journal through its origin filter (two-way sync); the sinks and
+  // filters outlive the sources (declared first).
   std::vector<std::unique_ptr<SourceSink>> sinks;
+  std::vector<std::unique_ptr<OriginFilter>> filters;
   std::vector<std::unique_ptr<Source>> sources;
   for (const SourceConfig& sc : cfg.sources) {
     sinks.push_back(im.writer->SinkFor(sc.name));
     SourceSink* sink = sinks.back().get();
-    Result<std::unique_ptr<Source>> source = im.factory(cfg, sc, {sink, sink});
+    filters.push_back(std::make_unique<OriginFilter>(
+        OriginFilter::Options{cfg.name, sc.name, sc.node, sc.forward}, sink, sink));
+    OriginFilter* filter = filters.back().get();
+    Result<std::unique_ptr<Source>> source = im.factory(cfg, sc, {filter, filter});
     if (!source.ok()) {
       im.replay->Stop();
       return source.status();
     }
     Source* s = source->get();
-    im.source_stats.push_back([s, sink] {
-      const SourceReport r = s->Report();
+    im.source_stats.push_back([s, sink, filter] {
+      SourceReport r = s->Report();
+      // The source counts what it handed over, the filter what of it was not
+      // journaled; read a moment apart, hence the clamp.
+      const OriginFilter::Counters& fc = filter->counters();
+      const uint64_t not_journaled = fc.not_journaled.load();
+      r.changes = r.changes > not_journaled ? r.changes - not_journaled : 0;
+      r.tagged_forwarded += fc.tagged_forwarded.load();
+      r.tagged_dropped += fc.tagged_dropped.load();
+      r.bad_tags += fc.bad_tags.load();
       SourceStats st;
       st.name = s->name();
       st.type = std::string(s->type());
@@ -263,6 +277,9 @@ Status Bridge::Run() {
       st.snapshot_rows = r.snapshot_rows;
       st.last_commit_us = r.last_commit_us;
       st.position_lag_bytes = r.position_lag_bytes;
+      st.tagged_forwarded = r.tagged_forwarded;
+      st.tagged_dropped = r.tagged_dropped;
+      st.bad_tags = r.bad_tags;
       st.position = sink->DurablePosition().value_or("");
       st.bytes = sink->bytes_journaled();
       return st;

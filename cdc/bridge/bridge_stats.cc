@@ -38,6 +38,9 @@ std::string EncodeBridgeStats(const BridgeStats& b) {
     o["reconnects"] = s.reconnects;
     o["snapshot_rows"] = s.snapshot_rows;
     o["bytes"] = s.bytes;
+    o["tagged_forwarded"] = s.tagged_forwarded;
+    o["tagged_dropped"] = s.tagged_dropped;
+    o["bad_tags"] = s.bad_tags;
     sources.push_back(std::move(o));
   }
   j["sources"] = std::move(sources);
@@ -77,6 +80,9 @@ Result<BridgeStats> DecodeBridgeStats(std::string_view text) {
       s.reconnects = o.at("reconnects").get<uint64_t>();
       s.snapshot_rows = o.at("snapshot_rows").get<uint64_t>();
       s.bytes = o.value("bytes", uint64_t{0});
+      s.tagged_forwarded = o.value("tagged_forwarded", uint64_t{0});
+      s.tagged_dropped = o.value("tagged_dropped", uint64_t{0});
+      s.bad_tags = o.value("bad_tags", uint64_t{0});
       b.sources.push_back(std::move(s));
     }
     return b;
@@ -142,6 +148,17 @@ std::string RenderBridgeMetrics(const BridgeStats& b, int64_t now_us) {
        count(&SourceStats::reconnects)},
       {"deltabridge_source_snapshot_rows_total", "counter",
        "Rows read by the source's initial snapshot.", count(&SourceStats::snapshot_rows)},
+      {"deltabridge_source_sink_written_forwarded_total", "counter",
+       "Changes a sink wrote into the source's database, journaled with their origin "
+       "(forward: true).",
+       count(&SourceStats::tagged_forwarded)},
+      {"deltabridge_source_sink_written_dropped_total", "counter",
+       "Changes a sink wrote into the source's database, not forwarded (forward: false).",
+       count(&SourceStats::tagged_dropped)},
+      {"deltabridge_source_bad_origin_tags_total", "counter",
+       "deltabridge_origin rows whose tag did not decode (their transactions were journaled "
+       "untagged).",
+       count(&SourceStats::bad_tags)},
       {"deltabridge_source_last_commit_timestamp_seconds", "gauge",
        "Source commit time of the newest journaled transaction (Unix time; 0: none since "
        "start).",

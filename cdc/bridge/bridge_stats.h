@@ -28,6 +28,10 @@ struct SourceStats {
   // How far the server is ahead of the durable position, in the source's
   // unit (PostgreSQL: bytes of WAL); nullopt when the source cannot tell.
   std::optional<uint64_t> position_lag_bytes;
+  // Changes a sink wrote into the source's database (SourceReport).
+  uint64_t tagged_forwarded = 0;
+  uint64_t tagged_dropped = 0;
+  uint64_t bad_tags = 0;
 };
 
 struct BridgeStats {

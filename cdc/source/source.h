@@ -33,6 +33,14 @@ struct SourceReport {
   // How far the server is ahead of what the source has journaled, in bytes
   // of its log (WAL, binlog); nullopt when the source cannot tell.
   std::optional<uint64_t> position_lag_bytes;
+  // Two-way sync (docs/two-way.md): changes a sink wrote into the source's
+  // database, as the bridge's origin filter between the source and the
+  // journal counts them (a source itself leaves these 0): journaled with an
+  // origin (forward: true), not journaled (forward: false), and tag rows
+  // whose tag did not decode.
+  uint64_t tagged_forwarded = 0;
+  uint64_t tagged_dropped = 0;
+  uint64_t bad_tags = 0;
 };
 
 // The counters every source keeps: written by the source's thread, read by

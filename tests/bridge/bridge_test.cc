@@ -606,5 +606,56 @@ TEST_F(BridgeTest, ResnapshotClearsTheSourcesSnapshotState) {
   EXPECT_EQ(found_["b"], std::make_pair(std::string("0/100"), std::string("0/100")));
 }
 
+// Each source writes through its origin filter (two-way sync): a transaction
+// a sink wrote (tagged) is not published by a source that does not forward,
+// and the status file counts it; a source with a node of its own names it
+// on its deltas.
+TEST_F(BridgeTest, SinkWrittenTransactionsAreFilteredAndCounted) {
+  config_.sources[0].node = "parks.alpha";
+  config_.sources[1].node = "parks.b";
+  SourceReport r;
+  r.changes = 4;  // what the fake source "handed over": 3 + 1
+  scripts_["a"].report = r;
+  scripts_["a"].run = [this](SourceSinks sinks, const std::atomic<bool>& stop) -> Status {
+    if (!go_.Wait(stop)) return Status::Ok();
+    DB_RETURN_IF_ERROR(sinks.sink->BeginTx());
+    Change tag = MakeChange("a", 0, "1");
+    tag.table = "public.deltabridge_origin";
+    tag.op = Op::kUpdate;
+    tag.changes = {
+        {"tag", std::nullopt,
+         Value::Textual(Value::Kind::kText, R"({"n":1,"path":["legacy.main"]})", "varchar")}};
+    DB_RETURN_IF_ERROR(sinks.sink->Add(std::move(tag)));
+    DB_RETURN_IF_ERROR(sinks.sink->Add(MakeChange("a", 1, "1")));
+    DB_RETURN_IF_ERROR(sinks.sink->Add(MakeChange("a", 2, "1")));
+    DB_RETURN_IF_ERROR(sinks.sink->EndTx("0/1"));
+    DB_RETURN_IF_ERROR(WriteTx(sinks.sink, "a", "2", 1, "0/2"));
+    WaitForStop(stop);
+    return Status::Ok();
+  };
+  Collector sub(config_.publish);
+  StartBridge();
+  // The subscriber is connected once it has a heartbeat: deltas from now on reach it.
+  ASSERT_TRUE(WaitFor([&] { return sub.Heartbeats() > 0; }, kWait));
+  go_.Set();
+  std::optional<BridgeStats> st = StatusWhen([](const BridgeStats& s) {
+    return s.sources.size() == 2 && s.sources[0].position == "0/2" && s.published_seq == 1;
+  });
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->journal_last_seq, 1u);
+  const SourceStats& a = st->sources[0];
+  EXPECT_EQ(a.tagged_dropped, 2u);
+  EXPECT_EQ(a.tagged_forwarded, 0u);
+  EXPECT_EQ(a.bad_tags, 0u);
+  EXPECT_EQ(a.changes, 1u);  // journaled: the tag row and the dropped two are not
+  ASSERT_TRUE(WaitFor([&] { return sub.Deltas().size() == 1; }, kWait));
+  const Json d = sub.Deltas()[0];
+  EXPECT_EQ(d["key"]["id"], 0);
+  EXPECT_EQ(d["node"], "parks.alpha");
+  EXPECT_FALSE(d.contains("origin"));
+  EXPECT_TRUE(d["tx"]["last"].get<bool>());
+  EXPECT_TRUE(StopBridge().ok());
+}
+
 }  // namespace
 }  // namespace deltabridge
