@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cdc/core/glob.h"
+#include "cdc/wire/origin_tag.h"
 
 namespace deltabridge {
 
@@ -22,6 +23,7 @@ Result<std::vector<PgTableRef>> PgCatalog::ResolveTables(const std::vector<std::
   for (const auto& r : rows.rows) {
     PgTableRef t{r[0], r[1], static_cast<uint32_t>(std::stoul(r[2])), r[3].empty() ? 'd' : r[3][0]};
     std::string q = t.Qualified();
+    if (IsDeltabridgeTable(q)) continue;
     if (std::any_of(patterns.begin(), patterns.end(),
                     [&](const std::string& p) { return GlobMatch(p, q); })) {
       out.push_back(std::move(t));
@@ -67,6 +69,46 @@ Status PgCatalog::EnsurePublication(const std::string& publication,
     spdlog::info("added {} to publication \"{}\"", t.Qualified(), publication);
   }
   return Status::Ok();
+}
+
+Result<bool> PgCatalog::InPublication(const std::string& publication, const PgTableRef& table) {
+  DB_ASSIGN_OR_RETURN(
+      PgRows r, conn_->QueryParams("SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND "
+                                   "schemaname = $2 AND tablename = $3",
+                                   {publication, table.schema, table.name}));
+  return !r.rows.empty();
+}
+
+Result<std::vector<PgTableRef>> PgCatalog::OriginTagTables() {
+  DB_ASSIGN_OR_RETURN(
+      PgRows rows, conn_->QueryParams(
+                       "SELECT n.nspname, c.relname, c.oid, c.relreplident FROM pg_class c "
+                       "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                       "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname = $1 "
+                       "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                       "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' "
+                       "ORDER BY 1",
+                       {std::string(kOriginTagTable)}));
+  std::vector<PgTableRef> out;
+  for (const auto& r : rows.rows) {
+    out.push_back(
+        {r[0], r[1], static_cast<uint32_t>(std::stoul(r[2])), r[3].empty() ? 'd' : r[3][0]});
+  }
+  return out;
+}
+
+Status PgCatalog::CreateOriginTagTable() {
+  return conn_->Exec("CREATE TABLE IF NOT EXISTS " + std::string(kOriginTagTable) + " " +
+                     std::string(kOriginTagColumnsSql));
+}
+
+Result<std::pair<std::string, bool>> PgCatalog::DefaultSchema() {
+  DB_ASSIGN_OR_RETURN(PgRows r,
+                      conn_->Query("SELECT coalesce(current_schema(), ''), "
+                                   "coalesce(has_schema_privilege(current_schema(), 'CREATE'), "
+                                   "false)"));
+  if (r.rows.empty()) return std::make_pair(std::string(), false);
+  return std::make_pair(r.rows[0][0], r.rows[0][1] == "t");
 }
 
 Result<PgSlotInfo> PgCatalog::GetSlot(const std::string& slot) {

@@ -48,11 +48,25 @@ class PgCatalog {
  public:
   explicit PgCatalog(PgConn* conn) : conn_(conn) {}
 
-  // Ordinary and partitioned tables matching any schema.table glob pattern.
+  // Ordinary and partitioned tables matching any schema.table glob pattern,
+  // but never one of deltabridge's own (deltabridge_*: the sinks' state
+  // tables and the origin tag table, cdc/wire/origin_tag.h).
   Result<std::vector<PgTableRef>> ResolveTables(const std::vector<std::string>& patterns);
   // Creates the publication for `tables` when missing; adds tables it lacks.
   Status EnsurePublication(const std::string& publication, const std::vector<PgTableRef>& tables);
   Result<bool> PublicationExists(const std::string& publication);
+  // Whether `table` is in `publication` (false when either is missing).
+  Result<bool> InPublication(const std::string& publication, const PgTableRef& table);
+
+  // The origin tag tables (deltabridge_origin) of every schema.
+  Result<std::vector<PgTableRef>> OriginTagTables();
+  // CREATE TABLE IF NOT EXISTS deltabridge_origin in the connection's
+  // default schema (the first of its search_path that exists).
+  Status CreateOriginTagTable();
+  // The schema CreateOriginTagTable creates the table in, and whether the
+  // role may create tables there; an empty name when the search_path names
+  // no existing schema.
+  Result<std::pair<std::string, bool>> DefaultSchema();
   Result<PgSlotInfo> GetSlot(const std::string& slot);
   Status DropSlot(const std::string& slot);
   // Primary key columns in key order (else those of the replica identity

@@ -6,6 +6,7 @@
 #include "cdc/core/glob.h"
 #include "cdc/pg/pg_catalog.h"
 #include "cdc/pg/pg_connection.h"
+#include "cdc/wire/origin_tag.h"
 
 namespace deltabridge {
 
@@ -14,6 +15,63 @@ namespace {
 std::string Setting(PgConn& c, const std::string& name) {
   Result<PgRows> r = c.QueryParams("SELECT current_setting($1)", {name});
   return r.ok() && !r->rows.empty() ? r->rows[0][0] : "";
+}
+
+// Two-way sync (docs/two-way.md): the origin tag table a sink writing into
+// this database marks its transactions in, and whether the bridge sees it
+// (it is in the publication). Advice, never a failure: a database no sink
+// writes needs none.
+void CheckOriginTagTables(PgConn& c, PgCatalog& catalog, const std::string& publication,
+                          bool pub_exists, const std::string& p, CheckReport* report) {
+  const std::string table(kOriginTagTable);
+  const std::string create =
+      "CREATE TABLE " + table + " " + std::string(kOriginTagColumnsSql) + ";";
+  Result<std::vector<PgTableRef>> tags = catalog.OriginTagTables();
+  if (!tags.ok()) {
+    report->Note(p + "cannot look for the " + table + " table: " + tags.status().message(),
+                 "needed only when a sink writes into this database (two-way sync)");
+    return;
+  }
+  if (tags->empty()) {
+    Result<std::pair<std::string, bool>> schema = catalog.DefaultSchema();
+    if (schema.ok() && !schema->first.empty() && schema->second) {
+      report->Ok(p + "no " + table + " table yet: the bridge creates it in schema " +
+                 schema->first + " at start (for sinks writing into this database)");
+    } else {
+      report->Note(p + "no " + table +
+                       " table, and the bridge's role may not create it: a sink writing into "
+                       "this database (two-way sync) needs it, or its writes come back as "
+                       "ordinary changes",
+                   "as a role that may create tables: " + create + " ALTER PUBLICATION " +
+                       QuoteIdent(publication) + " ADD TABLE " + table +
+                       "; GRANT INSERT, UPDATE ON " + table + " TO <the sink's role>;");
+    }
+    return;
+  }
+  for (const PgTableRef& t : *tags) {
+    Result<bool> in = catalog.InPublication(publication, t);
+    if (in.ok() && *in) {
+      report->Ok(p + "origin tag table " + t.Qualified() + " is in publication \"" + publication +
+                 "\"");
+      continue;
+    }
+    Result<PgRows> own =
+        c.QueryParams("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = $1::oid",
+                      {std::to_string(t.oid)});
+    const bool owned = own.ok() && !own->rows.empty() && own->rows[0][0] == "t";
+    if (owned) {
+      report->Ok(p + "origin tag table " + t.Qualified() + " is added to publication \"" +
+                 publication + "\" " + (pub_exists ? "at start" : "when it is created"));
+    } else {
+      report->Note(p + "origin tag table " + t.Qualified() + " is not in publication \"" +
+                       publication +
+                       "\" and the bridge's role does not own it: what sinks write into this "
+                       "database would come back as ordinary changes",
+                   "as the table's owner: ALTER PUBLICATION " + QuoteIdent(publication) +
+                       " ADD TABLE " + t.Quoted() + ";" +
+                       (pub_exists ? "" : " (once the bridge has created the publication)"));
+    }
+  }
 }
 
 }  // namespace
@@ -134,6 +192,10 @@ void CheckPgSource(const SourceConfig& source, CheckReport* report) {
                    "GRANT SELECT ON " + t.Quoted() + " TO " + QuoteIdent(user) + ";");
     }
   }
+  const bool pub_exists = [&] {
+    Result<bool> e = catalog.PublicationExists(pc.publication);
+    return e.ok() && *e;
+  }();
   Result<bool> pub = catalog.PublicationExists(pc.publication);
   if (pub.ok() && *pub) {
     report->Ok(p + "publication \"" + pc.publication + "\" exists");
@@ -159,6 +221,7 @@ void CheckPgSource(const SourceConfig& source, CheckReport* report) {
                        " FOR TABLE " + list + ";");
     }
   }
+  CheckOriginTagTables(c, catalog, pc.publication, pub_exists, p, report);
 }
 
 }  // namespace deltabridge

@@ -17,6 +17,7 @@
 #include "cdc/pg/pg_replication_stream.h"
 #include "cdc/pg/pg_snapshot.h"
 #include "cdc/pg/pgoutput_decoder.h"
+#include "cdc/wire/origin_tag.h"
 
 namespace deltabridge {
 
@@ -68,6 +69,7 @@ class PgSource::Session {
     if (position.has_value() && !pub_exists)
       return Status::FailedPrecondition(PublicationGoneHelp(o_));
     DB_RETURN_IF_ERROR(catalog_->EnsurePublication(o_.publication, tables));
+    DB_RETURN_IF_ERROR(PublishOriginTagTables());
 
     DB_ASSIGN_OR_RETURN(PgSlotInfo slot, catalog_->GetSlot(o_.slot));
 
@@ -126,7 +128,11 @@ class PgSource::Session {
     PgChangeBuilder::Options bo;
     bo.source = o_.name;
     bo.include_table = [this](const std::string& schema, const std::string& table) {
-      return MatchesAny(o_.tables, schema + "." + table);
+      const std::string name = schema + "." + table;
+      // The tag table's changes go to the bridge's origin filter, which reads
+      // and strips them; deltabridge's other tables are never captured.
+      if (IsOriginTagTable(name)) return true;
+      return !IsDeltabridgeTable(name) && MatchesAny(o_.tables, name);
     };
     for (const auto& c : o_.exclude_columns) bo.exclude_columns.insert(c);
     bo.primary_key = [this](uint32_t oid) { return catalog_->PrimaryKey(oid); };
@@ -202,6 +208,49 @@ class PgSource::Session {
     Status s = stream.Finish();
     spdlog::info("source {}: stopped at {}", o_.name, stream.flushed().ToString());
     return s;
+  }
+
+  // Two-way sync (docs/two-way.md): the origin tag tables, in which sinks
+  // writing into this database mark their transactions, are in the
+  // publication, so that the bridge can tell those transactions from others.
+  // With none in the database, one is created in the default schema. A table
+  // that cannot be created or published is a warning, not an error: a
+  // database no sink writes needs none.
+  Status PublishOriginTagTables() {
+    DB_ASSIGN_OR_RETURN(std::vector<PgTableRef> tags, catalog_->OriginTagTables());
+    if (tags.empty()) {
+      Status created = catalog_->CreateOriginTagTable();
+      if (!created.ok()) {
+        spdlog::warn(
+            "source {}: the database has no {} table and the bridge could not create one ({}). "
+            "A sink writing into this database (two-way sync) needs it, or the bridge publishes "
+            "what the sink wrote as ordinary changes; a DBA can run: CREATE TABLE {} {}; GRANT "
+            "INSERT, UPDATE ON {} TO <the sink's role>; then restart the bridge",
+            o_.name, kOriginTagTable, created.message(), kOriginTagTable, kOriginTagColumnsSql,
+            kOriginTagTable);
+        return Status::Ok();
+      }
+      DB_ASSIGN_OR_RETURN(tags, catalog_->OriginTagTables());
+      for (const PgTableRef& t : tags) {
+        spdlog::info(
+            "source {}: created table {} for the origin tags of sinks writing into this database "
+            "(a sink of another role needs GRANT INSERT, UPDATE on it)",
+            o_.name, t.Qualified());
+      }
+    }
+    for (const PgTableRef& t : tags) {
+      DB_ASSIGN_OR_RETURN(bool published, catalog_->InPublication(o_.publication, t));
+      if (published) continue;
+      Status added = catalog_->EnsurePublication(o_.publication, {t});
+      if (!added.ok()) {
+        spdlog::warn(
+            "source {}: {}; until it is in the publication, what sinks write into this database "
+            "is published as ordinary changes. A DBA can run: ALTER PUBLICATION {} ADD TABLE {}; "
+            "then restart the bridge",
+            o_.name, added.message(), QuoteIdent(o_.publication), t.Quoted());
+      }
+    }
+    return Status::Ok();
   }
 
   static bool MatchesAny(const std::vector<std::string>& patterns, const std::string& name) {

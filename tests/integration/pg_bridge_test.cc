@@ -585,5 +585,161 @@ TEST_F(PgBridgeTest, TailReplaysThenFollowsWithCount) {
   bridge.Stop();
 }
 
+// Two-way sync (docs/two-way.md), forward: false. The bridge creates the
+// origin tag table (none exists) and publishes it, never deltabridge's other
+// tables; a transaction a sink tagged is not published, also when it is
+// large enough to be streamed before it commits, while an untagged one is,
+// without origin.
+TEST_F(PgBridgeTest, SinkWrittenTransactionsAreNotPublishedWithoutForward) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  // A sink's state table: public.* matches it, the bridge never captures it.
+  Sql("CREATE TABLE deltabridge_checkpoints (id int PRIMARY KEY, seq bigint)");
+  Sql("INSERT INTO deltabridge_checkpoints VALUES (1, 0)");
+  BridgeUnderTest bridge("b", Source());
+  Result<RunResult> check =
+      RunCommand({DeltabridgeBin(), "check", bridge.config_path()}, std::chrono::seconds(60));
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(check->status.exit_code, 0) << check->output;
+  EXPECT_NE(check->output.find(
+                "ok    source src: no deltabridge_origin table yet: the bridge creates it in "
+                "schema public at start"),
+            std::string::npos)
+      << check->output;
+
+  bridge.StartStreaming();
+  EXPECT_NE(bridge.log().find("created table public.deltabridge_origin"), std::string::npos)
+      << bridge.log();
+  EXPECT_EQ(Value("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM "
+                  "pg_publication_tables"),
+            "deltabridge_origin,t");
+  check = RunCommand({DeltabridgeBin(), "check", bridge.config_path()}, std::chrono::seconds(60));
+  ASSERT_TRUE(check.ok());
+  EXPECT_NE(check->output.find("ok    source src: origin tag table public.deltabridge_origin is "
+                               "in publication \"deltabridge_b_src\""),
+            std::string::npos)
+      << check->output;
+
+  Collector col(bridge.publish(), bridge.replay());
+  // The sink's first write makes its row (a transaction of the tag alone).
+  Sql(R"(INSERT INTO deltabridge_origin VALUES ('w', '{"n":0,"path":["x.y"]}'))");
+  Sql(R"(BEGIN; UPDATE deltabridge_origin SET tag = '{"n":1,"path":["x.y"]}' WHERE writer = 'w';
+         INSERT INTO t VALUES (1, 'sink'); UPDATE t SET v = 'sink 2' WHERE id = 1; COMMIT)");
+  Sql("BEGIN; INSERT INTO t VALUES (2, 'local'); UPDATE deltabridge_checkpoints SET seq = 5; "
+      "COMMIT");
+  ASSERT_TRUE(col.WaitCount(1));
+  // A streamed tagged transaction (logical_decoding_work_mem is 64kB).
+  Sql(R"(BEGIN; UPDATE deltabridge_origin SET tag = '{"n":2,"path":["x.y"]}' WHERE writer = 'w';
+         INSERT INTO t SELECT g, repeat('s', 100) FROM generate_series(100, 3099) g; COMMIT)");
+  Sql("INSERT INTO t VALUES (3, 'after')");
+  ASSERT_TRUE(col.WaitCount(2));
+  std::vector<Json> all = col.deltas();
+  ASSERT_EQ(all.size(), 2u);
+  ExpectGapFree(all);
+  EXPECT_EQ(all[0]["table"], "public.t");
+  EXPECT_EQ(all[0]["key"]["id"], 2);
+  EXPECT_FALSE(all[0].contains("origin"));
+  EXPECT_FALSE(all[0].contains("node"));  // the default node name is not written
+  EXPECT_TRUE(all[0]["tx"]["last"].get<bool>());
+  EXPECT_EQ(all[1]["key"]["id"], 3);
+  EXPECT_FALSE(all[1].contains("origin"));
+  EXPECT_GE(std::stoi(Value("SELECT stream_txns FROM pg_stat_replication_slots WHERE "
+                            "slot_name = '" +
+                            slot() + "'")),
+            1);
+
+  // The count: 2 + 3000 not forwarded; only the two untagged deltas journaled.
+  RunResult status;
+  EXPECT_TRUE(WaitUntil([&] {
+    Result<RunResult> r =
+        RunCommand({DeltabridgeBin(), "status", bridge.config_path()}, std::chrono::seconds(30));
+    if (!r.ok()) return false;
+    status = *r;
+    return status.output.find("0 changes forwarded with their origin, 3002 not forwarded") !=
+           std::string::npos;
+  })) << status.output;
+  EXPECT_NE(status.output.find("since start: 2 changes ("), std::string::npos) << status.output;
+  bridge.Stop();
+}
+
+// Two-way sync, forward: true (a hub) with a node name of its own: the tagged
+// changes are published with their origin, the path in the tag followed by
+// this node, also those of a streamed transaction; every delta names the
+// node. An existing tag table in another schema is published (none is
+// created); a tag that does not decode leaves its transaction untagged.
+TEST_F(PgBridgeTest, SinkWrittenTransactionsAreForwardedWithTheirOrigin) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  Sql("CREATE SCHEMA sinkstate");
+  Sql("CREATE TABLE sinkstate.deltabridge_origin (writer varchar(200) PRIMARY KEY, "
+      "tag varchar(4000) NOT NULL)");
+  Sql(R"(INSERT INTO sinkstate.deltabridge_origin VALUES ('w', '{"n":0,"path":["x.y"]}'))");
+  const int port = FreeLoopbackPort();
+  BridgeUnderTest bridge("b", Source("[\"public.t\"]", "    node: hub.main\n    forward: true\n"),
+                         "  metrics: 127.0.0.1:" + std::to_string(port) + "\n");
+  bridge.StartStreaming();
+  EXPECT_EQ(Value("SELECT count(*) FROM pg_class WHERE relname = 'deltabridge_origin'"), "1");
+  EXPECT_EQ(Value("SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM "
+                  "pg_publication_tables"),
+            "public.t,sinkstate.deltabridge_origin");
+  Collector col(bridge.publish(), bridge.replay());
+  Sql(R"(BEGIN; INSERT INTO t VALUES (1, 'before the tag');
+         UPDATE sinkstate.deltabridge_origin SET tag = '{"n":1,"path":["x.y"]}' WHERE writer = 'w';
+         INSERT INTO t VALUES (2, 'sink'); UPDATE t SET v = 'sink 2' WHERE id = 2;
+         UPDATE sinkstate.deltabridge_origin SET tag = '{"n":2,"path":["a.b","x.y"]}'
+           WHERE writer = 'w';
+         DELETE FROM t WHERE id = 1; COMMIT)");
+  Sql("INSERT INTO t VALUES (3, 'local')");
+  Sql(R"(BEGIN; UPDATE sinkstate.deltabridge_origin SET tag = 'garbage' WHERE writer = 'w';
+         INSERT INTO t VALUES (4, 'unreadable tag'); COMMIT)");
+  Sql(R"(BEGIN; UPDATE sinkstate.deltabridge_origin SET tag = '{"n":3,"path":["x.y"]}'
+           WHERE writer = 'w';
+         INSERT INTO t SELECT g, repeat('s', 100) FROM generate_series(100, 2099) g; COMMIT)");
+  ASSERT_TRUE(col.WaitCount(2006)) << col.size();
+  std::vector<Json> all = col.deltas();
+  ASSERT_EQ(all.size(), 2006u);
+  ExpectGapFree(all);
+  for (const Json& d : all) EXPECT_EQ(d["node"], "hub.main") << d.dump();
+  const Json xy = Json::parse(R"(["x.y","hub.main"])");
+  EXPECT_FALSE(all[0].contains("origin"));  // before the tag
+  EXPECT_EQ(all[0]["key"]["id"], 1);
+  EXPECT_EQ(all[1]["origin"], xy);
+  EXPECT_EQ(all[1]["op"], "insert");
+  EXPECT_EQ(all[2]["origin"], xy);
+  EXPECT_EQ(all[2]["op"], "update");
+  EXPECT_EQ(all[3]["origin"], Json::parse(R"(["a.b","x.y","hub.main"])"));
+  EXPECT_EQ(all[3]["op"], "delete");
+  EXPECT_TRUE(all[3]["tx"]["last"].get<bool>());
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i]["table"], "public.t");
+  EXPECT_EQ(all[4]["key"]["id"], 3);
+  EXPECT_FALSE(all[4].contains("origin"));
+  EXPECT_EQ(all[5]["key"]["id"], 4);
+  EXPECT_FALSE(all[5].contains("origin"));
+  EXPECT_NE(bridge.log().find("the rest of its transaction is treated as untagged"),
+            std::string::npos)
+      << bridge.log();
+  for (size_t i = 6; i < all.size(); ++i) {
+    EXPECT_EQ(all[i]["origin"], xy);
+    EXPECT_EQ(all[i]["tx"]["id"], all[6]["tx"]["id"]);
+    EXPECT_EQ(all[i]["tx"]["last"].get<bool>(), i + 1 == all.size());
+  }
+  EXPECT_GE(std::stoi(Value("SELECT stream_txns FROM pg_stat_replication_slots WHERE "
+                            "slot_name = '" +
+                            slot() + "'")),
+            1);
+
+  httplib::Client http("127.0.0.1", port);
+  const std::string src = "{bridge=\"b\",source=\"src\",type=\"postgres\"}";
+  std::string body;
+  EXPECT_TRUE(WaitUntil([&] {
+    auto r = http.Get("/metrics");
+    if (!r || r->status != 200) return false;
+    body = r->body;
+    return MetricValue(body, "deltabridge_source_sink_written_forwarded_total" + src) == 2003;
+  })) << body;
+  EXPECT_EQ(MetricValue(body, "deltabridge_source_sink_written_dropped_total" + src), 0) << body;
+  EXPECT_EQ(MetricValue(body, "deltabridge_source_bad_origin_tags_total" + src), 1) << body;
+  EXPECT_EQ(MetricValue(body, "deltabridge_source_changes_total" + src), 2006) << body;
+  bridge.Stop();
+}
+
 }  // namespace
 }  // namespace deltabridge::test
