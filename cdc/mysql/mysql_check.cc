@@ -4,8 +4,10 @@
 #include <cctype>
 #include <set>
 
+#include "cdc/core/glob.h"
 #include "cdc/mysql/mysql_connection.h"
 #include "cdc/mysql/mysql_schema.h"
+#include "cdc/wire/origin_tag.h"
 
 namespace deltabridge::mysql {
 
@@ -52,6 +54,47 @@ std::set<std::string> GlobalPrivileges(MysqlConn& c) {
     }
   }
   return out;
+}
+
+// Two-way sync (docs/two-way.md): the origin tag table a sink writing into
+// a captured database marks its transactions in. Advice, never a failure: a
+// database no sink writes needs none. The binlog carries the table's changes
+// like any other table's, in any binlog_row_image (the tag column changes
+// with every write, so even a MINIMAL after-image holds it).
+void CheckOriginTagTables(MysqlConn& c, const std::vector<std::string>& patterns,
+                          const std::string& p, CheckReport* report) {
+  Result<std::vector<MysqlConn::Row>> rows = c.Query(
+      "SELECT s.SCHEMA_NAME, t.TABLE_NAME FROM information_schema.SCHEMATA s LEFT JOIN "
+      "information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME AND t.TABLE_NAME = " +
+      c.Quote(std::string(kOriginTagTable)) +
+      " WHERE s.SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', "
+      "'sys') ORDER BY 1");
+  if (!rows.ok()) {
+    report->Note(p + "cannot look for " + std::string(kOriginTagTable) +
+                     " tables: " + rows.status().message(),
+                 "needed only when a sink writes into a captured database (two-way sync)");
+    return;
+  }
+  for (const MysqlConn::Row& r : *rows) {
+    if (r.empty() || !r[0]) continue;
+    const std::string& db = *r[0];
+    const bool captured = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pt) {
+      return GlobMatch(pt.substr(0, pt.find('.')), db);
+    });
+    if (!captured) continue;
+    const std::string table = db + "." + std::string(kOriginTagTable);
+    if (r.size() > 1 && r[1]) {
+      report->Ok(p + "origin tag table " + table + " exists");
+    } else {
+      report->Note(p + "no origin tag table " + table +
+                       ": a sink writing into this database (two-way sync) creates it when it "
+                       "may, else its writes come back as ordinary changes",
+                   "CREATE TABLE " + QuoteIdent(db) + "." + std::string(kOriginTagTable) + " " +
+                       std::string(kOriginTagColumnsSql) + "; GRANT INSERT, UPDATE ON " +
+                       QuoteIdent(db) + "." + std::string(kOriginTagTable) +
+                       " TO <the sink's account>;");
+    }
+  }
 }
 
 }  // namespace
@@ -230,6 +273,8 @@ void CheckMysqlSource(const SourceConfig& source, CheckReport* report) {
       }
     }
   }
+
+  CheckOriginTagTables(c, mc.tables, p, report);
 
   if (maria) {
     report->Ok(p + "GTIDs: MariaDB, gtid_binlog_pos " + Var(c, "gtid_binlog_pos") +

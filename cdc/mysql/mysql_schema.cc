@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cdc/core/glob.h"
+#include "cdc/wire/origin_tag.h"
 
 namespace deltabridge::mysql {
 
@@ -18,6 +19,7 @@ Result<std::vector<std::pair<std::string, std::string>>> MysqlSchema::ResolveTab
   for (const auto& r : rows) {
     if (!r[0] || !r[1]) continue;
     std::string q = *r[0] + "." + *r[1];
+    if (IsDeltabridgeTable(q)) continue;
     if (std::any_of(patterns.begin(), patterns.end(),
                     [&](const std::string& p) { return GlobMatch(p, q); })) {
       out.emplace_back(*r[0], *r[1]);

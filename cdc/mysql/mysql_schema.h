@@ -46,7 +46,7 @@ class MysqlSchema {
   explicit MysqlSchema(MysqlConn* conn) : conn_(conn) {}
 
   // Base tables whose "database.table" matches one of the patterns (system
-  // schemas excluded), sorted.
+  // schemas and deltabridge's own deltabridge_* tables excluded), sorted.
   Result<std::vector<std::pair<std::string, std::string>>> ResolveTables(
       const std::vector<std::string>& patterns);
 

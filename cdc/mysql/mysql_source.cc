@@ -20,6 +20,7 @@
 #include "cdc/mysql/mysql_gtid_set.h"
 #include "cdc/mysql/mysql_schema.h"
 #include "cdc/mysql/mysql_snapshot.h"
+#include "cdc/wire/origin_tag.h"
 
 namespace deltabridge::mysql {
 
@@ -62,13 +63,24 @@ bool MatchesAny(const std::vector<std::string>& patterns, const std::string& nam
                      [&](const std::string& p) { return GlobMatch(p, name); });
 }
 
+// "<database pattern>.deltabridge_origin" for each database part of the
+// `tables` patterns: the origin tag tables of the databases the source
+// captures.
+std::vector<std::string> OriginTagPatterns(const std::vector<std::string>& tables) {
+  std::vector<std::string> out;
+  for (const std::string& p : tables) {
+    out.push_back(p.substr(0, p.find('.')) + "." + std::string(kOriginTagTable));
+  }
+  return out;
+}
+
 }  // namespace
 
 // One connected attempt: the two connections and everything tied to them.
 class MysqlSource::Session {
  public:
   Session(MysqlSource* src, const std::atomic<bool>& stop)
-      : src_(src), o_(src->opt_), stop_(stop) {}
+      : src_(src), o_(src->opt_), stop_(stop), tag_patterns_(OriginTagPatterns(o_.tables)) {}
 
   Status Run() {
     MysqlConnParams p = Params();
@@ -125,6 +137,16 @@ class MysqlSource::Session {
     p.user = o_.user;
     p.password = o_.password;
     return p;
+  }
+
+  // Whether the binlog's changes of "database.table" are captured: those of
+  // the `tables` patterns, but never deltabridge's own tables, except the
+  // origin tag table of a captured database, whose changes go to the bridge's
+  // origin filter (two-way sync), which reads and strips them. The snapshot
+  // never reads deltabridge's tables (MysqlSchema::ResolveTables).
+  bool Captured(const std::string& name) const {
+    if (IsOriginTagTable(name)) return MatchesAny(tag_patterns_, name);
+    return !IsDeltabridgeTable(name) && MatchesAny(o_.tables, name);
   }
 
   // Names and key from information_schema for a TABLE_MAP without them.
@@ -280,7 +302,7 @@ class MysqlSource::Session {
     decoder.set_checksum(stream.checksum());
     BinlogChangeBuilder::Options bo;
     bo.source = o_.name;
-    bo.include_table = [this](const std::string& name) { return MatchesAny(o_.tables, name); };
+    bo.include_table = [this](const std::string& name) { return Captured(name); };
     BinlogChangeBuilder builder(
         std::move(bo), [this](BinlogTransaction&& t) { return OnTransaction(std::move(t)); });
     builder.set_file_name(start.file);
@@ -346,7 +368,7 @@ class MysqlSource::Session {
           } else if (auto* q = std::get_if<QueryEvent>(&ev.body)) {
             if (IsTableDdl(q->query)) schema_->InvalidateAll();
           } else if (auto* t = std::get_if<TableMapEvent>(&ev.body)) {
-            if (MatchesAny(o_.tables, t->QualifiedName())) FillColumns(t);
+            if (Captured(t->QualifiedName())) FillColumns(t);
           }
           s = builder.OnEvent(ev);
         }
@@ -370,6 +392,7 @@ class MysqlSource::Session {
   MysqlSource* src_;
   const Options& o_;
   const std::atomic<bool>& stop_;
+  const std::vector<std::string> tag_patterns_;  // OriginTagPatterns(o_.tables)
   MysqlConn sql_;
   MysqlConn repl_;
   bool mariadb_ = false;

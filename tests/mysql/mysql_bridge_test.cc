@@ -328,6 +328,112 @@ TEST_F(MysqlBridgeTest, PurgedFileWithNothingMissingResumesByGtid) {
   bridge.Stop();
 }
 
+// Two-way sync (docs/two-way.md), forward: false: the origin tag table is
+// read from the binlog (its update's field-level delta, binlog_row_image
+// FULL, holds the tag: it changes with every write) and never published, nor
+// snapshotted; deltabridge's other tables are never captured; a transaction
+// a sink tagged is not published, an untagged one is, without origin.
+TEST_F(MysqlBridgeTest, SinkWrittenTransactionsAreNotPublishedWithoutForward) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v varchar(20))");
+  Sql("CREATE TABLE deltabridge_origin (writer VARCHAR(200) NOT NULL PRIMARY KEY, "
+      "tag VARCHAR(4000) NOT NULL)");
+  Sql("CREATE TABLE deltabridge_checkpoints (id int PRIMARY KEY, seq bigint)");
+  Sql(R"(INSERT INTO deltabridge_origin VALUES ('w', '{"n":0,"path":["x.y"]}'))");
+  Sql("INSERT INTO deltabridge_checkpoints VALUES (1, 0)");
+  Sql("INSERT INTO t VALUES (1, 'snap')");
+  BridgeUnderTest bridge("b", Source());
+  Result<RunResult> check =
+      RunCommand({DeltabridgeBin(), "check", bridge.config_path()}, std::chrono::seconds(60));
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(check->status.exit_code, 0) << check->output;
+  EXPECT_NE(check->output.find("ok    source src: origin tag table " + db_ +
+                               ".deltabridge_origin exists"),
+            std::string::npos)
+      << check->output;
+  // The snapshot reads t only.
+  EXPECT_NE(check->output.find("ok    source src: table " + db_ + ".t readable"), std::string::npos)
+      << check->output;
+  EXPECT_EQ(check->output.find("source src: table " + db_ + ".deltabridge_"), std::string::npos)
+      << check->output;
+
+  StartStreaming(bridge);
+  Collector col(bridge.publish(), bridge.replay());
+  ASSERT_TRUE(col.WaitCount(1));
+  Sql(R"(BEGIN; UPDATE deltabridge_origin SET tag = '{"n":1,"path":["x.y"]}' WHERE writer = 'w';
+         INSERT INTO t VALUES (2, 'sink'); UPDATE t SET v = 'sink 2' WHERE id = 1; COMMIT)");
+  Sql("BEGIN; INSERT INTO t VALUES (3, 'local'); UPDATE deltabridge_checkpoints SET seq = 5; "
+      "COMMIT");
+  Sql(R"(BEGIN; UPDATE deltabridge_origin SET tag = '{"n":2,"path":["x.y"]}' WHERE writer = 'w';
+         DELETE FROM t WHERE id = 3; COMMIT)");
+  Sql("INSERT INTO t VALUES (4, 'after')");
+  ASSERT_TRUE(col.WaitCount(3));
+  std::vector<Json> all = col.deltas();
+  ASSERT_EQ(all.size(), 3u) << all.back().dump();
+  ExpectGapFree(all);
+  EXPECT_EQ(all[0]["op"], "snapshot");
+  EXPECT_EQ(all[0]["table"], db_ + ".t");
+  EXPECT_EQ(all[1]["op"], "insert");
+  EXPECT_EQ(all[1]["key"]["id"], 3);
+  EXPECT_FALSE(all[1].contains("origin"));
+  EXPECT_FALSE(all[1].contains("node"));
+  EXPECT_TRUE(all[1]["tx"]["last"].get<bool>());
+  EXPECT_EQ(all[2]["key"]["id"], 4);
+
+  RunResult status;
+  EXPECT_TRUE(WaitUntil([&] {
+    Result<RunResult> r =
+        RunCommand({DeltabridgeBin(), "status", bridge.config_path()}, std::chrono::seconds(30));
+    if (!r.ok()) return false;
+    status = *r;
+    return status.output.find("0 changes forwarded with their origin, 3 not forwarded") !=
+           std::string::npos;
+  })) << status.output;
+  bridge.Stop();
+}
+
+// Two-way sync, forward: true with a node name of its own: the tagged
+// changes are published with the tag's path followed by this node; the tag
+// table of a database the source does not capture tags nothing.
+TEST_F(MysqlBridgeTest, SinkWrittenTransactionsAreForwardedWithTheirOrigin) {
+  const std::string other = db_ + "_other";
+  ASSERT_TRUE(db_server_->CreateDatabase(other).ok());
+  for (const std::string& db : {db_, other}) {
+    Sql("CREATE TABLE " + db +
+        ".deltabridge_origin (writer VARCHAR(200) NOT NULL PRIMARY KEY, "
+        "tag VARCHAR(4000) NOT NULL)");
+    Sql("INSERT INTO " + db + R"(.deltabridge_origin VALUES ('w', '{"n":0,"path":["x.y"]}'))");
+  }
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v varchar(20))");
+  BridgeUnderTest bridge("b", Source("", "    node: legacy.main\n    forward: true\n"));
+  StartStreaming(bridge);
+  Collector col(bridge.publish(), bridge.replay());
+  Sql(R"(BEGIN; UPDATE deltabridge_origin SET tag = '{"n":1,"path":["x.y"]}' WHERE writer = 'w';
+         INSERT INTO t VALUES (1, 'sink'); UPDATE t SET v = 'sink 2' WHERE id = 1;
+         UPDATE deltabridge_origin SET tag = '{"n":2,"path":["a.b","x.y"]}' WHERE writer = 'w';
+         DELETE FROM t WHERE id = 1; COMMIT)");
+  Sql("BEGIN; UPDATE " + other + R"(.deltabridge_origin SET tag = '{"n":1,"path":["x.y"]}'
+         WHERE writer = 'w'; INSERT INTO t VALUES (2, 'local'); COMMIT)");
+  ASSERT_TRUE(col.WaitCount(4));
+  std::vector<Json> all = col.deltas();
+  ASSERT_EQ(all.size(), 4u) << all.back().dump();
+  ExpectGapFree(all);
+  for (const Json& d : all) {
+    EXPECT_EQ(d["node"], "legacy.main") << d.dump();
+    EXPECT_EQ(d["table"], db_ + ".t") << d.dump();
+  }
+  const Json xy = Json::parse(R"(["x.y","legacy.main"])");
+  EXPECT_EQ(all[0]["op"], "insert");
+  EXPECT_EQ(all[0]["origin"], xy);
+  EXPECT_EQ(all[1]["op"], "update");
+  EXPECT_EQ(all[1]["origin"], xy);
+  EXPECT_EQ(all[2]["op"], "delete");
+  EXPECT_EQ(all[2]["origin"], Json::parse(R"(["a.b","x.y","legacy.main"])"));
+  EXPECT_TRUE(all[2]["tx"]["last"].get<bool>());
+  EXPECT_EQ(all[3]["key"]["id"], 2);
+  EXPECT_FALSE(all[3].contains("origin"));
+  bridge.Stop();
+}
+
 TEST_F(MysqlBridgeTest, CheckNamesTheFix) {
   Sql("CREATE TABLE good (id int PRIMARY KEY)");
   BridgeUnderTest ok_bridge("b", Source());
