@@ -257,19 +257,21 @@ Status Subscriber::Session::HandleLive(const std::vector<zmq::message_t>& frames
   std::string_view body = View(frames[1]);
 
   if (IsHeartbeatTopic(topic)) {
-    Result<uint64_t> newest = DecodeHeartbeatSeq(body);
-    if (!newest.ok()) {
-      Malformed("heartbeat on " + std::string(topic) + ": " + newest.status().message());
+    Result<Heartbeat> heartbeat = DecodeHeartbeat(body);
+    if (!heartbeat.ok()) {
+      Malformed("heartbeat on " + std::string(topic) + ": " + heartbeat.status().message());
       return Status::Ok();
     }
+    if (options_.on_heartbeat) options_.on_heartbeat(heartbeat->nodes);
+    const uint64_t newest = heartbeat->newest_seq;
     if (!tracking_) return Status::Ok();
     if (!have_last_) {
-      SetLast(*newest);  // start with what comes next
+      SetLast(newest);  // start with what comes next
       return Status::Ok();
     }
-    if (*newest > last_) {
+    if (newest > last_) {
       // Idle stream, yet the bridge has published past what we hold.
-      DB_RETURN_IF_ERROR(CatchUp(*newest));
+      DB_RETURN_IF_ERROR(CatchUp(newest));
       owner_.gaps_repaired_.fetch_add(1, std::memory_order_relaxed);
     }
     return Status::Ok();

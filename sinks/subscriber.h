@@ -28,6 +28,7 @@
 #include <zmq.hpp>
 
 #include "cdc/core/status.h"
+#include "cdc/wire/envelope.h"
 
 namespace deltabridge {
 
@@ -53,6 +54,11 @@ struct SubscriberOptions {
   // Live messages queued in the SUB socket while a replay runs; beyond it
   // ZeroMQ drops them and they are repaired through replay.
   int receive_hwm = 100'000;
+  // Optional: called with the node map of each heartbeat that decodes
+  // (source -> node; empty from a bridge before two-way sync), on Run's
+  // thread, before the heartbeat's seq is acted on. Heartbeats come only on
+  // the live stream: none while a replay runs nor while the handler runs.
+  std::function<void(const SourceNodes& nodes)> on_heartbeat;
 };
 
 struct SubscriberCounters {

@@ -238,6 +238,39 @@ TEST(SubscriberTest, LiveStartWithReplayRepairsLaterGaps) {
   EXPECT_LT(first, lost_from);
 }
 
+// Each heartbeat's node map reaches the owner; the heartbeat still reveals a
+// gap as before.
+TEST(SubscriberTest, HeartbeatNodesAreHandedToTheOwner) {
+  FakeBridge bridge;
+  for (int i = 0; i < 3; ++i) bridge.Emit("a");
+  std::mutex mu;
+  std::vector<SourceNodes> heard;  // guarded by mu
+  SubscriberOptions o = CloneOptions(bridge, 1);
+  o.on_heartbeat = [&](const SourceNodes& nodes) {
+    std::lock_guard lock(mu);
+    heard.push_back(nodes);
+  };
+  RunningSubscriber sub(o);
+  ASSERT_TRUE(WaitFor([&] { return sub.count() == 3; }));
+  bridge.Emit("a", /*publish=*/false);  // 4: only the heartbeat reveals it
+  const SourceNodes nodes = {{"scheduling", "parks.main"}, {"legacy", "legacy.db"}};
+  ASSERT_TRUE(WaitFor([&] {
+    bridge.Heartbeat(nodes);
+    std::this_thread::sleep_for(5ms);
+    return sub.count() == 4;
+  }));
+  EXPECT_EQ(sub.seqs(), Range(1, 4));
+  // A heartbeat of a bridge before two-way sync has no nodes.
+  bridge.Heartbeat();
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return !heard.empty() && heard.back().empty();
+  }));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard.front(), nodes);
+  EXPECT_EQ(sub.subscriber().counters().malformed, 0u);
+}
+
 TEST(SubscriberTest, GoneStopsRunNamingTheOldestSeqKept) {
   FakeBridge bridge;
   for (int i = 0; i < 100; ++i) bridge.Emit("a");

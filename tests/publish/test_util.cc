@@ -137,8 +137,8 @@ uint64_t FakeBridge::Emit(std::string_view table, bool publish) {
   return seq;
 }
 
-void FakeBridge::Heartbeat() {
-  Status s = publisher_->PublishHeartbeat("parks", newest_);
+void FakeBridge::Heartbeat(const SourceNodes& nodes) {
+  Status s = publisher_->PublishHeartbeat("parks", newest_, nodes);
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 

@@ -76,7 +76,8 @@ class FakeBridge {
   // Journals the next delta on `table` and publishes it unless `publish` is
   // false (a delta the PUB lost). Returns its seq.
   uint64_t Emit(std::string_view table, bool publish = true);
-  void Heartbeat();
+  // Publishes a heartbeat with the newest seq and `nodes` (source -> node).
+  void Heartbeat(const SourceNodes& nodes = {});
   // Closes and rebinds the PUB socket on the same endpoint (a bridge restart).
   void RestartPublisher();
 
