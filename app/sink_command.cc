@@ -263,6 +263,16 @@ int SinkStatusCommand(const std::string& file) {
         static_cast<unsigned long long>(c.fields_kept),
         static_cast<unsigned long long>(c.conflicts), static_cast<unsigned long long>(c.rejected),
         static_cast<unsigned long long>(c.transactions));
+    // Two-way sync (docs/two-way.md): what the sink did not apply, and why.
+    if (!cfg->target.node.empty() ||
+        live->suppressed_echo + live->suppressed_forwarded + live->own > 0) {
+      std::printf(
+          "  suppressed since start: %llu echoes (the target's node on their path), %llu "
+          "forwarded copies (received directly too); %llu deltas of the own node\n",
+          static_cast<unsigned long long>(live->suppressed_echo),
+          static_cast<unsigned long long>(live->suppressed_forwarded),
+          static_cast<unsigned long long>(live->own));
+    }
   }
   return exit_code;
 }

@@ -80,6 +80,16 @@ std::string RenderSinkMetrics(const SinkConfig& config, const SinkStats& s,
     p.Family(c.name, "counter", c.help);
     p.Sample(c.name, sink, static_cast<double>(c.value));
   }
+  p.Family("deltabridge_sink_suppressed_total", "counter",
+           "Mapped deltas not applied: reason echo, the target's node is on their path; reason "
+           "forwarded, a forwarded copy of a change the sink receives directly.");
+  p.Sample("deltabridge_sink_suppressed_total", {{"sink", config.name}, {"reason", "echo"}},
+           static_cast<double>(s.suppressed_echo));
+  p.Sample("deltabridge_sink_suppressed_total", {{"sink", config.name}, {"reason", "forwarded"}},
+           static_cast<double>(s.suppressed_forwarded));
+  p.Family("deltabridge_sink_own_deltas_total", "counter",
+           "Mapped deltas of the target's own node received (local writes).");
+  p.Sample("deltabridge_sink_own_deltas_total", sink, static_cast<double>(s.own));
   return p.text();
 }
 

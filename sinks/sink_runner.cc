@@ -1,5 +1,6 @@
 #include "sinks/sink_runner.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,6 +12,8 @@
 #include "cdc/core/log_limiter.h"
 #include "cdc/core/wall_clock.h"
 #include "cdc/wire/envelope.h"
+#include "sinks/echo_filter.h"
+#include "sinks/node_directory.h"
 #include "sinks/subscriber.h"
 
 namespace deltabridge {
@@ -21,6 +24,13 @@ using Clock = std::chrono::steady_clock;
 // Whether a delta body closes its source transaction. The bridge's encoder
 // (cdc/wire/envelope.cc) writes "tx" last: ...,"tx":{"id":"731","last":true}}.
 bool BodyEndsTransaction(std::string_view body) { return body.ends_with(",\"last\":true}}"); }
+
+// "a, b, c" for a log line.
+std::string JoinPath(const std::vector<std::string>& path) {
+  std::string out;
+  for (const std::string& node : path) out += (out.empty() ? "" : ", ") + node;
+  return out;
+}
 
 // Wakes the applier when a feed has news. The generation makes a wake-up
 // that comes between the applier's last poll and its wait count.
@@ -50,14 +60,16 @@ struct Waker {
 class SinkRunner::Feed {
  public:
   Feed(const SinkConfig& config, const SubscribeConfig& sub, uint64_t from_seq,
-       const SinkRunnerOptions& options, Waker* waker, FeedCounters* counters)
+       const SinkRunnerOptions& options, Waker* waker, FeedCounters* counters, NodeDirectory* nodes)
       : config_(config),
         sub_(sub),
         capacity_(std::max<size_t>(1, options.queue_capacity)),
         resume_at_(capacity_ / 2),
+        heartbeat_wait_(2 * options.heartbeat_timeout),
         waker_(waker),
         counters_(counters),
-        subscriber_(MakeOptions(sub, from_seq, options)) {}
+        nodes_(nodes),
+        subscriber_(MakeOptions(sub, from_seq, options, nodes)) {}
 
   ~Feed() { Stop(); }
 
@@ -150,7 +162,7 @@ class SinkRunner::Feed {
 
  private:
   static SubscriberOptions MakeOptions(const SubscribeConfig& sub, uint64_t from_seq,
-                                       const SinkRunnerOptions& options) {
+                                       const SinkRunnerOptions& options, NodeDirectory* nodes) {
     SubscriberOptions o;
     o.publish_endpoint = sub.publish;
     o.replay_endpoint = sub.replay;
@@ -158,6 +170,9 @@ class SinkRunner::Feed {
     // Every topic reaches the handler, which picks the sink's own: it must
     // see where the source transactions of other tables end.
     o.heartbeat_timeout = options.heartbeat_timeout;
+    o.on_heartbeat = [nodes, bridge = sub.bridge](const SourceNodes& source_nodes) {
+      nodes->RecordHeartbeat(bridge, source_nodes);
+    };
     return o;
   }
 
@@ -195,8 +210,11 @@ class SinkRunner::Feed {
     }
     d.delta = std::move(delta).value();
     d.delta.bridge = sub_.bridge;
+    NoteSource(d.delta.change);
     d.mapping = FindMapping(config_, topic);
-    if (d.mapping == nullptr) {
+    if (d.mapping != nullptr) {
+      DB_RETURN_IF_ERROR(CheckPath(&d));
+    } else {
       counters_->unmapped++;
       uint64_t suppressed = 0;
       if (unmapped_log_.Allow(&suppressed)) {
@@ -208,6 +226,96 @@ class SinkRunner::Feed {
     }
     counters_->received++;
     return Push(std::move(d));
+  }
+
+  // Tells the node directory which node captures the delta's source, once
+  // per source (and again if it changes).
+  void NoteSource(const Change& change) {
+    auto it = noted_.find(change.source);
+    if (it != noted_.end() && it->second == change.node) return;
+    nodes_->RecordSource(sub_.bridge, change.source, CapturingNode(sub_.bridge, change));
+    noted_[change.source] = change.node;
+  }
+
+  // Judges a mapped delta by its path (sinks/echo_filter.h): suppresses an
+  // echo or a forwarded copy (clears d->mapping, as for an unmapped delta)
+  // and marks a delta of the target's own node (d->self).
+  Status CheckPath(SinkDelta* d) {
+    const Change& change = d->delta.change;
+    const std::string& target_node = config_.target.node;
+    // The common case needs no path: an ordinary change (its path is its
+    // capturing node alone) into a target that is no node.
+    if (change.origin.empty() && target_node.empty()) return Status::Ok();
+    const std::vector<std::string> path = DeltaPath(sub_.bridge, change);
+    if (path.size() >= 2 && std::find(path.begin(), path.end(), target_node) == path.end()) {
+      DB_RETURN_IF_ERROR(AwaitHeartbeats());
+    }
+    const PathCheck check = ClassifyPath(path, target_node, [&](std::string_view node) {
+      return nodes_->IsDirect(*d->mapping, node);
+    });
+    uint64_t suppressed = 0;
+    switch (check.verdict) {
+      case PathVerdict::kApply:
+        break;
+      case PathVerdict::kSelf:
+        counters_->own++;
+        if (config_.target.type != TargetType::kJsonl) {
+          d->self = true;
+          break;
+        }
+        counters_->suppressed_echo++;
+        if (echo_log_.Allow(&suppressed)) {
+          spdlog::info(
+              "sink {}: skipped delta seq {} on {}: a change of the target's own node {}, which "
+              "a JSON-lines target does not record (counted as suppressed, reason echo; {} "
+              "similar not logged)",
+              config_.name, d->delta.seq, d->topic, target_node, suppressed);
+        }
+        d->mapping = nullptr;
+        break;
+      case PathVerdict::kEcho:
+        counters_->suppressed_echo++;
+        if (echo_log_.Allow(&suppressed)) {
+          spdlog::info(
+              "sink {}: skipped delta seq {} on {}: its path [{}] holds the target's node {}, "
+              "where the change has been already (an echo; counted as suppressed, reason echo; "
+              "{} similar not logged)",
+              config_.name, d->delta.seq, d->topic, JoinPath(path), target_node, suppressed);
+        }
+        d->mapping = nullptr;
+        break;
+      case PathVerdict::kForwarded:
+        counters_->suppressed_forwarded++;
+        if (forwarded_log_.Allow(&suppressed)) {
+          spdlog::info(
+              "sink {}: skipped delta seq {} on {}: a copy forwarded along [{}] of a change of "
+              "node {}, which this sink receives directly into {} (counted as suppressed, reason "
+              "forwarded; {} similar not logged)",
+              config_.name, d->delta.seq, d->topic, JoinPath(path), path[check.at], d->mapping->to,
+              suppressed);
+        }
+        d->mapping = nullptr;
+        break;
+    }
+    return Status::Ok();
+  }
+
+  // Before the first forwarded delta is judged: waits for the other bridges'
+  // first heartbeats, which name their nodes (this bridge's own cannot come
+  // while its subscriber is in the handler; its deltas name their nodes).
+  Status AwaitHeartbeats() {
+    if (heartbeats_awaited_) return Status::Ok();
+    std::vector<std::string> gave_up = nodes_->AwaitHeartbeats(sub_.bridge, stop_, heartbeat_wait_);
+    if (stop_) return Status::Aborted("stopped");
+    for (const std::string& bridge : gave_up) {
+      spdlog::warn(
+          "sink {}: no heartbeat from bridge {} within {} ms; judging forwarded deltas by the "
+          "nodes its deltas have named so far (sources not seen yet are unknown) until it is "
+          "heard",
+          config_.name, bridge, heartbeat_wait_.count());
+    }
+    heartbeats_awaited_ = true;
+    return Status::Ok();
   }
 
   Status Push(SinkDelta d) {
@@ -234,8 +342,11 @@ class SinkRunner::Feed {
   const SubscribeConfig& sub_;
   const size_t capacity_;
   const size_t resume_at_;  // a full queue takes deltas again from this size down
+  // How long a forwarded delta waits for the other bridges' first heartbeats.
+  const std::chrono::milliseconds heartbeat_wait_;
   Waker* waker_;
   FeedCounters* counters_;  // the runner's; outlives the feed
+  NodeDirectory* nodes_;    // the runner's; outlives the feed
   Subscriber subscriber_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -255,13 +366,25 @@ class SinkRunner::Feed {
   bool ended_ = false;  // guarded by mu_
   Status result_;       // guarded by mu_
 
+  // Subscriber thread only: the node of each source noted (Change::node as
+  // the deltas carry it), and whether the other bridges' first heartbeats
+  // were awaited.
+  std::map<std::string, std::string, std::less<>> noted_;
+  bool heartbeats_awaited_ = false;
+
   LogLimiter malformed_log_{std::chrono::seconds(10)};
   LogLimiter unmapped_log_{std::chrono::seconds(60)};
+  // Suppressing echoes is normal work: the first is logged, then a line now and then.
+  LogLimiter echo_log_{std::chrono::minutes(10)};
+  LogLimiter forwarded_log_{std::chrono::minutes(10)};
 };
 
 SinkRunner::SinkRunner(const SinkConfig& config, std::unique_ptr<Target> target,
                        SinkRunnerOptions options)
-    : config_(config), target_(std::move(target)), options_(std::move(options)) {}
+    : config_(config),
+      target_(std::move(target)),
+      options_(std::move(options)),
+      nodes_(std::make_unique<NodeDirectory>(config)) {}
 
 SinkRunner::~SinkRunner() = default;
 
@@ -271,6 +394,9 @@ SinkStats SinkRunner::stats() const {
   s.received = feed_counters_.received.load();
   s.unmapped = feed_counters_.unmapped.load();
   s.malformed = feed_counters_.malformed.load();
+  s.suppressed_echo = feed_counters_.suppressed_echo.load();
+  s.suppressed_forwarded = feed_counters_.suppressed_forwarded.load();
+  s.own = feed_counters_.own.load();
   s.target = target_->counters();
   return s;
 }
@@ -313,7 +439,8 @@ Status SinkRunner::RunOnce(const std::atomic<bool>& stop, bool* retry) {
     uint64_t from = it == committed.end() ? 1 : it->second + 1;
     spdlog::info("sink {}: following bridge {} at {} from seq {}", config_.name, sub.bridge,
                  sub.publish, from);
-    feeds.push_back(std::make_unique<Feed>(config_, sub, from, options_, &waker, &feed_counters_));
+    feeds.push_back(std::make_unique<Feed>(config_, sub, from, options_, &waker, &feed_counters_,
+                                           nodes_.get()));
   }
   for (auto& f : feeds) f->Start();
   auto stop_feeds = [&] {
@@ -330,6 +457,7 @@ Status SinkRunner::RunOnce(const std::atomic<bool>& stop, bool* retry) {
   auto last_idle = Clock::now();
   auto last_progress = Clock::now();
   uint64_t last_progress_deltas = 0;
+  uint64_t last_progress_suppressed = 0;
 
   auto fail = [&](Status s) {
     if (in_tx) target_->Abort();
@@ -472,20 +600,30 @@ Status SinkRunner::RunOnce(const std::atomic<bool>& stop, bool* retry) {
     }
     if (now - last_progress >= options_.progress_interval) {
       ApplyCounters c = target_->counters();
+      const uint64_t echo = feed_counters_.suppressed_echo.load();
+      const uint64_t forwarded = feed_counters_.suppressed_forwarded.load();
+      const uint64_t own = feed_counters_.own.load();
       double secs = std::chrono::duration<double>(now - last_progress).count();
-      if (c.deltas != last_progress_deltas) {
+      if (c.deltas != last_progress_deltas || echo + forwarded != last_progress_suppressed) {
         std::string at;
         for (const auto& [bridge, seq] : committed) {
           at += (at.empty() ? "" : ", ") + bridge + "=" + std::to_string(seq);
         }
+        // Only a sink that meets two-way sync says what it suppressed.
+        std::string two_way;
+        if (echo + forwarded + own > 0) {
+          two_way = fmt::format("; suppressed {} echoes, {} forwarded copies; {} own-node deltas",
+                                echo, forwarded, own);
+        }
         spdlog::info(
             "sink {}: applied {} deltas ({:.0f}/s); rows +{} ~{} -{}, fields kept {}, "
-            "conflicts {}, rejected {}; checkpoint {}",
+            "conflicts {}, rejected {}{}; checkpoint {}",
             config_.name, c.deltas, (c.deltas - last_progress_deltas) / secs, c.rows_inserted,
-            c.rows_updated, c.rows_deleted, c.fields_kept, c.conflicts, c.rejected, at);
+            c.rows_updated, c.rows_deleted, c.fields_kept, c.conflicts, c.rejected, two_way, at);
       }
       last_progress = now;
       last_progress_deltas = c.deltas;
+      last_progress_suppressed = echo + forwarded;
     }
     for (auto& f : feeds) f->FreeDiscarded();  // idle: nothing better to do
     waker.WaitFor(generation, std::chrono::milliseconds(100));

@@ -23,6 +23,17 @@
 //     sink does not apply advance it too, at most once a second), so that
 //     journal retention never strands a sink that applies a quiet topic.
 //
+// Echoes (docs/two-way.md, "No echo"): a delta whose path holds the target's
+// node, or a forwarded copy of a change the sink receives directly
+// (sinks/echo_filter.h, sinks/node_directory.h), is suppressed: it goes on
+// like an unmapped delta (no mapping: it advances the checkpoint and closes
+// its source transaction, and the target never sees it), counted apart. A
+// delta of the target's own node is kept with SinkDelta::self set (a
+// JSON-lines target, which records no local writes, suppresses it as an
+// echo). A subscriber thread that meets a forwarded delta before every other
+// bridge's first heartbeat waits for them (up to twice heartbeat_timeout),
+// so that what it suppresses does not depend on which bridge spoke first.
+//
 // Failures: the target's Unavailable aborts the transaction, stops the
 // subscribers, reopens the target (backing off from 0.5 s to 30 s) and
 // resumes from the checkpoint it holds. A "gone" answer, a delta the target
@@ -67,8 +78,14 @@ struct SinkRunnerOptions {
 // What a running sink reports (status file, metrics, logs).
 struct SinkStats {
   ApplyCounters target;
-  uint64_t received = 0;    // deltas queued from the subscribers
-  uint64_t unmapped = 0;    // deltas under the sink's topics that no mapping takes (skipped)
+  uint64_t received = 0;  // deltas queued from the subscribers
+  uint64_t unmapped = 0;  // deltas under the sink's topics that no mapping takes (skipped)
+  // Mapped deltas suppressed: the target's node is on their path (an echo;
+  // with a JSON-lines target, also the own node's deltas) ...
+  uint64_t suppressed_echo = 0;
+  // ... or a forwarded copy of a change this sink receives directly.
+  uint64_t suppressed_forwarded = 0;
+  uint64_t own = 0;         // mapped deltas of the target's own node received (SinkDelta::self)
   uint64_t malformed = 0;   // delta bodies that did not decode (skipped, logged)
   uint64_t reconnects = 0;  // target reopened after Unavailable
   Checkpoints checkpoints;  // as last committed
@@ -77,6 +94,8 @@ struct SinkStats {
   std::map<std::string, int64_t, std::less<>> last_commit_us;
   std::map<std::string, int64_t, std::less<>> applied_at_us;
 };
+
+class NodeDirectory;
 
 class SinkRunner {
  public:
@@ -110,11 +129,14 @@ class SinkRunner {
   // made anew on each one).
   struct FeedCounters {
     std::atomic<uint64_t> received{0}, unmapped{0}, malformed{0};
+    std::atomic<uint64_t> suppressed_echo{0}, suppressed_forwarded{0}, own{0};
   };
   FeedCounters feed_counters_;
+  // The bridges' nodes, as their heartbeats and deltas tell; across reconnects.
+  std::unique_ptr<NodeDirectory> nodes_;
 
   mutable std::mutex stats_mu_;
-  SinkStats stats_;  // guarded by stats_mu_; received/unmapped/malformed come from feed_counters_
+  SinkStats stats_;  // guarded by stats_mu_; the counts of deltas come from feed_counters_
 };
 
 }  // namespace deltabridge

@@ -46,6 +46,9 @@ std::string EncodeSinkStatus(const SinkConfig& config, const SinkStats& s, int p
   j["received"] = s.received;
   j["unmapped"] = s.unmapped;
   j["malformed"] = s.malformed;
+  j["suppressed_echo"] = s.suppressed_echo;
+  j["suppressed_forwarded"] = s.suppressed_forwarded;
+  j["own"] = s.own;
   j["reconnects"] = s.reconnects;
   return j.dump(2) + "\n";
 }
@@ -84,6 +87,9 @@ Result<SinkStatusReport> DecodeSinkStatus(std::string_view text) {
   r.target.conflicts = j.value("conflicts", 0ULL);
   r.target.rejected = j.value("rejected", 0ULL);
   r.target.transactions = j.value("transactions", 0ULL);
+  r.suppressed_echo = j.value("suppressed_echo", 0ULL);
+  r.suppressed_forwarded = j.value("suppressed_forwarded", 0ULL);
+  r.own = j.value("own", 0ULL);
   return r;
 }
 

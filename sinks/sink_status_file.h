@@ -35,6 +35,10 @@ struct SinkStatusReport {
   int64_t updated_us = 0;                // 0 when the file does not say
   std::map<std::string, double> lag_ms;  // per bridge, when known
   ApplyCounters target;
+  // SinkStats' counts of the same names (0 when the file does not say).
+  uint64_t suppressed_echo = 0;
+  uint64_t suppressed_forwarded = 0;
+  uint64_t own = 0;
 };
 
 // Parses what EncodeSinkStatus wrote; InvalidArgument when it is not that.

@@ -40,6 +40,8 @@ struct Seen {
   std::string tx_id;
   bool tx_last = false;
   std::string to;  // the mapping's target table
+  bool self = false;
+  std::string bridge;
 };
 
 // The fake target's state, owned by the test so that it outlives the runner
@@ -75,10 +77,19 @@ struct TargetState {
     for (const Seen& s : committed) out.push_back(s.seq);
     return out;
   }
-  uint64_t Checkpoint() const {
+  uint64_t Checkpoint(const std::string& bridge = "parks") const {
     std::lock_guard<std::mutex> l(mu);
-    auto it = checkpoints.find("parks");
+    auto it = checkpoints.find(bridge);
     return it == checkpoints.end() ? 0 : it->second;
+  }
+  // The committed seqs of `bridge`, in commit order.
+  std::vector<uint64_t> CommittedSeqsOf(const std::string& bridge) const {
+    std::lock_guard<std::mutex> l(mu);
+    std::vector<uint64_t> out;
+    for (const Seen& s : committed) {
+      if (s.bridge == bridge) out.push_back(s.seq);
+    }
+    return out;
   }
   size_t PendingSize() const {
     std::lock_guard<std::mutex> l(mu);
@@ -122,8 +133,8 @@ class FakeTarget final : public Target {
     if (!state_->in_tx) return Status::FailedPrecondition("Apply outside a transaction");
     for (const SinkDelta& d : chunk) {
       if (d.mapping == nullptr) return Status::FailedPrecondition("a delta without a mapping");
-      state_->pending.push_back(
-          {d.delta.seq, d.topic, d.delta.change.tx_id, d.delta.change.tx_last, d.mapping->to});
+      state_->pending.push_back({d.delta.seq, d.topic, d.delta.change.tx_id, d.delta.change.tx_last,
+                                 d.mapping->to, d.self, d.delta.bridge});
     }
     deltas_ += chunk.size();
     return Status::Ok();
@@ -181,13 +192,32 @@ class FakeTarget final : public Target {
   std::atomic<uint64_t> transactions_{0};
 };
 
-// A bridge named "parks" in memory: the deltas it "journals" (a
+// One delta of a source transaction a ServedBridge journals.
+struct Row {
+  std::string source = "scheduling";
+  std::string table = "public.t";
+  std::string node;                 // Change::node: empty for <bridge>.<source>
+  std::vector<std::string> origin;  // Change::origin: empty for an ordinary change
+};
+
+Row MakeRow(std::string source, std::string node, std::vector<std::string> origin,
+            std::string table = "public.t") {
+  Row r;
+  r.source = std::move(source);
+  r.node = std::move(node);
+  r.origin = std::move(origin);
+  r.table = std::move(table);
+  return r;
+}
+
+// A bridge (named "parks" unless told) in memory: the deltas it "journals" (a
 // MemoryReplaySource behind a real ReplayServer) and publishes on a real PUB
 // socket, both on loopback ports the kernel picks, with a heartbeat every
-// 100 ms.
+// 100 ms naming `nodes`, unless `beat` is false.
 class ServedBridge {
  public:
-  ServedBridge() {
+  explicit ServedBridge(std::string name = "parks", SourceNodes nodes = {}, bool beat = true)
+      : name_(std::move(name)), nodes_(std::move(nodes)), beat_(beat) {
     auto publisher = Publisher::Bind("tcp://127.0.0.1:*");
     EXPECT_TRUE(publisher.ok()) << publisher.status().ToString();
     publisher_ = std::move(publisher).value();
@@ -196,9 +226,9 @@ class ServedBridge {
     EXPECT_TRUE(s.ok()) << s.ToString();
     heartbeat_ = std::thread([this] {
       while (!stop_) {
-        {
+        if (beat_) {
           std::lock_guard<std::mutex> l(mu_);
-          Status hs = publisher_->PublishHeartbeat("parks", newest_);
+          Status hs = publisher_->PublishHeartbeat(name_, newest_, nodes_);
           EXPECT_TRUE(hs.ok()) << hs.ToString();
         }
         std::unique_lock<std::mutex> l(stop_mu_);
@@ -216,6 +246,7 @@ class ServedBridge {
     replay_->Stop();
   }
 
+  const std::string& name() const { return name_; }
   const std::string& publish() const { return publisher_->endpoint(); }
   const std::string& replay() const { return replay_->endpoint(); }
 
@@ -229,7 +260,7 @@ class ServedBridge {
     for (int i = 0; i < n; ++i) {
       Delta d;
       d.seq = newest_ + 1;
-      d.bridge = "parks";
+      d.bridge = name_;
       d.change.source = source;
       d.change.table = table;
       d.change.op = Op::kInsert;
@@ -239,7 +270,30 @@ class ServedBridge {
       d.change.pos = "0/" + std::to_string(d.seq);
       d.change.tx_id = tx_id;
       d.change.tx_last = i + 1 == n;
-      EmitLocked(MakeTopic("parks", source, table), EncodeEnvelope(d), publish);
+      EmitLocked(MakeTopic(name_, source, table), EncodeEnvelope(d), publish);
+    }
+    return newest_;
+  }
+
+  // Journals and publishes one source transaction of `rows`. Returns its last seq.
+  uint64_t TxOf(const std::vector<Row>& rows) {
+    std::lock_guard<std::mutex> l(mu_);
+    const std::string tx_id = "tx" + std::to_string(newest_ + 1);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Delta d;
+      d.seq = newest_ + 1;
+      d.bridge = name_;
+      d.change.source = rows[i].source;
+      d.change.table = rows[i].table;
+      d.change.node = rows[i].node;
+      d.change.origin = rows[i].origin;
+      d.change.op = Op::kInsert;
+      d.change.key.emplace_back("id", Value::Int(static_cast<int64_t>(d.seq)));
+      d.change.changes.push_back({"id", std::nullopt, Value::Int(static_cast<int64_t>(d.seq))});
+      d.change.commit_time_us = 1'700'000'000'000'000 + static_cast<int64_t>(d.seq);
+      d.change.tx_id = tx_id;
+      d.change.tx_last = i + 1 == rows.size();
+      EmitLocked(MakeTopic(name_, rows[i].source, rows[i].table), EncodeEnvelope(d), true);
     }
     return newest_;
   }
@@ -250,13 +304,13 @@ class ServedBridge {
     std::lock_guard<std::mutex> l(mu_);
     Delta d;
     d.seq = newest_ + 1;
-    d.bridge = "parks";
+    d.bridge = name_;
     d.change.source = "scheduling";
     d.change.table = "public.t";
     d.change.key.emplace_back("id", Value::Int(static_cast<int64_t>(d.seq)));
     d.change.tx_id = tx_id;
     d.change.tx_last = last;
-    EmitLocked(MakeTopic("parks", "scheduling", "public.t"), EncodeEnvelope(d), true);
+    EmitLocked(MakeTopic(name_, "scheduling", "public.t"), EncodeEnvelope(d), true);
     return newest_;
   }
 
@@ -283,6 +337,9 @@ class ServedBridge {
     }
   }
 
+  const std::string name_;
+  const SourceNodes nodes_;
+  const bool beat_;
   testing::MemoryReplaySource source_;
   mutable std::mutex mu_;  // guards publisher_ (one thread at a time) and newest_
   std::unique_ptr<Publisher> publisher_;
@@ -348,13 +405,31 @@ class SinkRunnerTest : public ::testing::Test {
     return WaitFor([&] { return state_.Checkpoint() >= seq; }, kWait);
   }
 
+  // Follows `bridge`, applying `topics`.
+  static SubscribeConfig Follow(const ServedBridge& bridge, std::vector<std::string> topics) {
+    SubscribeConfig sub;
+    sub.bridge = bridge.name();
+    sub.publish = bridge.publish();
+    sub.replay = bridge.replay();
+    sub.topics = std::move(topics);
+    return sub;
+  }
+  static MappingConfig Mapping(std::string from, std::string to) {
+    MappingConfig m;
+    m.from = std::move(from);
+    m.to = std::move(to);
+    m.key = {"id"};
+    return m;
+  }
+
   static std::vector<uint64_t> Range(uint64_t from, uint64_t to) {
     std::vector<uint64_t> out;
     for (uint64_t s = from; s <= to; ++s) out.push_back(s);
     return out;
   }
 
-  ServedBridge bridge_;
+  // Its heartbeat names its source's node, as every bridge's does.
+  ServedBridge bridge_{"parks", {{"scheduling", "parks.scheduling"}}};
   SinkConfig config_;
   TargetState state_;
   std::atomic<bool> stop_{false};
@@ -574,6 +649,145 @@ TEST_F(SinkRunnerTest, StopReturnsCleanlyWithWhatWasAppliedCommitted) {
   EXPECT_EQ(state_.Checkpoint(), 3u);
   EXPECT_EQ(state_.Calls().back(), "abort");
   EXPECT_EQ(state_.PendingSize(), 0u);
+}
+
+// Two-way sync (docs/two-way.md, "No echo"): by its path, a delta is applied,
+// kept as a change of the target's own node, or suppressed as an echo; a
+// suppressed delta is counted, closes its source transaction and advances the
+// checkpoint like an unmapped one, and is not redone after a restart.
+TEST_F(SinkRunnerTest, PathsDecideWhatIsAppliedKeptAsOwnOrSuppressed) {
+  config_.target.type = TargetType::kPostgres;
+  config_.target.node = "dash.main";
+  config_.subscribe[0].topics = {"parks."};
+  config_.mappings.push_back(Mapping("parks.own.public.t", "t"));
+  const std::vector<std::string> echo = {"dash.main", "parks.scheduling"};
+  bridge_.TxOf({Row{}});                            // 1: applied
+  bridge_.TxOf({MakeRow("scheduling", "", echo)});  // 2: echo
+  bridge_.TxOf({MakeRow("scheduling", "", {"x.y", "dash.main", "parks.scheduling"})});  // 3: echo
+  bridge_.TxOf({MakeRow("own", "dash.main", {})});         // 4: own node
+  bridge_.TxOf({Row{}, MakeRow("scheduling", "", echo)});  // 5 applied, 6 (its last) echo
+  bridge_.TxOf(
+      {MakeRow("scheduling", "", {"elsewhere.x", "parks.scheduling"})});  // 7: from elsewhere
+  bridge_.TxOf({MakeRow("scheduling", "", echo, "public.other")});        // 8: unmapped first
+  bridge_.TxOf({MakeRow("scheduling", "", echo)});                        // 9: echo, the newest
+  StartRunner();
+  ASSERT_TRUE(WaitCheckpoint(9));
+  EXPECT_EQ(state_.CommittedSeqs(), (std::vector<uint64_t>{1, 4, 5, 7}));
+  {
+    std::lock_guard<std::mutex> l(state_.mu);
+    for (const Seen& seen : state_.committed) EXPECT_EQ(seen.self, seen.seq == 4) << seen.seq;
+  }
+  SinkStats stats = runner_->stats();
+  EXPECT_EQ(stats.received, 9u);
+  EXPECT_EQ(stats.unmapped, 1u);
+  EXPECT_EQ(stats.suppressed_echo, 4u);  // 2, 3, 6, 9
+  EXPECT_EQ(stats.suppressed_forwarded, 0u);
+  EXPECT_EQ(stats.own, 1u);
+  EXPECT_EQ(stats.target.deltas, 4u);
+  EXPECT_EQ(stats.checkpoints, (Checkpoints{{"parks", 9}}));
+  ASSERT_TRUE(StopRunner().ok());
+  runner_.reset();
+
+  // Restarted: resumes after 9, redoing none of it.
+  bridge_.TxOf({Row{}});  // 10
+  StartRunner();
+  ASSERT_TRUE(WaitCheckpoint(10));
+  EXPECT_EQ(state_.CommittedSeqs(), (std::vector<uint64_t>{1, 4, 5, 7, 10}));
+  EXPECT_EQ(runner_->stats().suppressed_echo, 0u);  // nothing at or before 9 read again
+}
+
+// A JSON-lines target records no local writes: its own node's deltas are
+// suppressed as echoes.
+TEST_F(SinkRunnerTest, JsonLinesTargetSkipsItsOwnNodesDeltas) {
+  config_.target.type = TargetType::kJsonl;
+  config_.target.node = "parks.scheduling";
+  bridge_.TxOf({Row{}});                                                      // 1: own node
+  bridge_.TxOf({MakeRow("scheduling", "elsewhere.x", {})});                   // 2: applied
+  bridge_.TxOf({MakeRow("scheduling", "", {"parks.scheduling", "h.main"})});  // 3: echo
+  StartRunner();
+  ASSERT_TRUE(WaitCheckpoint(3));
+  EXPECT_EQ(state_.CommittedSeqs(), (std::vector<uint64_t>{2}));
+  SinkStats stats = runner_->stats();
+  EXPECT_EQ(stats.own, 1u);
+  EXPECT_EQ(stats.suppressed_echo, 2u);
+  EXPECT_EQ(stats.suppressed_forwarded, 0u);
+  EXPECT_TRUE(StopRunner().ok());
+}
+
+// A dashboard following node parks.scheduling and a hub that forwards its
+// changes into the same table: the forwarded copy is skipped, the hub's own
+// changes and those it forwards from elsewhere are applied.
+TEST_F(SinkRunnerTest, ForwardedCopyIsSkippedWhenTheSinkFollowsItsFirstNodeDirectly) {
+  ServedBridge hub("hub", {{"main", "h"}});
+  config_.subscribe.push_back(Follow(hub, {"hub.main."}));
+  config_.mappings.push_back(Mapping("hub.main.public.t", "t"));
+  bridge_.TxOf({Row{}});                                        // parks 1: applied
+  hub.TxOf({MakeRow("main", "h", {"parks.scheduling", "h"})});  // 1
+  hub.TxOf({MakeRow("main", "h", {"c.main", "h"})});            // 2: applied
+  hub.TxOf({MakeRow("main", "h", {})});                         // 3: applied
+  StartRunner();
+  ASSERT_TRUE(
+      WaitFor([&] { return state_.Checkpoint("hub") >= 3 && state_.Checkpoint() >= 1; }, kWait));
+  EXPECT_EQ(state_.CommittedSeqsOf("parks"), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(state_.CommittedSeqsOf("hub"), (std::vector<uint64_t>{2, 3}));
+  SinkStats stats = runner_->stats();
+  EXPECT_EQ(stats.suppressed_forwarded, 1u);
+  EXPECT_EQ(stats.suppressed_echo, 0u);
+  EXPECT_EQ(stats.own, 0u);
+  EXPECT_TRUE(StopRunner().ok());
+}
+
+// The same hub, the sink not following parks: the forwarded copy is the only
+// one it gets, and is applied.
+TEST_F(SinkRunnerTest, ForwardedCopyIsAppliedWhenTheSinkDoesNotFollowItsFirstNode) {
+  ServedBridge hub("hub", {{"main", "h"}});
+  config_.subscribe = {Follow(hub, {"hub.main."})};
+  config_.mappings = {Mapping("hub.main.public.t", "t")};
+  hub.TxOf({MakeRow("main", "h", {"parks.scheduling", "h"})});  // 1
+  StartRunner();
+  ASSERT_TRUE(WaitFor([&] { return state_.Checkpoint("hub") >= 1; }, kWait));
+  EXPECT_EQ(state_.CommittedSeqsOf("hub"), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(runner_->stats().suppressed_forwarded, 0u);
+  EXPECT_TRUE(StopRunner().ok());
+}
+
+// The hub's forwarded delta is in its journal before the sink starts, and
+// node parks.scheduling has no delta yet: only parks' heartbeat names it. The
+// hub's subscriber waits for that heartbeat, so the copy is skipped whichever
+// bridge the sink hears first.
+TEST_F(SinkRunnerTest, ForwardedDeltaWaitsForTheOtherBridgesFirstHeartbeat) {
+  ServedBridge hub("hub", {{"main", "h"}});
+  config_.subscribe.push_back(Follow(hub, {"hub.main."}));
+  config_.mappings.push_back(Mapping("hub.main.public.t", "t"));
+  hub.TxOf({MakeRow("main", "h", {"parks.scheduling", "h"})});  // 1
+  hub.TxOf({MakeRow("main", "h", {})});                         // 2
+  StartRunner();
+  ASSERT_TRUE(WaitFor([&] { return state_.Checkpoint("hub") >= 2; }, kWait));
+  EXPECT_EQ(state_.CommittedSeqsOf("hub"), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(runner_->stats().suppressed_forwarded, 1u);
+  EXPECT_TRUE(StopRunner().ok());
+}
+
+// A bridge that never beats: after twice the heartbeat timeout the forwarded
+// delta is judged by what is known (parks.scheduling is not: applied), and
+// the sink goes on.
+TEST_F(SinkRunnerTest, ForwardedDeltaStopsWaitingForASilentBridge) {
+  ServedBridge quiet("parks", {{"scheduling", "parks.scheduling"}}, /*beat=*/false);
+  ServedBridge hub("hub", {{"main", "h"}});
+  config_.subscribe = {Follow(quiet, {"parks.scheduling."}), Follow(hub, {"hub.main."})};
+  config_.mappings.push_back(Mapping("hub.main.public.t", "t"));
+  hub.TxOf({MakeRow("main", "h", {"parks.scheduling", "h"})});  // 1
+  hub.TxOf({MakeRow("main", "h", {"parks.scheduling", "h"})});  // 2
+  SinkRunnerOptions o;
+  o.heartbeat_timeout = std::chrono::milliseconds(300);
+  const auto start = std::chrono::steady_clock::now();
+  StartRunner(o);
+  ASSERT_TRUE(WaitFor([&] { return state_.Checkpoint("hub") >= 2; }, kWait));
+  // Waited once (not once per delta), about twice the timeout.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
+  EXPECT_EQ(state_.CommittedSeqsOf("hub"), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(runner_->stats().suppressed_forwarded, 0u);
+  EXPECT_TRUE(StopRunner().ok());
 }
 
 }  // namespace
