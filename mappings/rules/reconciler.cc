@@ -262,6 +262,8 @@ std::string_view FieldActionName(FieldAction action) {
       return "keep";
     case FieldAction::kConflict:
       return "conflict";
+    case FieldAction::kRecord:
+      return "record";
   }
   return "unknown";
 }
@@ -381,8 +383,10 @@ Result<Value> AdditiveSum(const Value& current, const Value& old_value, const Va
   return Value::Textual(ref.kind, std::move(text), ref.sql_type);
 }
 
-Result<RowDecision> Reconcile(const IncomingRow& incoming, const CurrentRow& current,
-                              const RuleSet& rules) {
+namespace {
+
+// The checks both Reconcile and ReconcileOwn make on their input.
+Status CheckIncoming(const IncomingRow& incoming) {
   if (incoming.op == Op::kDelete || incoming.op == Op::kTruncate) {
     return Status::InvalidArgument("reconcile: " + std::string(OpName(incoming.op)) +
                                    " is handled by the mapping's on_delete, not by the rules");
@@ -394,28 +398,92 @@ Result<RowDecision> Reconcile(const IncomingRow& incoming, const CurrentRow& cur
       return Status::InvalidArgument("reconcile: column " + field.column + " appears twice");
     }
   }
+  return Status::Ok();
+}
 
+// The current value (NULL when the row or column is absent) and last writer
+// (nullptr when none) of `column`.
+void CurrentOf(const CurrentRow& current, std::string_view column, const Value& null_value,
+               const Value** value, const WriterMark** last_writer) {
+  *value = &null_value;
+  *last_writer = nullptr;
+  if (!current.exists) return;
+  if (auto it = current.fields.find(column); it != current.fields.end()) {
+    *value = &it->second.value;
+    if (it->second.last_writer) *last_writer = &*it->second.last_writer;
+  }
+}
+
+bool AlreadyWritten(const IncomingRow& in, const WriterMark* last_writer) {
+  return last_writer != nullptr && last_writer->source == in.source && last_writer->seq >= in.seq;
+}
+
+// Whether an own-node delta's write is newer than the field's last writer by
+// the rule's order (ReconcileOwn).
+bool OwnWriteIsNewer(const FieldInput& f, const Rule& rule) {
+  if (f.last_writer == nullptr) return true;
+  switch (rule.kind) {
+    case RuleKind::kSourcePriority:
+      return PriorityRank(rule.order, f.in.source) <=
+             PriorityRank(rule.order, f.last_writer->source);
+    case RuleKind::kFirstWriterWins:
+      return false;
+    default:
+      return NotOlderThan(f.in, *f.last_writer);
+  }
+}
+
+FieldDecision RecordOrKeep(const FieldInput& f, const Rule& rule, std::string_view what) {
+  if (OwnWriteIsNewer(f, rule)) return Decide(f, FieldAction::kRecord, Value(), {});
+  return Keep(f, std::string(what) + "; the field's last writer " + DescribeWriter(*f.last_writer) +
+                     " stands by the " + std::string(RuleKindName(rule.kind)) + " rule");
+}
+
+FieldDecision DecideOwnField(const FieldInput& f, const Rule& rule) {
+  if (f.row.exists && SemanticEqual(*f.field.new_value, f.current)) {
+    return RecordOrKeep(f, rule, "the local write stands");
+  }
+  switch (rule.kind) {
+    case RuleKind::kOverwrite:
+    case RuleKind::kAdditive:
+    case RuleKind::kManual:
+      return RecordOrKeep(f, rule,
+                          std::string("the target holds another value, and an own-node delta "
+                                      "never writes a ") +
+                              std::string(RuleKindName(rule.kind)) + " field");
+    default:
+      break;
+  }
+  FieldDecision d = DecideField(f, rule);
+  if (d.action == FieldAction::kConflict) {
+    return Keep(f, "the local write is not written back: " + d.reason);
+  }
+  if (d.action == FieldAction::kKeep) {
+    d.reason = "a later write from elsewhere stands over the local write: " + d.reason;
+  }
+  return d;
+}
+
+}  // namespace
+
+Result<RowDecision> Reconcile(const IncomingRow& incoming, const CurrentRow& current,
+                              const RuleSet& rules) {
+  DB_RETURN_IF_ERROR(CheckIncoming(incoming));
   RowDecision decision;
   decision.writer = WriterMark{incoming.source, incoming.commit_time_us, incoming.seq};
   const Value null_value = Value::Null();
   bool any_applied = false;
   for (const IncomingField& field : incoming.fields) {
-    const Value* value = &null_value;
-    const WriterMark* last_writer = nullptr;
-    if (current.exists) {
-      if (auto it = current.fields.find(field.column); it != current.fields.end()) {
-        value = &it->second.value;
-        if (it->second.last_writer) last_writer = &*it->second.last_writer;
-      }
-    }
+    const Value* value;
+    const WriterMark* last_writer;
+    CurrentOf(current, field.column, null_value, &value, &last_writer);
     const std::string conflict = FindConflict(incoming, field, current, *value, last_writer);
     FieldInput input{incoming, field, current, *value, last_writer, conflict};
 
     FieldDecision d;
     if (!field.new_value) {
       d = Keep(input, "the change carries no new value for this column");
-    } else if (last_writer != nullptr && last_writer->source == incoming.source &&
-               last_writer->seq >= incoming.seq) {
+    } else if (AlreadyWritten(incoming, last_writer)) {
       // A redelivered or reordered delta: the checkpoint normally prevents
       // this; never count it twice.
       d = Keep(input, "already applied: the field was last written by seq " +
@@ -431,6 +499,38 @@ Result<RowDecision> Reconcile(const IncomingRow& incoming, const CurrentRow& cur
   } else if (any_applied) {
     decision.action = RowAction::kUpdate;
   }
+  return decision;
+}
+
+Result<RowDecision> ReconcileOwn(const IncomingRow& incoming, const CurrentRow& current,
+                                 const RuleSet& rules) {
+  DB_RETURN_IF_ERROR(CheckIncoming(incoming));
+  RowDecision decision;
+  decision.writer = WriterMark{incoming.source, incoming.commit_time_us, incoming.seq};
+  const Value null_value = Value::Null();
+  const std::string no_conflict;
+  bool any_applied = false;
+  for (const IncomingField& field : incoming.fields) {
+    const Value* value;
+    const WriterMark* last_writer;
+    CurrentOf(current, field.column, null_value, &value, &last_writer);
+    FieldInput input{incoming, field, current, *value, last_writer, no_conflict};
+
+    FieldDecision d;
+    if (!current.exists) {
+      d = Keep(input, "the target has no such row: an own-node delta never inserts one");
+    } else if (!field.new_value) {
+      d = Keep(input, "the change carries no new value for this column");
+    } else if (AlreadyWritten(incoming, last_writer)) {
+      d = Keep(input, "already recorded: the field was last written by seq " +
+                          std::to_string(last_writer->seq) + " of the same source");
+    } else {
+      d = DecideOwnField(input, rules.For(field.column));
+    }
+    any_applied = any_applied || d.action == FieldAction::kApply;
+    decision.fields.push_back(std::move(d));
+  }
+  if (any_applied) decision.action = RowAction::kUpdate;
   return decision;
 }
 

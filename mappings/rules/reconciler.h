@@ -93,8 +93,10 @@ enum class FieldAction {
   kApply,     // write `value` and the new last writer
   kKeep,      // leave the field as it is; `reason` says why
   kConflict,  // leave the field as it is and record a conflict for review
+  kRecord,    // leave the value as it is; store the new last writer (ReconcileOwn only)
 };
-std::string_view FieldActionName(FieldAction action);  // "apply", "keep", "conflict"
+// "apply", "keep", "conflict", "record"
+std::string_view FieldActionName(FieldAction action);
 
 struct FieldDecision {
   std::string column;
@@ -146,5 +148,30 @@ Result<Value> AdditiveSum(const Value& current, const Value& old_value, const Va
 // be compared are not errors: they come back as kConflict fields with a reason.
 Result<RowDecision> Reconcile(const IncomingRow& incoming, const CurrentRow& current,
                               const RuleSet& rules);
+
+// Decides what an own-node delta does (docs/two-way.md, "The own node"): a
+// change the target's own database made locally, captured by its own bridge
+// and mapped onto the same row. It reports a write that is already there, so
+// it is never applied as a change; per field it carries:
+//   - the target still holds its new value (the local write stands): kRecord
+//     when the local write is newer than the field's last writer by the
+//     rule's order, else kKeep. The order is the rank in `order` for
+//     source_priority, "no writer yet" for first_writer_wins, and the commit
+//     time (ties as in last_writer_wins) for every other rule;
+//   - the target holds another value (a change from elsewhere overwrote the
+//     local write, or a later local write did):
+//       overwrite, additive, manual: never written (for additive the
+//         increment is already in the row; manual never holds an own write),
+//         kRecord or kKeep as above;
+//       every other rule weighs the local write against the field's last
+//         writer as it would an incoming change: kApply writes the local value
+//         back (it becomes the last writer), kKeep leaves the other value. What
+//         would be held as a conflict is kKeep: an own-node delta holds none.
+// A field last written by the same source at the same or a later seq is kKeep
+// (already recorded). A missing row is never inserted: every field is kKeep.
+// The row action is kUpdate when a value is written back, else kNone; the
+// decision's writer is the own-node delta. Errors as Reconcile.
+Result<RowDecision> ReconcileOwn(const IncomingRow& incoming, const CurrentRow& current,
+                                 const RuleSet& rules);
 
 }  // namespace deltabridge

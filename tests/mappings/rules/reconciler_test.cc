@@ -735,6 +735,150 @@ TEST(ReconcilerTest, QualifiedSourceAndNames) {
 
 // ---------------------------------------------------------------- AdditiveSum directly
 
+// ---------------------------------------------------------------- own-node deltas
+
+// The target's own database is node legacy.main; its bridge `legacy` reports
+// the local writes back as own-node deltas (docs/two-way.md, "The own node").
+const std::string kOwn = "legacy.main";
+
+// ReconcileOwn on a one-field delta: that field's decision.
+FieldDecision Own(const IncomingRow& in, const CurrentRow& current, const RuleSet& rules) {
+  Result<RowDecision> d = ReconcileOwn(in, current, rules);
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  if (!d.ok() || d->fields.size() != 1) return FieldDecision{};
+  EXPECT_EQ(d->action,
+            d->fields[0].action == FieldAction::kApply ? RowAction::kUpdate : RowAction::kNone);
+  return d->fields[0];
+}
+
+IncomingRow OwnSet(std::string column, int64_t time_us, uint64_t seq, Value old_value,
+                   Value new_value) {
+  return Update(kOwn, time_us, seq,
+                {Field(std::move(column), std::move(old_value), std::move(new_value))});
+}
+
+#define EXPECT_RECORD(decision) \
+  EXPECT_EQ((decision).action, FieldAction::kRecord) << (decision).reason
+
+TEST(ReconcileOwnTest, ALocalWriteThatStandsIsRecordedWhenNewer) {
+  RuleSet rules;  // last_writer_wins
+  // f = 2 locally at 2000; the target still holds 2, last written by scheduling at 1000.
+  CurrentRow row = Row({{"f", Value::Int(2), Writer(kScheduling, 1000, 4)}});
+  EXPECT_RECORD(Own(OwnSet("f", 2000, 9, Value::Int(0), Value::Int(2)), row, rules));
+  // Older than the recorded writer: nothing to do.
+  FieldDecision older = Own(OwnSet("f", 500, 9, Value::Int(0), Value::Int(2)), row, rules);
+  EXPECT_KEEP(older);
+  EXPECT_NE(older.reason.find("the local write stands; the field's last writer parks.scheduling"),
+            std::string::npos)
+      << older.reason;
+  // Never written by a change: recorded.
+  EXPECT_RECORD(Own(OwnSet("f", 1, 9, Value::Int(0), Value::Int(2)),
+                    Row({{"f", Value::Int(2), std::nullopt}}), rules));
+  // Values compare by meaning (12 equals "12.0").
+  EXPECT_RECORD(Own(OwnSet("f", 2000, 9, Value::Int(0), Value::Int(12)),
+                    Row({{"f", Text("12.0", "numeric"), Writer(kScheduling, 1000, 4)}}), rules));
+}
+
+TEST(ReconcileOwnTest, CrossedWritesUnderLastWriterWins) {
+  RuleSet rules;
+  // Node b wrote f = 2 at t2 = 2000; a's older f = 1 (t1 = 1000) arrived
+  // before b's own delta and was applied.
+  CurrentRow at_b = Row({{"f", Value::Int(1), Writer("a.main", 1000, 3)}});
+  FieldDecision back = Own(OwnSet("f", 2000, 9, Value::Int(0), Value::Int(2)), at_b, rules);
+  EXPECT_APPLY(back, Value::Int(2));  // written back
+  // Node a: its own f = 1 (t1) arrives after b's newer f = 2 (t2) was applied.
+  CurrentRow at_a = Row({{"f", Value::Int(2), Writer("b.main", 2000, 7)}});
+  FieldDecision stays = Own(OwnSet("f", 1000, 9, Value::Int(0), Value::Int(1)), at_a, rules);
+  EXPECT_KEEP(stays);
+  EXPECT_NE(stays.reason.find("a later write from elsewhere stands over the local write"),
+            std::string::npos)
+      << stays.reason;
+}
+
+TEST(ReconcileOwnTest, SourcePriorityWeighsTheOwnSourceByItsRank) {
+  Rule rule;
+  rule.kind = RuleKind::kSourcePriority;
+  rule.order = {"scheduling", "main"};  // the own source ranks below scheduling
+  RuleSet below(rule);
+  rule.order = {"main", "scheduling"};
+  RuleSet above(rule);
+  CurrentRow overwritten = Row({{"f", Value::Int(1), Writer(kScheduling, 1000, 3)}});
+  CurrentRow standing = Row({{"f", Value::Int(2), Writer(kScheduling, 1000, 3)}});
+  // Commit times do not matter, only the rank.
+  EXPECT_KEEP(Own(OwnSet("f", 9000, 9, Value::Int(0), Value::Int(2)), overwritten, below));
+  EXPECT_KEEP(Own(OwnSet("f", 9000, 9, Value::Int(0), Value::Int(2)), standing, below));
+  EXPECT_APPLY(Own(OwnSet("f", 1, 9, Value::Int(0), Value::Int(2)), overwritten, above),
+               Value::Int(2));
+  EXPECT_RECORD(Own(OwnSet("f", 1, 9, Value::Int(0), Value::Int(2)), standing, above));
+}
+
+TEST(ReconcileOwnTest, FirstWriterWinsRecordsOnlyTheFirstWrite) {
+  RuleSet rules = Rules(RuleKind::kFirstWriterWins);
+  EXPECT_RECORD(Own(OwnSet("f", 1000, 9, Value::Null(), Text("ann")),
+                    Row({{"f", Text("ann"), std::nullopt}}), rules));
+  EXPECT_KEEP(Own(OwnSet("f", 1000, 9, Value::Null(), Text("ann")),
+                  Row({{"f", Text("bob"), Writer(kScheduling, 500, 3)}}), rules));
+}
+
+TEST(ReconcileOwnTest, AdditiveIsNeverWrittenTheIncrementIsInTheRowAlready) {
+  RuleSet rules = Rules(RuleKind::kAdditive);
+  // 10 -> 11 locally at 1000; scheduling's +2 (10 -> 12 at 2000) made it 13 since.
+  CurrentRow row = Row({{"n", Value::Int(13), Writer(kScheduling, 2000, 4)}});
+  EXPECT_KEEP(Own(OwnSet("n", 1000, 9, Value::Int(10), Value::Int(11)), row, rules));
+  // A newer local increment: recorded as the last writer, the value untouched.
+  EXPECT_RECORD(Own(OwnSet("n", 3000, 9, Value::Int(10), Value::Int(11)), row, rules));
+}
+
+TEST(ReconcileOwnTest, ManualAndOverwriteOnlyRecord) {
+  for (RuleKind kind : {RuleKind::kManual, RuleKind::kOverwrite}) {
+    RuleSet rules = Rules(kind);
+    CurrentRow row = Row({{"f", Text("theirs"), Writer(kScheduling, 1000, 4)}});
+    FieldDecision d = Own(OwnSet("f", 2000, 9, Text("x"), Text("mine")), row, rules);
+    EXPECT_RECORD(d);  // never written, never held
+    EXPECT_KEEP(Own(OwnSet("f", 500, 9, Text("x"), Text("mine")), row, rules));
+    EXPECT_RECORD(Own(OwnSet("f", 2000, 9, Text("x"), Text("theirs")), row, rules));
+  }
+}
+
+TEST(ReconcileOwnTest, MaxMinAndKeepTargetDecideAsForAChange) {
+  CurrentRow row = Row({{"f", Value::Int(5), Writer(kScheduling, 1000, 4)}});
+  EXPECT_APPLY(Own(OwnSet("f", 500, 9, Value::Int(0), Value::Int(7)), row, Rules(RuleKind::kMax)),
+               Value::Int(7));
+  EXPECT_KEEP(Own(OwnSet("f", 500, 9, Value::Int(0), Value::Int(3)), row, Rules(RuleKind::kMax)));
+  EXPECT_APPLY(Own(OwnSet("f", 500, 9, Value::Int(0), Value::Int(3)), row, Rules(RuleKind::kMin)),
+               Value::Int(3));
+  // A value that cannot be compared is not held: the other value stays.
+  FieldDecision text =
+      Own(OwnSet("f", 500, 9, Value::Int(0), Text("lots")), row, Rules(RuleKind::kMax));
+  EXPECT_KEEP(text);
+  EXPECT_NE(text.reason.find("not written back: cannot compare"), std::string::npos) << text.reason;
+  // The value the target holds, under max: recorded when newer.
+  EXPECT_RECORD(
+      Own(OwnSet("f", 2000, 9, Value::Int(0), Value::Int(5)), row, Rules(RuleKind::kMax)));
+  EXPECT_KEEP(
+      Own(OwnSet("f", 2000, 9, Value::Int(0), Text("mine")), row, Rules(RuleKind::kKeepTarget)));
+}
+
+TEST(ReconcileOwnTest, NeverInsertsNorRecordsTwice) {
+  RuleSet rules;
+  Result<RowDecision> missing =
+      ReconcileOwn(Incoming(Op::kInsert, kOwn, 1000, 9, {Field("f", std::nullopt, Value::Int(1))}),
+                   Missing(), rules);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->action, RowAction::kNone);
+  EXPECT_KEEP(missing->fields[0]);
+  EXPECT_NE(missing->fields[0].reason.find("never inserts"), std::string::npos);
+  // Already recorded by this seq or a later one of the same source.
+  CurrentRow row = Row({{"f", Value::Int(1), Writer(kOwn, 1000, 9)}});
+  EXPECT_KEEP(Own(OwnSet("f", 1000, 9, Value::Int(0), Value::Int(1)), row, rules));
+  EXPECT_KEEP(Own(OwnSet("f", 900, 8, Value::Int(0), Value::Int(3)), row, rules));
+  // The next local write of the same field is recorded (it stands) or written back.
+  EXPECT_RECORD(Own(OwnSet("f", 1100, 10, Value::Int(0), Value::Int(1)), row, rules));
+  EXPECT_KEEP(Own(Update(kOwn, 1100, 10, {Field("f", Value::Int(1), std::nullopt)}), row, rules));
+  EXPECT_FALSE(ReconcileOwn(Incoming(Op::kDelete, kOwn, 1, 1, {}), row, rules).ok());
+  EXPECT_EQ(FieldActionName(FieldAction::kRecord), "record");
+}
+
 TEST(AdditiveSumTest, ResultTypesFollowTheReference) {
   Result<Value> a = AdditiveSum(Value::Null(), Value::Null(), Text("2.50"));
   ASSERT_TRUE(a.ok());
