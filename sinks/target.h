@@ -65,6 +65,11 @@ struct ApplyCounters {
   uint64_t conflicts = 0;     // conflicts recorded for review
   uint64_t rejected = 0;      // deltas the target refused (recorded as conflicts)
   uint64_t transactions = 0;  // target transactions committed
+  // Own-node deltas (SinkDelta::self), also counted in `deltas`: those taken
+  // only as the record of a local write (its last writers, at most), and
+  // those that wrote a local value back over a change from elsewhere.
+  uint64_t own_recorded = 0;
+  uint64_t own_written_back = 0;
 };
 
 class Target {

@@ -32,14 +32,15 @@ namespace deltabridge {
 Result<bool> BulkCopier::TryCopySegment(SqlSession& session,
                                         const std::vector<const SinkDelta*>& deltas,
                                         std::vector<MappedDelta>& mapped, size_t begin, size_t end,
-                                        ChunkState& state) {
+                                        ChunkState& state,
+                                        const std::function<Status()>& before_write) {
   if (min_rows_ == 0 || end - begin < min_rows_) return false;
   std::vector<SqlTableContext*> tables;
   bool eligible = state.rows.empty();
   for (size_t j = begin; j < end && eligible; ++j) {
     const Op op = deltas[j]->delta.change.op;
     const MappedDelta& m = mapped[j];
-    eligible = (op == Op::kInsert || op == Op::kSnapshot) && m.reject.empty() &&
+    eligible = (op == Op::kInsert || op == Op::kSnapshot) && !deltas[j]->self && m.reject.empty() &&
                !m.new_key.has_value() && m.table->copy_ok;
     if (eligible && std::find(tables.begin(), tables.end(), m.table) == tables.end()) {
       tables.push_back(m.table);
@@ -71,6 +72,7 @@ Result<bool> BulkCopier::TryCopySegment(SqlSession& session,
     }
   }
   const ApplyCounters before = state.counters;
+  if (before_write) DB_RETURN_IF_ERROR(before_write());
   DB_RETURN_IF_ERROR(Savepoint(session, "deltabridge_bulk"));
   Status s = Status::Ok();
   if (new_only) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "cdc/core/status.h"
@@ -33,9 +34,13 @@ class BulkCopier {
   // Writes deltas[begin, end) (mapped as mapped[begin, end)) with COPY when
   // the segment qualifies and the database agrees; true when it did. The
   // working set must be empty on entry and is empty again on return.
+  // `before_write` (when set) runs once the segment qualifies, before its
+  // savepoint and anything it writes (the origin tag, origin_tagger.h).
+  // Own-node deltas (SinkDelta::self) never qualify.
   Result<bool> TryCopySegment(SqlSession& session, const std::vector<const SinkDelta*>& deltas,
                               std::vector<MappedDelta>& mapped, size_t begin, size_t end,
-                              ChunkState& state);
+                              ChunkState& state,
+                              const std::function<Status()>& before_write = nullptr);
 
  private:
   // The rows of a segment whose fields all carry only a new value, built

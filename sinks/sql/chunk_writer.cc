@@ -125,6 +125,16 @@ Status UpdateWriters(SqlSession& s, const SqlTableContext& t, const std::vector<
 
 }  // namespace
 
+bool WritesData(const ChunkState& state) {
+  for (const TargetRow* r : state.order) {
+    if (r->existed != r->exists || r->recreated) return true;
+    if (r->exists && std::find(r->assigned.begin(), r->assigned.end(), true) != r->assigned.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status WriteChunk(SqlSession& s, ChunkState& state, bool bulk) {
   const SqlDialect dialect = s.dialect();
   // Per table, in first-touch order.

@@ -26,4 +26,8 @@ namespace deltabridge {
 
 Status WriteChunk(SqlSession& session, ChunkState& state, bool bulk = false);
 
+// Whether WriteChunk would change a data row of `state` (a delete, an insert
+// or an update), as opposed to only the deltabridge_* state tables.
+bool WritesData(const ChunkState& state);
+
 }  // namespace deltabridge

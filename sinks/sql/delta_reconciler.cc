@@ -144,7 +144,9 @@ Status DeltaReconciler::Reconcile(const SinkDelta& d, MappedDelta& m, ChunkState
           add(d.mapping->default_rule.by_column);
         }
       }
-      Result<RowDecision> decision = deltabridge::Reconcile(in, current, rules_.at(d.mapping));
+      const RuleSet& rules = rules_.at(d.mapping);
+      Result<RowDecision> decision = d.self ? deltabridge::ReconcileOwn(in, current, rules)
+                                            : deltabridge::Reconcile(in, current, rules);
       if (!decision.ok()) {
         state.counters.deltas--;
         Reject(d, &m, decision.status().message(), state);
@@ -159,8 +161,12 @@ Status DeltaReconciler::Reconcile(const SinkDelta& d, MappedDelta& m, ChunkState
             assign(i, f.value);
             updated = true;
             break;
+          case FieldAction::kRecord:
+            row->writers[info.columns[i].name] = mark;
+            row->writers_dirty = true;
+            break;
           case FieldAction::kKeep:
-            state.counters.fields_kept++;
+            if (!d.self) state.counters.fields_kept++;
             break;
           case FieldAction::kConflict: {
             ConflictRecord& r = HoldConflict(d, ConflictKind::kField, m.row_key, f.reason, state);
@@ -172,9 +178,15 @@ Status DeltaReconciler::Reconcile(const SinkDelta& d, MappedDelta& m, ChunkState
         }
       }
       if (updated && decision->action == RowAction::kUpdate) state.counters.rows_updated++;
+      if (d.self) (updated ? state.counters.own_written_back : state.counters.own_recorded)++;
       return Status::Ok();
     }
     case Op::kDelete:
+      if (d.self) {
+        // The local delete is done: on_delete does not apply to it.
+        state.counters.own_recorded++;
+        return Status::Ok();
+      }
       if (!row->exists) return Status::Ok();
       switch (d.mapping->on_delete) {
         case OnDelete::kApply:

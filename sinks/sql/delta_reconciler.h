@@ -5,6 +5,11 @@
 // the working set (rows, their writers, conflicts, counters); ChunkWriter
 // writes the result.
 //
+// An own-node delta (SinkDelta::self) goes through ReconcileOwn instead: it
+// records the local write as its fields' last writer, or writes the local
+// value back where a change from elsewhere overwrote it; it never inserts a
+// missing row, never deletes (on_delete does not apply) and holds no conflict.
+//
 // It also records what the engine refuses (Reject: a value that does not
 // convert, a key change onto an existing row, a row the database refused) as
 // conflicts of kind "rejected", with the delta's fields, for review.

@@ -20,7 +20,8 @@ SqlTarget::SqlTarget(const SinkConfig& config, SqlSessionFactory factory, SqlTar
       options_(std::move(options)),
       mapper_(&tables_),
       reconciler_(config_, [this] { return Now(); }),
-      copier_(options_.copy_min_rows, &reconciler_) {
+      copier_(options_.copy_min_rows, &reconciler_),
+      tagger_(config_.name, config_.target.node) {
   if (options_.chunk_deltas == 0) options_.chunk_deltas = 1;
 }
 
@@ -41,6 +42,7 @@ Result<Checkpoints> SqlTarget::Open() {
   tables_.clear();
   DB_ASSIGN_OR_RETURN(session_, factory_());
   DB_RETURN_IF_ERROR(EnsureStateTables(*session_));
+  if (tagger_.enabled()) DB_RETURN_IF_ERROR(tagger_.Prepare(*session_, Now()));
 
   DB_ASSIGN_OR_RETURN(tables_, DescribeMappedTables(*session_, config_));
   DB_ASSIGN_OR_RETURN(stored_, LoadCheckpoints(*session_, config_.name));
@@ -52,6 +54,7 @@ Status SqlTarget::Begin() {
   DB_RETURN_IF_ERROR(session_->Begin());
   in_transaction_ = true;
   pending_ = {};
+  tagger_.BeginTransaction();
   return Status::Ok();
 }
 
@@ -72,6 +75,8 @@ Status SqlTarget::Commit(const Checkpoints& checkpoints) {
   kept_ += pending_.fields_kept;
   conflicts_ += pending_.conflicts;
   rejected_ += pending_.rejected;
+  own_recorded_ += pending_.own_recorded;
+  own_written_back_ += pending_.own_written_back;
   transactions_ += 1;
   pending_ = {};
   return Status::Ok();
@@ -98,6 +103,8 @@ ApplyCounters SqlTarget::counters() const {
   c.conflicts = conflicts_.load();
   c.rejected = rejected_.load();
   c.transactions = transactions_.load();
+  c.own_recorded = own_recorded_.load();
+  c.own_written_back = own_written_back_.load();
   return c;
 }
 
@@ -111,6 +118,8 @@ void AddCounters(ApplyCounters& to, const ApplyCounters& from) {
   to.fields_kept += from.fields_kept;
   to.conflicts += from.conflicts;
   to.rejected += from.rejected;
+  to.own_recorded += from.own_recorded;
+  to.own_written_back += from.own_written_back;
 }
 }  // namespace
 
@@ -129,6 +138,8 @@ Status SqlTarget::Apply(const std::vector<SinkDelta>& chunk) {
 }
 
 Status SqlTarget::ApplyChunk(const std::vector<const SinkDelta*>& deltas) {
+  // A rollback to a savepoint undoes the origin tags written after it.
+  const OriginTagger::Mark chunk_tag = tagger_.mark();
   DB_RETURN_IF_ERROR(Savepoint(*session_, "deltabridge_chunk"));
   ChunkState state;
   Status s = ProcessDeltas(deltas, state);
@@ -139,14 +150,17 @@ Status SqlTarget::ApplyChunk(const std::vector<const SinkDelta*>& deltas) {
   if (!s.IsRejected()) return s;
   // Redo one delta at a time to find the one(s) the database refuses.
   DB_RETURN_IF_ERROR(RollbackToSavepoint(*session_, "deltabridge_chunk"));
+  tagger_.Restore(chunk_tag);
   spdlog::debug("chunk of {} deltas refused ({}); applying them one by one", deltas.size(),
                 s.message());
   for (const SinkDelta* d : deltas) {
+    const OriginTagger::Mark delta_tag = tagger_.mark();
     DB_RETURN_IF_ERROR(Savepoint(*session_, "deltabridge_delta"));
     ChunkState one;
     Status ds = ProcessDeltas({d}, one);
     if (ds.IsRejected()) {
       DB_RETURN_IF_ERROR(RollbackToSavepoint(*session_, "deltabridge_delta"));
+      tagger_.Restore(delta_tag);
       ChunkState rejected;
       reconciler_.Reject(*d, nullptr, "the target refused it: " + ds.message(), rejected);
       DB_RETURN_IF_ERROR(InsertConflicts(*session_, rejected.conflicts));
@@ -173,42 +187,64 @@ Status SqlTarget::ProcessDeltas(const std::vector<const SinkDelta*>& deltas, Chu
     const Op op = deltas[i]->delta.change.op;
     return op == Op::kTruncate || (mapped[i].new_key.has_value() && mapped[i].reject.empty());
   };
+  // With a node, a segment holds deltas of one path: its tag precedes its writes.
+  const bool tagging = tagger_.enabled();
+  auto path_changes = [&](size_t i) {
+    return tagging && i > begin && !SamePath(deltas[i - 1]->delta, deltas[i]->delta);
+  };
   for (size_t i = 0; i <= deltas.size(); ++i) {
-    if (i < deltas.size() && !is_barrier(i)) continue;
+    const bool barrier = i < deltas.size() && is_barrier(i);
+    if (i < deltas.size() && !barrier && !path_changes(i)) continue;
     // deltas[begin, i) is a segment of ordinary deltas.
     if (i > begin) {
       std::vector<MappedDelta*> seg;
       for (size_t j = begin; j < i; ++j) {
         if (mapped[j].reject.empty()) seg.push_back(&mapped[j]);
       }
-      DB_ASSIGN_OR_RETURN(bool bulk,
-                          copier_.TryCopySegment(*session_, deltas, mapped, begin, i, state));
+      const SinkDelta& first = *deltas[begin];
+      DB_ASSIGN_OR_RETURN(bool bulk, copier_.TryCopySegment(*session_, deltas, mapped, begin, i,
+                                                            state, [&] { return TagFor(first); }));
       if (!bulk) {
         DB_RETURN_IF_ERROR(Prefetch(*session_, seg, state));
         for (size_t j = begin; j < i; ++j) {
           DB_RETURN_IF_ERROR(reconciler_.Reconcile(*deltas[j], mapped[j], state));
         }
+        if (tagging && WritesData(state)) DB_RETURN_IF_ERROR(TagFor(first));
         DB_RETURN_IF_ERROR(WriteChunk(*session_, state));
       }
     }
-    if (i < deltas.size()) {
+    if (barrier) {
       if (deltas[i]->delta.change.op == Op::kTruncate) {
         DB_RETURN_IF_ERROR(ApplyTruncate(*deltas[i], state));
       } else {
         DB_RETURN_IF_ERROR(ApplyKeyChange(*deltas[i], mapped[i], state));
       }
+      if (tagging && WritesData(state)) DB_RETURN_IF_ERROR(TagFor(*deltas[i]));
       DB_RETURN_IF_ERROR(WriteChunk(*session_, state));
+      begin = i + 1;
+    } else {
+      begin = i;
     }
-    begin = i + 1;
   }
   return Status::Ok();
+}
+
+Status SqlTarget::TagFor(const SinkDelta& d) {
+  if (!tagger_.enabled()) return Status::Ok();
+  return tagger_.Tag(*session_, d.delta);
 }
 
 Status SqlTarget::ApplyTruncate(const SinkDelta& d, ChunkState& state) {
   SqlTableContext* t = tables_.at(d.mapping->to).get();
   state.counters.deltas++;
+  if (d.self) {
+    // The local truncate is done: on_delete does not apply to it.
+    state.counters.own_recorded++;
+    return Status::Ok();
+  }
   if (d.mapping->on_delete == OnDelete::kIgnore) return Status::Ok();
   if (d.mapping->on_delete == OnDelete::kApply && t->mappings == 1) {
+    DB_RETURN_IF_ERROR(TagFor(d));
     uint64_t n = 0;
     DB_RETURN_IF_ERROR(
         ExecSql(*session_, "DELETE FROM " + t->quoted, {}, "truncating " + t->info.name, &n));
@@ -235,7 +271,21 @@ Status SqlTarget::ApplyKeyChange(const SinkDelta& d, MappedDelta& m, ChunkState&
   TargetRow* old_row = state.Find(m.table, m.row_key);
   const std::string new_row_key = RowKeyText(*m.new_key);
   TargetRow* new_row = state.Find(m.table, new_row_key);
-  if (old_row != nullptr && old_row->exists) {
+  if (d.self) {
+    // The local update moved the row already; its last writers follow it
+    // unless the new key has some of its own.
+    if (old_row != nullptr && !old_row->exists && old_row->writers_existed &&
+        (new_row == nullptr || !new_row->writers_existed)) {
+      SqlSession& s = *session_;
+      DB_RETURN_IF_ERROR(ExecSql(
+          s,
+          "UPDATE deltabridge_row_writers SET row_key = " + s.Placeholder(1) +
+              " WHERE target_table = " + s.Placeholder(2) + " AND row_key = " + s.Placeholder(3),
+          {SqlParam::Text(new_row_key), SqlParam::Text(m.table->info.name),
+           SqlParam::Text(m.row_key)},
+          "changing a key in deltabridge_row_writers"));
+    }
+  } else if (old_row != nullptr && old_row->exists) {
     if (new_row != nullptr && new_row->exists) {
       reconciler_.Reject(d, &m,
                          "the update changes the key from " + m.row_key + " to " + new_row_key +
@@ -259,6 +309,7 @@ Status SqlTarget::ApplyKeyChange(const SinkDelta& d, MappedDelta& m, ChunkState&
       sql += t.quoted_columns[t.key_columns[k]] + " = " + s.Placeholder(next++);
     }
     AppendKeyParams(s, t, m.key, &params);
+    DB_RETURN_IF_ERROR(TagFor(d));
     DB_RETURN_IF_ERROR(ExecSql(s, sql, params, "changing a key in " + t.info.name));
     DB_RETURN_IF_ERROR(ExecSql(
         s,

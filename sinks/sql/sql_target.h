@@ -26,6 +26,16 @@
 // exist, stops the sink (FailedPrecondition naming the column and the fix):
 // nothing is dropped silently.
 //
+// Two-way sync (docs/two-way.md), only when `target.node` is set: Open()
+// prepares deltabridge_origin, and every part of a transaction that writes
+// data is preceded by the origin tag of its deltas' path (origin_tagger.h):
+// a chunk is cut into segments where the path changes, and the tag is
+// written before a segment's first data statement (before the bulk path's
+// savepoint), again after a rollback that undid it. Own-node deltas
+// (SinkDelta::self) record local writes and write a local value back where a
+// change from elsewhere overwrote it (DeltaReconciler); they never take the
+// bulk path, never truncate, and never move a row for a key change.
+//
 // Ownership: borrows the SinkConfig (it must outlive the target); owns its
 // session. Thread-safety: one thread; counters() from any.
 #pragma once
@@ -41,6 +51,7 @@
 #include "sinks/sql/chunk_state.h"
 #include "sinks/sql/delta_mapper.h"
 #include "sinks/sql/delta_reconciler.h"
+#include "sinks/sql/origin_tagger.h"
 #include "sinks/sql/sql_session.h"
 #include "sinks/sql/sql_table.h"
 #include "sinks/target.h"
@@ -85,6 +96,9 @@ class SqlTarget : public Target {
   Status ProcessDeltas(const std::vector<const SinkDelta*>& deltas, ChunkState& state);
   Status ApplyTruncate(const SinkDelta& d, ChunkState& state);
   Status ApplyKeyChange(const SinkDelta& d, MappedDelta& m, ChunkState& state);
+  // Writes the origin tag of `d`'s path where this transaction needs it
+  // (nothing when the target has no node).
+  Status TagFor(const SinkDelta& d);
   int64_t Now() const;
 
   const SinkConfig& config_;
@@ -95,12 +109,13 @@ class SqlTarget : public Target {
   DeltaMapper mapper_;
   DeltaReconciler reconciler_;
   BulkCopier copier_;
+  OriginTagger tagger_;
   Checkpoints stored_;
   bool in_transaction_ = false;
 
   ApplyCounters pending_;  // counted since Begin; added to the totals at Commit
   std::atomic<uint64_t> deltas_{0}, inserted_{0}, bulk_{0}, updated_{0}, deleted_{0}, kept_{0},
-      conflicts_{0}, rejected_{0}, transactions_{0};
+      conflicts_{0}, rejected_{0}, transactions_{0}, own_recorded_{0}, own_written_back_{0};
 };
 
 }  // namespace deltabridge
