@@ -10,6 +10,7 @@
 
 #include "sinks/bridge_probe.h"
 #include "sinks/sql/mapping_check.h"
+#include "sinks/sql/origin_tagger.h"
 #include "sinks/sql/state_tables.h"
 #include "sinks/target_factory.h"
 
@@ -134,6 +135,7 @@ void CheckSqlTarget(const SinkConfig& config, const std::string& path, CheckRepo
                      "creates " +
                      them + " from docs/target-tables.md");
   }
+  if (!config.target.node.empty()) CheckOriginTag(s, config.name, config.target.node, report);
   for (size_t i = 0; i < config.mappings.size(); ++i) {
     const MappingConfig& m = config.mappings[i];
     const std::string where = "mappings[" + std::to_string(i) + "]";

@@ -103,6 +103,123 @@ OriginTagSetup OriginTagSetupFor(SqlSession& session) {
   return setup;
 }
 
+namespace {
+
+// Whether the session's user may create tables where the sink creates them;
+// nullopt when the database cannot say.
+std::optional<bool> MayCreateTables(SqlSession& session) {
+  switch (session.dialect()) {
+    case SqlDialect::kPostgres: {
+      Result<std::vector<SqlRow>> rows = session.Query(
+          "SELECT coalesce(has_schema_privilege(current_schema(), 'CREATE'), false)", {});
+      if (!rows.ok() || rows->empty() || rows->front().empty()) return std::nullopt;
+      return rows->front()[0].value_or("f") == "t";
+    }
+    case SqlDialect::kMysql: {
+      auto [account, database] = TwoValues(session, "SELECT CURRENT_USER(), DATABASE()");
+      Result<std::vector<SqlRow>> rows = session.Query("SHOW GRANTS", {});
+      if (!rows.ok()) return std::nullopt;
+      bool roles = false;
+      for (const SqlRow& r : *rows) {
+        if (r.empty() || !r[0]) continue;
+        // GRANT <privileges> ON <scope> TO <account> ..., or GRANT <role> TO <account>.
+        const std::string& grant = *r[0];
+        size_t on = grant.find(" ON ");
+        size_t to = grant.find(" TO ", on == std::string::npos ? 0 : on);
+        if (grant.rfind("GRANT ", 0) != 0 || to == std::string::npos) continue;
+        if (on == std::string::npos) {
+          roles = true;
+          continue;
+        }
+        std::string privileges = ", " + grant.substr(6, on - 6) + ",";
+        std::string scope = grant.substr(on + 4, to - on - 4);
+        std::string unescaped;
+        for (char c : scope) {
+          if (c != '\\') unescaped.push_back(c);
+        }
+        const bool here = unescaped == "*.*" || unescaped == "`" + database + "`.*";
+        const bool create = privileges.find(", ALL PRIVILEGES,") != std::string::npos ||
+                            privileges.find(", CREATE,") != std::string::npos;
+        if (here && create) return true;
+      }
+      if (roles) return std::nullopt;
+      return false;
+    }
+    case SqlDialect::kSqlite:
+    case SqlDialect::kGeneric:
+      break;
+  }
+  return std::nullopt;
+}
+
+// Runs `sql` in a transaction that is rolled back; its error, if any.
+Status TryRolledBack(SqlSession& session, const std::string& sql,
+                     const std::vector<SqlParam>& params) {
+  DB_RETURN_IF_ERROR(session.Begin());
+  Result<uint64_t> ran = session.Execute(sql, params);
+  Status rolled_back = session.Rollback();
+  if (!ran.ok()) return ran.status();
+  return rolled_back;
+}
+
+}  // namespace
+
+void CheckOriginTag(SqlSession& s, std::string_view writer, std::string_view node,
+                    CheckReport* report) {
+  const std::string table(kOriginTagTable);
+  const std::string what =
+      "target: " + table + " (the origin tag of target.node " + std::string(node) + ")";
+  const OriginTagSetup setup = OriginTagSetupFor(s);
+  std::string dba_fix = setup.create_sql + ";";
+  if (!setup.grant_sql.empty()) dba_fix += " " + setup.grant_sql + ";";
+  Result<TargetTableInfo> info = s.DescribeTable(table);
+  if (!info.ok()) {
+    if (info.status().code() != Status::Code::kNotFound) {
+      report->Fail(what + ": " + info.status().message(), dba_fix);
+      return;
+    }
+    std::optional<bool> may = MayCreateTables(s);
+    if (may.value_or(false)) {
+      report->Ok(what + " does not exist yet; the sink creates it on first start");
+    } else if (may.has_value()) {
+      report->Fail(what + " does not exist, and the sink's user may not create it",
+                   setup.create_privilege + "; or have a DBA run: " + dba_fix);
+    } else {
+      report->Note(what + " does not exist yet",
+                   "the sink creates it on first start; its user needs " + setup.create_privilege +
+                       ", or a DBA runs: " + dba_fix);
+    }
+    return;
+  }
+  if (info->Find(kOriginTagWriterColumn) == nullptr || info->Find(kOriginTagColumn) == nullptr) {
+    report->Fail(what + " exists without the columns writer and tag",
+                 "drop it (the sink creates it again), or recreate it: " + dba_fix);
+    return;
+  }
+  // What the sink runs, tried and rolled back.
+  const std::string probe = std::string(writer) + "~check";
+  Status inserted = TryRolledBack(
+      s,
+      "INSERT INTO " + table + " (writer, tag) VALUES (" + s.Placeholder(1) + ", " +
+          s.Placeholder(2) + ")",
+      {SqlParam::Text(probe), SqlParam::Text(EncodeOriginTag(0, {std::string(node)}))});
+  Status updated =
+      inserted.IsUnavailable()
+          ? inserted
+          : TryRolledBack(s,
+                          "UPDATE " + table + " SET tag = tag WHERE writer = " + s.Placeholder(1),
+                          {SqlParam::Text(std::string(writer))});
+  if (inserted.ok() && updated.ok()) {
+    report->Ok(what + " exists, and the sink's user may insert and update it");
+    return;
+  }
+  const Status& failed = inserted.ok() ? updated : inserted;
+  report->Fail(
+      what + ": the sink's user may not " + (inserted.ok() ? "update" : "insert into") +
+          " it: " + failed.message(),
+      setup.grant_sql.empty() ? "make the table writable by the sink's user" : setup.grant_sql);
+}
+
 bool SamePath(const Delta& a, const Delta& b) {
   if (a.bridge == b.bridge && a.change.source == b.change.source &&
       a.change.node == b.change.node && a.change.origin == b.change.origin) {

@@ -27,9 +27,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cdc/core/change.h"
+#include "cdc/core/check_report.h"
 #include "cdc/core/status.h"
 #include "sinks/sql/sql_session.h"
 
@@ -46,6 +48,15 @@ struct OriginTagSetup {
 // Asks the session for its user, schema or database (best effort: placeholders
 // when it cannot say).
 OriginTagSetup OriginTagSetupFor(SqlSession& session);
+
+// `deltabridge check` for a target with a node: that deltabridge_origin
+// exists with its columns (or that the sink's user may create it), and that
+// the user may read, insert and update it (tried in transactions that are
+// rolled back, which neither logical decoding nor the binlog report). One
+// report line each, FAIL with the SQL that fixes it. `writer` is the sink's
+// name, `node` the target's node.
+void CheckOriginTag(SqlSession& session, std::string_view writer, std::string_view node,
+                    CheckReport* report);
 
 // Whether two deltas have the same path (DeltaPath), without building the
 // paths in the common case of the same bridge, source, node and origin.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sinks/sql/origin_tagger.h"
 #include "tests/sinks/sql/fake_sql_session.h"
 
 namespace deltabridge {
@@ -1255,6 +1256,51 @@ TEST_P(SqlTargetTagTest, CrossedWritesConvergeOnBothSides) {
     EXPECT_EQ(cb.own_written_back, b_writes_back ? 1u : 0u);
     EXPECT_EQ(ca.own_written_back, c.expected_f == "1" ? 1u : 0u);
   }
+}
+
+TEST_P(SqlTargetTagTest, CheckReportsTheTagTableAndTheRightsOnIt) {
+  SinkConfig config = NodeConfig("to-dash", "dash.main", {"parks"}, kSlots);
+  Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER)");
+  Result<std::unique_ptr<SqlSession>> session = db_.Factory({.dialect = GetParam()})();
+  ASSERT_TRUE(session.ok());
+  auto check = [&] {
+    CheckReport report;
+    CheckOriginTag(**session, "to-dash", "dash.main", &report);
+    EXPECT_EQ(report.lines().size(), 1u);
+    return report.lines().empty() ? CheckLine{} : report.lines().front();
+  };
+  CheckLine missing = check();
+  EXPECT_EQ(missing.level, CheckLine::Level::kNote);
+  EXPECT_EQ(missing.what,
+            "target: deltabridge_origin (the origin tag of target.node dash.main) does not exist "
+            "yet");
+  EXPECT_NE(missing.fix.find("CREATE TABLE deltabridge_origin"), std::string::npos) << missing.fix;
+
+  ASSERT_TRUE(Target(config)->Open().ok());
+  CheckLine ok = check();
+  EXPECT_EQ(ok.level, CheckLine::Level::kOk);
+  EXPECT_NE(ok.what.find("may insert and update it"), std::string::npos) << ok.what;
+  EXPECT_EQ(Value("SELECT count(*) FROM deltabridge_origin"), "1");  // the probe left nothing
+
+  db_.fault = [](std::string_view sql) -> std::optional<Fault> {
+    if (sql.rfind("UPDATE deltabridge_origin", 0) == 0) {
+      return Fault{Status::FailedPrecondition("permission denied for table deltabridge_origin"),
+                   false};
+    }
+    return std::nullopt;
+  };
+  CheckLine denied = check();
+  EXPECT_EQ(denied.level, CheckLine::Level::kFail);
+  EXPECT_NE(denied.what.find("may not update it: permission denied"), std::string::npos)
+      << denied.what;
+  EXPECT_EQ(denied.fix, GetParam() == SqlDialect::kGeneric
+                            ? "GRANT SELECT, INSERT, UPDATE ON deltabridge_origin TO <the sink's "
+                              "user>"
+                            : "make the table writable by the sink's user");
+  db_.fault = nullptr;
+
+  Sql("DROP TABLE deltabridge_origin; CREATE TABLE deltabridge_origin (who TEXT)");
+  EXPECT_EQ(check().level, CheckLine::Level::kFail);
 }
 
 }  // namespace
