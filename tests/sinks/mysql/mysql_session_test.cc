@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "sinks/sql/origin_tagger.h"
+#include "tests/sinks/sql/tagging_sink.h"
 #include "tests/support/test_mariadb.h"
 
 namespace deltabridge {
@@ -673,6 +675,112 @@ TEST(MysqlErrorTest, Classification) {
   EXPECT_EQ(ClassifyMysqlError(1142, "42000"), Code::kFailedPrecondition);
   EXPECT_EQ(ClassifyMysqlError(1045, "28000"), Code::kFailedPrecondition);
   EXPECT_EQ(ClassifyMysqlError(0, ""), Code::kFailedPrecondition);
+}
+
+// With a node, each transaction the sink writes starts with the origin tag:
+// the binlog (a server of its own, with row-based logging) holds the UPDATE
+// of deltabridge_origin in the same transaction as the rows, before them.
+// Then the rights the tag needs, as `deltabridge check` sees them.
+TEST_F(MysqlSessionTest, WithANodeTheTagPrecedesTheRowsInTheBinlog) {
+  TestMariadb::Options options;
+  options.binlog = true;
+  TestMariadb logged(options);
+  Status started = logged.Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  ASSERT_TRUE(logged.CreateDatabase("tagged").ok());
+  ASSERT_TRUE(
+      logged.Exec("CREATE TABLE slots (id INT PRIMARY KEY, seats INT) ENGINE=InnoDB", "tagged")
+          .ok());
+  SinkConfig config = test::TaggingSinkConfig(
+      "mysql",
+      "  host: 127.0.0.1\n  port: " + std::to_string(logged.port()) + "\n  user: " + logged.user() +
+          "\n  password: \"" + logged.password() + "\"\n  database: tagged\n",
+      "slots");
+  const MysqlTargetConfig target_config = *config.target.mysql();
+  SqlTarget target(config, [target_config] { return ConnectMysql(target_config); });
+  Result<Checkpoints> opened = target.Open();
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  // Transactional whatever the server's default engine, so that the tag is
+  // logged in the transaction it describes.
+  EXPECT_EQ(ValueOf(logged.QueryValue("SELECT ENGINE FROM information_schema.TABLES WHERE "
+                                      "TABLE_SCHEMA = 'tagged' AND TABLE_NAME = "
+                                      "'deltabridge_origin'")),
+            "InnoDB");
+  Result<std::vector<TestMariadb::Row>> status = logged.Query("SHOW MASTER STATUS");
+  ASSERT_TRUE(status.ok() && !status->empty()) << status.status().ToString();
+  const std::string file = status->front()[0].value_or("");
+  const std::string position = status->front()[1].value_or("");
+
+  test::ApplyTransaction(
+      target, {test::TaggingInsert(config, 1, 1, 10), test::TaggingInsert(config, 2, 2, 20)});
+  EXPECT_EQ(ValueOf(logged.QueryValue("SELECT JSON_EXTRACT(tag, '$.path') FROM deltabridge_origin",
+                                      "tagged")),
+            "[\"parks.scheduling\"]");
+  Result<std::vector<TestMariadb::Row>> events =
+      logged.Query("SHOW BINLOG EVENTS IN '" + file + "' FROM " + position);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  // One word per event that matters: BEGIN (GTID), the tables whose rows
+  // change, COMMIT (XID).
+  std::string order;
+  for (const TestMariadb::Row& e : *events) {
+    const std::string type = e.size() > 5 ? e[2].value_or("") : "";
+    const std::string info = e.size() > 5 ? e[5].value_or("") : "";
+    if (type == "Gtid") order += "BEGIN ";
+    if (type == "Xid") order += "COMMIT";
+    if (type == "Table_map") {
+      for (const char* table : {"deltabridge_origin", "slots"}) {
+        if (info.find("(tagged." + std::string(table) + ")") != std::string::npos) {
+          order += std::string(table) + " ";
+        }
+      }
+    }
+  }
+  EXPECT_EQ(order, "BEGIN deltabridge_origin slots COMMIT");
+
+  // A user that may read and write the tables of `fresh` but not create any.
+  ASSERT_TRUE(logged.CreateDatabase("fresh").ok());
+  ASSERT_TRUE(logged
+                  .Exec("CREATE USER 'tagless'@'127.0.0.1' IDENTIFIED BY 'pw';"
+                        "GRANT SELECT, INSERT, UPDATE, DELETE ON fresh.* TO 'tagless'@'127.0.0.1'")
+                  .ok());
+  MysqlTargetConfig tagless = target_config;
+  tagless.user = "tagless";
+  tagless.password = "pw";
+  tagless.database = "fresh";
+  auto session = Connect(tagless);
+  ASSERT_NE(session, nullptr);
+  auto check = [&] {
+    CheckReport report;
+    CheckOriginTag(*session, "to-dash", "dash.main", &report);
+    EXPECT_EQ(report.lines().size(), 1u);
+    return report.lines().empty() ? CheckLine{} : report.lines().front();
+  };
+  CheckLine cannot = check();
+  EXPECT_EQ(cannot.level, CheckLine::Level::kFail) << cannot.what;
+  EXPECT_NE(cannot.fix.find("GRANT CREATE ON fresh.* TO 'tagless'@'127.0.0.1'; or have a DBA "
+                            "run: CREATE TABLE fresh.deltabridge_origin (writer VARCHAR(200) NOT "
+                            "NULL PRIMARY KEY, tag VARCHAR(4000) NOT NULL) ENGINE=InnoDB DEFAULT "
+                            "CHARSET=utf8mb4; GRANT SELECT, INSERT, UPDATE ON "
+                            "fresh.deltabridge_origin TO 'tagless'@'127.0.0.1';"),
+            std::string::npos)
+      << cannot.fix;
+  ASSERT_TRUE(logged.Exec("GRANT CREATE ON fresh.* TO 'tagless'@'127.0.0.1'").ok());
+  CheckLine may = check();
+  EXPECT_EQ(may.level, CheckLine::Level::kOk) << may.what;
+  EXPECT_NE(may.what.find("the sink creates it on first start"), std::string::npos) << may.what;
+  // Made by a DBA; a user that may only read it.
+  ASSERT_TRUE(logged
+                  .Exec("CREATE TABLE fresh.deltabridge_origin (writer VARCHAR(200) NOT NULL "
+                        "PRIMARY KEY, tag VARCHAR(4000) NOT NULL) ENGINE=InnoDB;"
+                        "REVOKE INSERT, UPDATE ON fresh.* FROM 'tagless'@'127.0.0.1'")
+                  .ok());
+  session = Connect(tagless);
+  ASSERT_NE(session, nullptr);
+  CheckLine read_only = check();
+  EXPECT_EQ(read_only.level, CheckLine::Level::kFail) << read_only.what;
+  EXPECT_NE(read_only.what.find("may not insert into it"), std::string::npos) << read_only.what;
+  EXPECT_EQ(read_only.fix,
+            "GRANT SELECT, INSERT, UPDATE ON fresh.deltabridge_origin TO 'tagless'@'127.0.0.1'");
 }
 
 // Last: crashes the server under an open session, then starts it again.

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/sinks/odbc/odbc_test_drivers.h"
+#include "tests/sinks/sql/tagging_sink.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_mariadb.h"
 #include "tests/support/test_postgres.h"
@@ -508,6 +509,37 @@ TEST_F(OdbcSqliteTest, DescribeTableKeyOrderAndNotFound) {
   Result<TargetTableInfo> pattern = session_->DescribeTable("%");
   ASSERT_FALSE(pattern.ok());
   EXPECT_EQ(pattern.status().code(), Status::Code::kNotFound) << pattern.status().ToString();
+}
+
+// With a node, the sink makes deltabridge_origin through the driver and
+// updates its row in each transaction it writes, with the deltas' path and a
+// new n each time.
+TEST_F(OdbcSqliteTest, WithANodeEachTransactionUpdatesTheTag) {
+  ASSERT_NE(session_, nullptr);
+  MustExecute(*session_, "CREATE TABLE slots (id INTEGER PRIMARY KEY, seats INTEGER)");
+  SinkConfig config = test::TaggingSinkConfig("odbc", "  dsn: \"" + dsn_ + "\"\n", "slots");
+  const std::string dsn = dsn_;
+  SqlTarget target(config, [dsn] { return ConnectOdbc({dsn}); });
+  Result<Checkpoints> opened = target.Open();
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto tag = [&] {
+    std::vector<SqlRow> rows = MustQuery(*session_, "SELECT writer, tag FROM deltabridge_origin");
+    EXPECT_EQ(rows.size(), 1u);
+    if (rows.size() != 1 || rows[0].size() != 2) return std::string();
+    return rows[0][0].value_or("NULL") + " " + rows[0][1].value_or("NULL");
+  };
+  const std::string first = tag();
+  EXPECT_THAT(first, HasSubstr("to-dash {\"n\":"));
+  EXPECT_THAT(first, HasSubstr(",\"path\":[\"dash.main\"]}"));
+  test::ApplyTransaction(
+      target, {test::TaggingInsert(config, 1, 1, 10), test::TaggingInsert(config, 2, 2, 20)});
+  const std::string second = tag();
+  EXPECT_THAT(second, HasSubstr(",\"path\":[\"parks.scheduling\"]}"));
+  test::ApplyTransaction(target, {test::TaggingInsert(config, 3, 3, 30)});
+  const std::string third = tag();
+  EXPECT_NE(third, second);  // n moved on, the path is the same
+  EXPECT_THAT(third, HasSubstr(",\"path\":[\"parks.scheduling\"]}"));
+  EXPECT_EQ(MustQuery(*session_, "SELECT count(*) FROM slots")[0][0], "3");
 }
 
 // ---------------------------------------------------------------------------

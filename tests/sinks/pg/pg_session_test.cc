@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "sinks/sql/origin_tagger.h"
+#include "sinks/sql/state_tables.h"
+#include "tests/sinks/sql/tagging_sink.h"
 #include "tests/support/test_postgres.h"
 
 namespace deltabridge {
@@ -188,6 +191,121 @@ TEST_F(PgSessionTest, DescribeTableGivesCategoriesAndTheKeyInOrder) {
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
   Result<TargetTableInfo> bad_name = s->DescribeTable("a.b.c.d");
   EXPECT_EQ(bad_name.status().code(), Status::Code::kNotFound) << bad_name.status().ToString();
+}
+
+// With a node, each transaction the sink writes starts with the origin tag:
+// logical decoding (test_decoding) shows the UPDATE of deltabridge_origin in
+// the same transaction as the rows, before them.
+TEST_F(PgSessionTest, WithANodeTheTagPrecedesTheRowsInTheTransaction) {
+  ASSERT_TRUE(
+      pg_->Exec("CREATE TABLE tagged_slots (id int PRIMARY KEY, seats int)", "target").ok());
+  const std::string conninfo = pg_->Conninfo("target");
+  SinkConfig config =
+      test::TaggingSinkConfig("postgres", "  dsn: \"" + conninfo + "\"\n", "public.tagged_slots");
+  SqlTarget target(config, [conninfo] { return ConnectPostgres({conninfo}); });
+  Result<Checkpoints> opened = target.Open();
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*pg_->QueryValue("SELECT writer || ' ' || (tag::json->>'path') FROM deltabridge_origin",
+                             "target"),
+            "to-dash [\"dash.main\"]");
+  ASSERT_TRUE(
+      pg_->Exec("SELECT pg_create_logical_replication_slot('tag_order', 'test_decoding')", "target")
+          .ok());
+  test::ApplyTransaction(
+      target, {test::TaggingInsert(config, 1, 1, 10), test::TaggingInsert(config, 2, 2, 20)});
+  EXPECT_EQ(*pg_->QueryValue("SELECT tag::json->>'path' FROM deltabridge_origin", "target"),
+            "[\"parks.scheduling\"]");
+  Result<std::vector<test::TestPostgres::Row>> changes =
+      pg_->Query("SELECT data FROM pg_logical_slot_get_changes('tag_order', NULL, NULL)", "target");
+  ASSERT_TRUE(pg_->Exec("SELECT pg_drop_replication_slot('tag_order')", "target").ok());
+  ASSERT_TRUE(changes.ok()) << changes.status().ToString();
+  // What the transaction decodes to, one word per change: BEGIN, tag, row, COMMIT.
+  std::string order;
+  for (const auto& row : *changes) {
+    const std::string data = row.empty() ? "" : row[0].value_or("");
+    if (data.rfind("BEGIN", 0) == 0) order += "BEGIN ";
+    if (data.rfind("COMMIT", 0) == 0) order += "COMMIT";
+    if (data.rfind("table public.deltabridge_origin: UPDATE:", 0) == 0) {
+      order += "tag ";
+      EXPECT_NE(data.find("\"path\":[\"parks.scheduling\"]"), std::string::npos) << data;
+    }
+    if (data.rfind("table public.tagged_slots: INSERT:", 0) == 0) order += "row ";
+  }
+  EXPECT_EQ(order, "BEGIN tag row row COMMIT");
+}
+
+// The rights the tag needs, as `deltabridge check` and Open() see them for a
+// user that may not create tables (PostgreSQL 15 gives no one CREATE on
+// public) and then may only read the table: UPDATE ... WHERE needs SELECT,
+// INSERT and UPDATE.
+TEST_F(PgSessionTest, WithANodeTheUserNeedsTheTagTableAndTheRightsOnIt) {
+  ASSERT_TRUE(pg_->CreateDatabase("tagless_db").ok());
+  ASSERT_TRUE(pg_->Exec("CREATE ROLE tagless LOGIN").ok());
+  ASSERT_TRUE(pg_->Exec("CREATE TABLE tagged_slots (id int PRIMARY KEY, seats int);"
+                        "GRANT SELECT, INSERT, UPDATE, DELETE ON tagged_slots TO tagless",
+                        "tagless_db")
+                  .ok());
+  {
+    // The state tables, made by a DBA.
+    Result<std::unique_ptr<SqlSession>> admin = ConnectPostgres({pg_->Conninfo("tagless_db")});
+    ASSERT_TRUE(admin.ok());
+    ASSERT_TRUE(EnsureStateTables(**admin).ok());
+    ASSERT_TRUE(pg_->Exec("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+                          "TO tagless; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO tagless",
+                          "tagless_db")
+                    .ok());
+  }
+  const std::string conninfo = pg_->Conninfo("tagless_db") + " user=tagless";
+  Result<std::unique_ptr<SqlSession>> session = ConnectPostgres({conninfo});
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  auto check = [&] {
+    CheckReport report;
+    CheckOriginTag(**session, "to-dash", "dash.main", &report);
+    EXPECT_EQ(report.lines().size(), 1u);
+    return report.lines().empty() ? CheckLine{} : report.lines().front();
+  };
+  CheckLine cannot = check();
+  EXPECT_EQ(cannot.level, CheckLine::Level::kFail) << cannot.what;
+  EXPECT_NE(cannot.what.find("does not exist, and the sink's user may not create it"),
+            std::string::npos)
+      << cannot.what;
+  EXPECT_NE(cannot.fix.find("GRANT CREATE ON SCHEMA public TO tagless; or have a DBA run: "
+                            "CREATE TABLE public.deltabridge_origin (writer VARCHAR(200) NOT NULL "
+                            "PRIMARY KEY, tag VARCHAR(4000) NOT NULL); GRANT SELECT, INSERT, "
+                            "UPDATE ON public.deltabridge_origin TO tagless;"),
+            std::string::npos)
+      << cannot.fix;
+
+  SinkConfig config =
+      test::TaggingSinkConfig("postgres", "  dsn: \"" + conninfo + "\"\n", "public.tagged_slots");
+  SqlTarget target(config, [conninfo] { return ConnectPostgres({conninfo}); });
+  Result<Checkpoints> refused = target.Open();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("cannot create it: "), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("GRANT CREATE ON SCHEMA public TO tagless"),
+            std::string::npos)
+      << refused.status().message();
+
+  // A DBA makes the table, but grants INSERT and UPDATE without SELECT.
+  ASSERT_TRUE(pg_->Exec("CREATE TABLE deltabridge_origin (writer VARCHAR(200) NOT NULL PRIMARY "
+                        "KEY, tag VARCHAR(4000) NOT NULL); GRANT INSERT, UPDATE ON "
+                        "deltabridge_origin TO tagless",
+                        "tagless_db")
+                  .ok());
+  CheckLine no_select = check();
+  EXPECT_EQ(no_select.level, CheckLine::Level::kFail) << no_select.what;
+  EXPECT_NE(no_select.what.find("may not update it: "), std::string::npos) << no_select.what;
+  EXPECT_EQ(no_select.fix, "GRANT SELECT, INSERT, UPDATE ON public.deltabridge_origin TO tagless");
+
+  ASSERT_TRUE(pg_->Exec("GRANT SELECT ON deltabridge_origin TO tagless", "tagless_db").ok());
+  EXPECT_EQ(check().level, CheckLine::Level::kOk);
+  Result<Checkpoints> opened = target.Open();
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  test::ApplyTransaction(target, {test::TaggingInsert(config, 1, 1, 10)});
+  EXPECT_EQ(*pg_->QueryValue("SELECT tag::json->>'path' FROM deltabridge_origin", "tagless_db"),
+            "[\"parks.scheduling\"]");
 }
 
 // Last: stops the server.
