@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "cdc/wire/origin_tag.h"
 
 namespace deltabridge {
@@ -108,7 +110,7 @@ bool OriginFilter::Admit(const Change& change, TxState* tx, std::optional<uint32
     return false;
   }
   if (tx->origin) {
-    if (!opt_.forward) {
+    if (!opt_.forward || tx->returned) {
       ++tx->counts.dropped;
       ++tx->counts.not_journaled;
       return false;
@@ -131,10 +133,12 @@ void OriginFilter::ReadTag(const Change& change, TxState* tx, std::optional<uint
                  Status::Corruption("the change carries no text value of column tag"));
   if (path.ok()) {
     tx->origin = std::move(path).value();
+    tx->returned = std::find(tx->origin->begin(), tx->origin->end(), node_) != tx->origin->end();
     tx->origin->push_back(node_);
     return;
   }
   tx->origin.reset();
+  tx->returned = false;
   ++tx->counts.bad_tags;
   uint64_t suppressed = 0;
   if (bad_tag_log_.Allow(&suppressed)) {

@@ -106,6 +106,10 @@ class OriginFilter final : public ChangeSink, public StreamSpool {
     // The path the following changes came along, this node last; nullopt:
     // untagged.
     std::optional<std::vector<std::string>> origin;
+    // The tag's path already held this node: a sink wrote a node's own
+    // change back into it (docs/two-way.md, "The own node"), or a loop.
+    // Never forwarded, whatever `forward` says.
+    bool returned = false;
     Counts counts;
   };
 

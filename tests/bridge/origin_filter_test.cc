@@ -168,6 +168,25 @@ TEST(OriginFilterTest, TaggedChangesAreForwardedWithTheirOriginAndThisNode) {
   EXPECT_EQ(f.counters().not_journaled.load(), 1u);
 }
 
+TEST(OriginFilterTest, AChangeWrittenBackIntoItsOwnNodeIsNeverForwarded) {
+  // A sink wrote this node's own local value back (its path holds this node):
+  // forwarding it would carry an old value with a new commit time.
+  FakeSink fake;
+  OriginFilter f(Opts(true, "hub.main"), &fake, &fake);
+  ASSERT_TRUE(f.BeginTx().ok());
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(1, {"hub.main"}))).ok());
+  ASSERT_TRUE(f.Add(Row(1)).ok());
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(2, {"a", "hub.main", "c"}))).ok());
+  ASSERT_TRUE(f.Add(Row(2)).ok());
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(3, {"a"}))).ok());
+  ASSERT_TRUE(f.Add(Row(3)).ok());
+  ASSERT_TRUE(f.EndTx("0/30").ok());
+  ASSERT_EQ(Ids(fake.added), (std::vector<int>{3}));
+  EXPECT_EQ(fake.added[0].origin, (Path{"a", "hub.main"}));
+  EXPECT_EQ(f.counters().tagged_dropped.load(), 2u);
+  EXPECT_EQ(f.counters().tagged_forwarded.load(), 1u);
+}
+
 TEST(OriginFilterTest, ASecondTagInOneTransactionChangesTheOriginOfWhatFollows) {
   FakeSink fake;
   OriginFilter f(Opts(true), &fake, &fake);
