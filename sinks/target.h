@@ -35,6 +35,7 @@
 
 #include "cdc/core/change.h"
 #include "cdc/core/status.h"
+#include "sinks/conflict_record.h"
 #include "sinks/sink_config.h"
 
 namespace deltabridge {
@@ -72,6 +73,15 @@ struct ApplyCounters {
   uint64_t own_written_back = 0;
 };
 
+// What the deltas applied since Begin() did, as a caller that applies one
+// delta per transaction and answers for it needs to know (deltabridge push,
+// sinks/push_applier.h).
+struct ApplyOutcome {
+  std::vector<std::string> kept;          // target columns a rule kept as they were
+  std::vector<ConflictRecord> conflicts;  // recorded since Begin, with their ids; a
+                                          // delta the target refused is kind kRejected
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -91,6 +101,11 @@ class Target {
   // Discards everything since Begin. Never fails loudly: a broken connection
   // is dealt with by the next Open().
   virtual void Abort() = 0;
+
+  // After Apply() and before Commit() or Abort(): what the deltas applied
+  // since Begin() did. Only a target made to record it knows
+  // (SqlTargetOptions::record_outcomes); any other returns an empty outcome.
+  virtual Result<ApplyOutcome> Outcome() { return ApplyOutcome{}; }
 
   virtual ApplyCounters counters() const = 0;
   // For messages: "postgres host=127.0.0.1 dbname=dashboard" (never a password).

@@ -62,6 +62,10 @@ struct ChunkState {
   std::vector<TargetRow*> order;                                     // first-touch order
   std::vector<ConflictRecord> conflicts;
   ApplyCounters counters;
+  // When record_kept, the target columns a rule kept, in the order decided
+  // (SqlTargetOptions::record_outcomes); else `kept` stays empty.
+  bool record_kept = false;
+  std::vector<std::string> kept;
 
   TargetRow* Find(const SqlTableContext* t, const std::string& row_key) {
     auto it = rows.find(t->info.name + '\n' + row_key);

@@ -167,6 +167,7 @@ Status DeltaReconciler::Reconcile(const SinkDelta& d, MappedDelta& m, ChunkState
             break;
           case FieldAction::kKeep:
             if (!d.self) state.counters.fields_kept++;
+            if (state.record_kept) state.kept.push_back(f.column);
             break;
           case FieldAction::kConflict: {
             ConflictRecord& r = HoldConflict(d, ConflictKind::kField, m.row_key, f.reason, state);

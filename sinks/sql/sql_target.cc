@@ -55,6 +55,8 @@ Status SqlTarget::Begin() {
   in_transaction_ = true;
   pending_ = {};
   tagger_.BeginTransaction();
+  kept_columns_.clear();
+  applied_deltas_.clear();
   return Status::Ok();
 }
 
@@ -92,6 +94,18 @@ void SqlTarget::Abort() {
   // What was stored is what the database holds: re-read at the next Open.
 }
 
+Result<ApplyOutcome> SqlTarget::Outcome() {
+  if (!in_transaction_) return Status::FailedPrecondition("Outcome outside Begin/Commit");
+  ApplyOutcome out;
+  out.kept = kept_columns_;
+  for (const auto& [source, seq] : applied_deltas_) {
+    DB_ASSIGN_OR_RETURN(std::vector<ConflictRecord> recorded,
+                        ListConflictsOf(*session_, config_.name, source, seq));
+    for (ConflictRecord& r : recorded) out.conflicts.push_back(std::move(r));
+  }
+  return out;
+}
+
 ApplyCounters SqlTarget::counters() const {
   ApplyCounters c;
   c.deltas = deltas_.load();
@@ -125,6 +139,12 @@ void AddCounters(ApplyCounters& to, const ApplyCounters& from) {
 
 Status SqlTarget::Apply(const std::vector<SinkDelta>& chunk) {
   if (!in_transaction_) return Status::FailedPrecondition("Apply outside Begin/Commit");
+  if (options_.record_outcomes) {
+    for (const SinkDelta& d : chunk) {
+      applied_deltas_.emplace_back(QualifiedSource(d.delta.bridge, d.delta.change.source),
+                                   d.delta.seq);
+    }
+  }
   std::vector<const SinkDelta*> part;
   part.reserve(std::min(chunk.size(), options_.chunk_deltas));
   for (size_t i = 0; i < chunk.size(); ++i) {
@@ -142,9 +162,11 @@ Status SqlTarget::ApplyChunk(const std::vector<const SinkDelta*>& deltas) {
   const OriginTagger::Mark chunk_tag = tagger_.mark();
   DB_RETURN_IF_ERROR(Savepoint(*session_, "deltabridge_chunk"));
   ChunkState state;
+  state.record_kept = options_.record_outcomes;
   Status s = ProcessDeltas(deltas, state);
   if (s.ok()) {
     AddCounters(pending_, state.counters);
+    kept_columns_.insert(kept_columns_.end(), state.kept.begin(), state.kept.end());
     return ReleaseSavepoint(*session_, "deltabridge_chunk");
   }
   if (!s.IsRejected()) return s;
@@ -157,6 +179,7 @@ Status SqlTarget::ApplyChunk(const std::vector<const SinkDelta*>& deltas) {
     const OriginTagger::Mark delta_tag = tagger_.mark();
     DB_RETURN_IF_ERROR(Savepoint(*session_, "deltabridge_delta"));
     ChunkState one;
+    one.record_kept = options_.record_outcomes;
     Status ds = ProcessDeltas({d}, one);
     if (ds.IsRejected()) {
       DB_RETURN_IF_ERROR(RollbackToSavepoint(*session_, "deltabridge_delta"));
@@ -169,6 +192,7 @@ Status SqlTarget::ApplyChunk(const std::vector<const SinkDelta*>& deltas) {
       return ds;
     } else {
       AddCounters(pending_, one.counters);
+      kept_columns_.insert(kept_columns_.end(), one.kept.begin(), one.kept.end());
     }
     DB_RETURN_IF_ERROR(ReleaseSavepoint(*session_, "deltabridge_delta"));
   }

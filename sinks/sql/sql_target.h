@@ -44,6 +44,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sinks/sink_config.h"
@@ -70,6 +71,9 @@ struct SqlTargetOptions {
   // inserts of distinct new keys is written with COPY, without reading the
   // rows first (bulk_copier.h). 0 turns the path off.
   size_t copy_min_rows = 16;
+  // Keep what Outcome() reports: the fields rules kept and the deltas
+  // applied since Begin (for a caller applying one delta per transaction).
+  bool record_outcomes = false;
 };
 
 class SqlTarget : public Target {
@@ -82,6 +86,9 @@ class SqlTarget : public Target {
   Status Apply(const std::vector<SinkDelta>& chunk) override;
   Status Commit(const Checkpoints& checkpoints) override;
   void Abort() override;
+  // The conflicts are read back from deltabridge_conflicts in the open
+  // transaction, by the applied deltas' source and seq.
+  Result<ApplyOutcome> Outcome() override;
   ApplyCounters counters() const override;
   std::string Describe() const override;
 
@@ -114,6 +121,10 @@ class SqlTarget : public Target {
   bool in_transaction_ = false;
 
   ApplyCounters pending_;  // counted since Begin; added to the totals at Commit
+  // Since Begin, when options_.record_outcomes: the fields rules kept, and
+  // each applied delta's qualified source and seq.
+  std::vector<std::string> kept_columns_;
+  std::vector<std::pair<std::string, uint64_t>> applied_deltas_;
   std::atomic<uint64_t> deltas_{0}, inserted_{0}, bulk_{0}, updated_{0}, deleted_{0}, kept_{0},
       conflicts_{0}, rejected_{0}, transactions_{0}, own_recorded_{0}, own_written_back_{0};
 };

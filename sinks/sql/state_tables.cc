@@ -319,6 +319,25 @@ Result<std::vector<ConflictRecord>> ListConflicts(SqlSession& session, std::stri
   return out;
 }
 
+Result<std::vector<ConflictRecord>> ListConflictsOf(SqlSession& session, std::string_view sink,
+                                                    std::string_view source, uint64_t seq) {
+  const std::string sql = "SELECT " + std::string(kConflictColumns) +
+                          " FROM deltabridge_conflicts WHERE sink = " + session.Placeholder(1) +
+                          " AND source = " + session.Placeholder(2) +
+                          " AND seq = " + session.Placeholder(3) + " ORDER BY id";
+  DB_ASSIGN_OR_RETURN_CTX(
+      std::vector<SqlRow> rows,
+      session.Query(sql, {SqlParam::Text(std::string(sink)), SqlParam::Text(std::string(source)),
+                          SqlParam::Text(std::to_string(seq))}),
+      "reading deltabridge_conflicts");
+  std::vector<ConflictRecord> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) {
+    if (r.size() == 15) out.push_back(RowToConflict(r));
+  }
+  return out;
+}
+
 Result<uint64_t> CountOpenConflicts(SqlSession& session, std::string_view sink) {
   DB_ASSIGN_OR_RETURN_CTX(
       std::vector<SqlRow> rows,

@@ -59,6 +59,10 @@ Status InsertConflicts(SqlSession& session, const std::vector<ConflictRecord>& r
 // The conflicts of `sink`, oldest first; only open ones unless `include_resolved`.
 Result<std::vector<ConflictRecord>> ListConflicts(SqlSession& session, std::string_view sink,
                                                   bool include_resolved);
+// The conflicts of `sink` recorded for the delta `seq` of `source` (qualified),
+// oldest first: inside the transaction that recorded them, its own.
+Result<std::vector<ConflictRecord>> ListConflictsOf(SqlSession& session, std::string_view sink,
+                                                    std::string_view source, uint64_t seq);
 // How many conflicts of `sink` are open.
 Result<uint64_t> CountOpenConflicts(SqlSession& session, std::string_view sink);
 // One conflict by id (any sink); NotFound when none.

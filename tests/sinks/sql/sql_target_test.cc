@@ -401,6 +401,83 @@ TEST_P(SqlTargetTest, AChunkTheDatabaseRefusesIsRedoneOneDeltaAtATime) {
   EXPECT_EQ(Value("SELECT seq FROM deltabridge_checkpoints"), "3");  // it does not stop the sink
 }
 
+TEST_P(SqlTargetTest, TheOutcomeNamesKeptFieldsAndTheConflictsWithTheirIds) {
+  Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER CHECK (seats >= 0))");
+  SinkConfig config = Config(R"(  - from: parks.scheduling.public.tour_slots
+    to: slots
+    key: [id]
+    rules:
+      status: manual
+)");
+  FakeSessionOptions fo;
+  fo.dialect = GetParam();
+  SqlTargetOptions o;
+  o.record_outcomes = true;
+  SqlTarget target(config, db_.Factory(fo), o);
+  Open(target);
+  const std::string t = "public.tour_slots";
+  ApplyAndCommit(target, {D(1, "scheduling", t, Op::kInsert)
+                              .Key("id", I(1))
+                              .New("status", T("open"))
+                              .New("seats", I(2))
+                              .For(config)});
+  ASSERT_TRUE(target.Begin().ok());
+  // One chunk: a field last_writer_wins keeps (older than the insert), a row
+  // the database refuses (so the chunk is redone one delta at a time), and a
+  // field the manual rule holds.
+  Status s = target.Apply({
+      D(2, "scheduling", t, Op::kUpdate).Key("id", I(1)).New("seats", I(5)).At(kT0).For(config),
+      D(3, "scheduling", t, Op::kInsert).Key("id", I(2)).New("seats", I(-1)).For(config),
+      D(4, "scheduling", t, Op::kUpdate)
+          .Key("id", I(1))
+          .Change("status", T("closed"), T("booked"))
+          .For(config),
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Statements("ROLLBACK TO SAVEPOINT deltabridge_chunk"), 1u);
+  Result<ApplyOutcome> out = target.Outcome();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->kept, std::vector<std::string>{"seats"}) << "once, though the chunk ran twice";
+  ASSERT_EQ(out->conflicts.size(), 2u);
+  EXPECT_EQ(out->conflicts[0].kind, ConflictKind::kRejected);
+  EXPECT_EQ(out->conflicts[0].seq, 3u);
+  EXPECT_NE(out->conflicts[0].reason.find("the target refused it"), std::string::npos);
+  EXPECT_EQ(out->conflicts[1].kind, ConflictKind::kField);
+  EXPECT_EQ(out->conflicts[1].column_name, "status");
+  EXPECT_EQ(out->conflicts[1].source, "parks.scheduling");
+  // The ids are the rows' own.
+  EXPECT_EQ(Rows("SELECT id, seq FROM deltabridge_conflicts ORDER BY id"),
+            std::to_string(out->conflicts[0].id) + "|3\n" + std::to_string(out->conflicts[1].id) +
+                "|4\n");
+  ASSERT_TRUE(target.Commit({{"parks", 4}}).ok());
+  // A new transaction starts with nothing recorded.
+  ASSERT_TRUE(target.Begin().ok());
+  out = target.Outcome();
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->kept.empty());
+  EXPECT_TRUE(out->conflicts.empty());
+  target.Abort();
+}
+
+TEST_P(SqlTargetTest, WithoutRecordingTheOutcomeIsEmpty) {
+  Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER CHECK (seats >= 0))");
+  SinkConfig config = Config(kSlots);
+  auto target = Target(config);
+  Open(*target);
+  ASSERT_TRUE(target->Begin().ok());
+  const std::string t = "public.tour_slots";
+  ASSERT_TRUE(
+      target
+          ->Apply(
+              {D(1, "scheduling", t, Op::kInsert).Key("id", I(2)).New("seats", I(-1)).For(config)})
+          .ok());
+  Result<ApplyOutcome> out = target->Outcome();
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->kept.empty());
+  EXPECT_TRUE(out->conflicts.empty());
+  target->Abort();
+}
+
 TEST_P(SqlTargetTest, AValueThatDoesNotConvertIsRejectedWithoutTheDatabase) {
   Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER)");
   SinkConfig config = Config(kSlots);
