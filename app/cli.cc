@@ -68,6 +68,28 @@ int RunCli(int argc, char** argv) {
   binlog->add_option("--table", binlog_args.tables, "database.table pattern (repeatable)")
       ->allow_extra_args(false);  // --table A FILE: FILE is not a second pattern
 
+  PushArgs push_args;
+  CLI::App* push = app.add_subcommand(
+      "push",
+      "apply an application's changes, delta JSON lines on stdin, through a sink's mapping "
+      "and rules; one result line per input line on stdout");
+  push->footer(
+      "Each input line: {\"op\":\"insert|update|delete\",\"key\":{...},\"changes\":{\"col\":"
+      "{\"old\":v,\"new\":v}},\"ts\":\"...Z\",\"origin\":[...]} (ts and origin optional), "
+      "columns named as in the mapping's source.\nEach result: {\"line\":N,\"result\":"
+      "\"applied|conflict|rejected|suppressed\",...}.\nExit status: 0 when every line was "
+      "applied, held as a conflict or suppressed; 1 when one was rejected; 2 for a usage or "
+      "configuration error. See docs/push.md.");
+  push->add_option("SINK.yaml", push_args.sink_file, "sink file")->required();
+  push->add_option("--mapping", push_args.mapping,
+                   "TARGET_TABLE: the `to` of the sink's mapping the changes go through")
+      ->required();
+  push->add_option("--from", push_args.from,
+                   "the mapping's `from`, when several mappings write TARGET_TABLE");
+  push->add_option("--node", push_args.node,
+                   "the pushing node, for tagging and last-writer metadata (default "
+                   "push.<sink name>)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -84,6 +106,7 @@ int RunCli(int argc, char** argv) {
   if (tail->parsed()) return TailCommand(tail_args);
   if (binlog->parsed()) return BinlogCommand(binlog_args);
   if (sink->parsed()) return SinkCommand(file);
+  if (push->parsed()) return PushCommand(push_args);
   if (status->parsed()) {
     Result<ConfigKind> kind = DetectConfigKind(file);
     if (!kind.ok()) {

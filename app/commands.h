@@ -52,4 +52,13 @@ int BridgeStatusCommand(const std::string& bridge_file);
 int ConflictsCommand(const std::string& sink_file, const std::string& action, int64_t id,
                      const std::string& take, bool all);
 
+// `deltabridge push SINK.yaml --mapping TARGET_TABLE [--from TOPIC] [--node NODE]`
+struct PushArgs {
+  std::string sink_file;
+  std::string mapping;  // the `to` of the mapping the lines go through
+  std::string from;     // its `from`, when several mappings have that `to`
+  std::string node;     // the pushing node; empty: push.<sink name>
+};
+int PushCommand(const PushArgs& args);
+
 }  // namespace deltabridge
