@@ -196,6 +196,22 @@ mappings:
                         "'app.web'"),
             "1");
 
+  // A line over 1 MiB is rejected and read past; the next one (ending in
+  // CRLF) is read whole.
+  run = RunPush(dir, sink_file, table,
+                R"({"op":"update","key":{"BOOKING_ID":1},"changes":{"notes":{"new":")" +
+                    std::string(3 << 20, 'x') + "\"}}}\n" +
+                    R"({"op":"insert","key":{"BOOKING_ID":3},"changes":{"seats":{"new":2}}})" +
+                    "\r\n");
+  everything += run.err;
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 2u) << run.err;
+  EXPECT_EQ(
+      run.lines[0],
+      R"({"line":1,"result":"rejected","why":"the line is longer than 1048576 bytes (1 MiB): expected one change per line, at most that long"})");
+  EXPECT_EQ(run.lines[1], R"({"line":2,"result":"applied"})");
+  EXPECT_EQ(TargetValue(target, "SELECT seats FROM " + table + " WHERE slot_id = 3"), "2");
+
   // Usage and configuration errors: exit 2, saying what is expected.
   run = RunPush(dir, sink_file, "nope", "");
   everything += run.err;
