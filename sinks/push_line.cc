@@ -266,6 +266,11 @@ Result<SinkDelta> ParsePushLine(std::string_view line, const PushRoute& route, u
   } catch (const Json::parse_error& e) {
     return Bad("not JSON (at byte " + std::to_string(e.byte) + "): expected " +
                std::string(kShape));
+  } catch (const Json::exception&) {
+    // out_of_range: a number beyond a double's range.
+    return Bad(
+        "a number out of range: expected numbers a double can hold (a value that must stay "
+        "exact, like a large integer or a decimal, as a string of digits)");
   }
   if (!j.is_object()) return Bad("the line is " + KindOf(j) + ": expected " + std::string(kShape));
   for (const auto& [member, v] : j.items()) {

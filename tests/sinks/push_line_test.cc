@@ -166,6 +166,9 @@ TEST_F(PushLineTest, NotJsonOrNotAnObjectSaysWhatALineIs) {
   EXPECT_EQ(Why("[1,2]").rfind("the line is an array: expected a JSON object like", 0), 0u);
   EXPECT_EQ(Why("42").rfind("the line is a number: expected", 0), 0u);
   EXPECT_EQ(Why("null").rfind("the line is null: expected", 0), 0u);
+  EXPECT_EQ(Why(R"({"op":"update","key":{"BOOKING_ID":1},"changes":{"seats":{"new":1e400}}})"),
+            "a number out of range: expected numbers a double can hold (a value that must stay "
+            "exact, like a large integer or a decimal, as a string of digits)");
 }
 
 TEST_F(PushLineTest, AnOverlongLineIsRejectedUnread) {
