@@ -5,6 +5,7 @@
 
 #include "cdc/core/wall_clock.h"
 #include "cdc/wire/envelope.h"
+#include "sinks/echo_filter.h"
 #include "sinks/target_factory.h"
 
 namespace deltabridge {
@@ -136,18 +137,21 @@ Result<PushOutcome> PushApplier::Push(std::string_view line) {
     return PushOutcome{PushResult::kRejected, {}, {}, d.status().message()};
   }
   last_seq_ = seq;
+  // The sink's own verdict on a path; a push follows no bridge, so nothing
+  // reaches it directly. Self (the path is [target node]) or echo: the
+  // change has been in the target.
   const std::string& self = config_.target.node;
-  if (!self.empty()) {
-    const std::vector<std::string> path = DeltaPath(d->delta.bridge, d->delta.change);
-    if (std::find(path.begin(), path.end(), self) != path.end()) {
-      std::string shown;
-      for (const std::string& n : path) shown += (shown.empty() ? "" : ", ") + n;
-      return PushOutcome{PushResult::kSuppressed,
-                         {},
-                         {},
-                         "its path [" + shown + "] already holds the target's node " + self +
-                             ": the change has been there"};
-    }
+  const std::vector<std::string> path = DeltaPath(d->delta.bridge, d->delta.change);
+  const PathVerdict verdict =
+      ClassifyPath(path, self, [](std::string_view) { return false; }).verdict;
+  if (verdict == PathVerdict::kSelf || verdict == PathVerdict::kEcho) {
+    std::string shown;
+    for (const std::string& n : path) shown += (shown.empty() ? "" : ", ") + n;
+    return PushOutcome{PushResult::kSuppressed,
+                       {},
+                       {},
+                       "its path [" + shown + "] already holds the target's node " + self +
+                           ": the change has been there"};
   }
   Result<PushOutcome> out = ApplyOnce(*d);
   if (out.ok() || !out.status().IsUnavailable()) return out;
