@@ -165,6 +165,10 @@ mappings:
   EXPECT_NE(TargetValue(target, "SELECT writers FROM deltabridge_row_writers")
                 .find(R"("source":"push.sched")"),
             std::string::npos);
+  // The target has a node: what the push wrote is tagged with its path.
+  EXPECT_NE(TargetValue(target, "SELECT tag FROM deltabridge_origin WHERE writer = 'sched'")
+                .find(R"("path":["push.sched"])"),
+            std::string::npos);
   // `deltabridge conflicts` shows the conflict under that id.
   Result<RunResult> list =
       RunCommand({DeltabridgeBin(), "conflicts", sink_file}, std::chrono::seconds(60));
@@ -195,6 +199,9 @@ mappings:
                         "SELECT count(*) FROM deltabridge_conflicts WHERE source = "
                         "'app.web'"),
             "1");
+  EXPECT_NE(TargetValue(target, "SELECT tag FROM deltabridge_origin WHERE writer = 'sched'")
+                .find(R"("path":["app.web"])"),
+            std::string::npos);
 
   // A line over 1 MiB is rejected and read past; the next one (ending in
   // CRLF) is read whole.
