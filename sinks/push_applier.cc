@@ -107,6 +107,9 @@ Result<std::unique_ptr<PushApplier>> PushApplier::Open(const SinkConfig& config,
   }
   SqlTargetOptions options;
   options.record_outcomes = true;
+  // Published by the bridge capturing the target whatever its forward: says:
+  // the other nodes learn of an application's change only so.
+  options.publish_tags = true;
   options.copy_min_rows = 0;  // one delta at a time: never the bulk path
   DB_ASSIGN_OR_RETURN(std::unique_ptr<Target> target, MakeTarget(config, std::move(options)));
   auto applier = std::make_unique<PushApplier>(config, mapping, std::move(node), std::move(target),

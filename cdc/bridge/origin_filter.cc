@@ -110,7 +110,7 @@ bool OriginFilter::Admit(const Change& change, TxState* tx, std::optional<uint32
     return false;
   }
   if (tx->origin) {
-    if (!opt_.forward || tx->returned) {
+    if ((!opt_.forward && !tx->publish) || tx->returned) {
       ++tx->counts.dropped;
       ++tx->counts.not_journaled;
       return false;
@@ -127,18 +127,20 @@ void OriginFilter::Stamp(const TxState& tx, Change* change) const {
 
 void OriginFilter::ReadTag(const Change& change, TxState* tx, std::optional<uint32_t> stream_xid) {
   std::optional<std::string_view> text = NewTagText(change);
-  Result<std::vector<std::string>> path =
-      text ? DecodeOriginTag(*text)
-           : Result<std::vector<std::string>>(
-                 Status::Corruption("the change carries no text value of column tag"));
-  if (path.ok()) {
-    tx->origin = std::move(path).value();
+  Result<OriginTag> tag =
+      text
+          ? ParseOriginTag(*text)
+          : Result<OriginTag>(Status::Corruption("the change carries no text value of column tag"));
+  if (tag.ok()) {
+    tx->publish = tag->publish;
+    tx->origin = std::move(tag->path);
     tx->returned = std::find(tx->origin->begin(), tx->origin->end(), node_) != tx->origin->end();
     tx->origin->push_back(node_);
     return;
   }
   tx->origin.reset();
   tx->returned = false;
+  tx->publish = false;
   ++tx->counts.bad_tags;
   uint64_t suppressed = 0;
   if (bad_tag_log_.Allow(&suppressed)) {
@@ -148,7 +150,7 @@ void OriginFilter::ReadTag(const Change& change, TxState* tx, std::optional<uint
         opt_.source, change.table,
         stream_xid ? "row in streamed transaction " + std::to_string(*stream_xid)
                    : "row at " + change.pos,
-        path.status().message(), suppressed);
+        tag.status().message(), suppressed);
   }
 }
 

@@ -110,6 +110,8 @@ class OriginFilter final : public ChangeSink, public StreamSpool {
     // change back into it (docs/two-way.md, "The own node"), or a loop.
     // Never forwarded, whatever `forward` says.
     bool returned = false;
+    // The tag asks for the changes to be published (an application's push).
+    bool publish = false;
     Counts counts;
   };
 

@@ -14,17 +14,17 @@ std::string_view LastPart(std::string_view table) {
 
 }  // namespace
 
-std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path) {
+std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path, bool publish) {
   std::string out = "{\"n\":" + std::to_string(n) + ",\"path\":[";
   for (size_t i = 0; i < path.size(); ++i) {
     if (i > 0) out.push_back(',');
     AppendJsonString(&out, path[i]);
   }
-  out.append("]}");
+  out.append(publish ? "],\"publish\":true}" : "]}");
   return out;
 }
 
-Result<std::vector<std::string>> DecodeOriginTag(std::string_view tag) {
+Result<OriginTag> ParseOriginTag(std::string_view tag) {
   nlohmann::json j = nlohmann::json::parse(tag, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("path") || !j["path"].is_array() ||
       j["path"].empty()) {
@@ -37,7 +37,19 @@ Result<std::vector<std::string>> DecodeOriginTag(std::string_view tag) {
     }
     path.push_back(node.get<std::string>());
   }
-  return path;
+  OriginTag parsed;
+  parsed.path = std::move(path);
+  if (j.contains("publish")) {
+    if (!j["publish"].is_boolean())
+      return Status::Corruption("origin tag publish is not a boolean");
+    parsed.publish = j["publish"].get<bool>();
+  }
+  return parsed;
+}
+
+Result<std::vector<std::string>> DecodeOriginTag(std::string_view tag) {
+  DB_ASSIGN_OR_RETURN(OriginTag parsed, ParseOriginTag(tag));
+  return std::move(parsed.path);
 }
 
 bool IsOriginTagTable(std::string_view table) { return LastPart(table) == kOriginTagTable; }

@@ -31,10 +31,20 @@ inline constexpr std::string_view kOriginTagColumnsSql =
 inline constexpr std::string_view kOriginTagWriterColumn = "writer";
 inline constexpr std::string_view kOriginTagColumn = "tag";
 
-// {"n":N,"path":[...]}.
-std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path);
-// The path of a tag; Corruption when `tag` is not one (a path must hold at
-// least one non-empty node name).
+// {"n":N,"path":[...]}, with ,"publish":true when `publish`: the change is
+// an application's own (`deltabridge push`): the bridge publishes it, with
+// its origin, whatever its source's `forward:` says (nobody can follow the
+// application's node; the other nodes learn of the change only so).
+std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path, bool publish = false);
+
+struct OriginTag {
+  std::vector<std::string> path;
+  bool publish = false;
+};
+// A tag's parts; Corruption when `tag` is not one (a path must hold at least
+// one non-empty node name; publish, when present, is true or false).
+Result<OriginTag> ParseOriginTag(std::string_view tag);
+// ParseOriginTag's path.
 Result<std::vector<std::string>> DecodeOriginTag(std::string_view tag);
 
 // Whether `table` (as a source names it: "schema.table", "database.table"

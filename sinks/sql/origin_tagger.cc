@@ -228,8 +228,8 @@ bool SamePath(const Delta& a, const Delta& b) {
   return DeltaPath(a.bridge, a.change) == DeltaPath(b.bridge, b.change);
 }
 
-OriginTagger::OriginTagger(std::string writer, std::string node)
-    : writer_(std::move(writer)), node_(std::move(node)) {}
+OriginTagger::OriginTagger(std::string writer, std::string node, bool publish)
+    : writer_(std::move(writer)), node_(std::move(node)), publish_(publish) {}
 
 Status OriginTagger::Prepare(SqlSession& s, int64_t now_us) {
   written_ = false;
@@ -293,7 +293,7 @@ const std::vector<std::string>& OriginTagger::PathOf(const Delta& delta) {
 Status OriginTagger::Tag(SqlSession& s, const Delta& delta) {
   const std::vector<std::string>& path = PathOf(delta);
   if (written_ && path == written_path_) return Status::Ok();
-  const std::string tag = EncodeOriginTag(++n_, path);
+  const std::string tag = EncodeOriginTag(++n_, path, publish_);
   auto failed = [&](const Status& error) {
     // A refused value (a path longer than the column) would otherwise look
     // like refused data and be retried delta by delta.

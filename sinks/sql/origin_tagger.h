@@ -65,8 +65,9 @@ bool SamePath(const Delta& a, const Delta& b);
 class OriginTagger {
  public:
   // `writer`: the sink's name; `node`: the target's node (empty: the tagger
-  // is off and must not be used).
-  OriginTagger(std::string writer, std::string node);
+  // is off and must not be used). `publish`: every tag asks the capturing
+  // bridge to publish what follows (an application's push; origin_tag.h).
+  OriginTagger(std::string writer, std::string node, bool publish = false);
 
   bool enabled() const { return !node_.empty(); }
 
@@ -98,6 +99,7 @@ class OriginTagger {
 
   const std::string writer_;
   const std::string node_;
+  const bool publish_;
   uint64_t n_ = 0;  // the last n used (Prepare sets the floor)
   // Whether a tag was written in the current transaction (and not rolled
   // back), and its path.

@@ -21,7 +21,7 @@ SqlTarget::SqlTarget(const SinkConfig& config, SqlSessionFactory factory, SqlTar
       mapper_(&tables_),
       reconciler_(config_, [this] { return Now(); }),
       copier_(options_.copy_min_rows, &reconciler_),
-      tagger_(config_.name, config_.target.node) {
+      tagger_(config_.name, config_.target.node, options_.publish_tags) {
   if (options_.chunk_deltas == 0) options_.chunk_deltas = 1;
 }
 
@@ -229,7 +229,7 @@ Status SqlTarget::ProcessDeltas(const std::vector<const SinkDelta*>& deltas, Chu
       DB_ASSIGN_OR_RETURN(bool bulk, copier_.TryCopySegment(*session_, deltas, mapped, begin, i,
                                                             state, [&] { return TagFor(first); }));
       if (!bulk) {
-        DB_RETURN_IF_ERROR(Prefetch(*session_, seg, state));
+        DB_RETURN_IF_ERROR(Prefetch(*session_, seg, state, tagger_.enabled()));
         for (size_t j = begin; j < i; ++j) {
           DB_RETURN_IF_ERROR(reconciler_.Reconcile(*deltas[j], mapped[j], state));
         }
@@ -291,7 +291,7 @@ Status SqlTarget::ApplyTruncate(const SinkDelta& d, ChunkState& state) {
 }
 
 Status SqlTarget::ApplyKeyChange(const SinkDelta& d, MappedDelta& m, ChunkState& state) {
-  DB_RETURN_IF_ERROR(Prefetch(*session_, {&m}, state));
+  DB_RETURN_IF_ERROR(Prefetch(*session_, {&m}, state, tagger_.enabled()));
   TargetRow* old_row = state.Find(m.table, m.row_key);
   const std::string new_row_key = RowKeyText(*m.new_key);
   TargetRow* new_row = state.Find(m.table, new_row_key);
@@ -347,7 +347,7 @@ Status SqlTarget::ApplyKeyChange(const SinkDelta& d, MappedDelta& m, ChunkState&
   m.key = *m.new_key;
   m.row_key = new_row_key;
   m.new_key.reset();
-  DB_RETURN_IF_ERROR(Prefetch(*session_, {&m}, state));
+  DB_RETURN_IF_ERROR(Prefetch(*session_, {&m}, state, tagger_.enabled()));
   return reconciler_.Reconcile(d, m, state);
 }
 

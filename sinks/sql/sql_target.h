@@ -74,6 +74,9 @@ struct SqlTargetOptions {
   // Keep what Outcome() reports: the fields rules kept and the deltas
   // applied since Begin (for a caller applying one delta per transaction).
   bool record_outcomes = false;
+  // With a target node: tags ask the capturing bridge to publish the changes
+  // (an application's push, which no bridge captures elsewhere; origin_tag.h).
+  bool publish_tags = false;
 };
 
 class SqlTarget : public Target {

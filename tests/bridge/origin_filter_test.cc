@@ -187,6 +187,24 @@ TEST(OriginFilterTest, AChangeWrittenBackIntoItsOwnNodeIsNeverForwarded) {
   EXPECT_EQ(f.counters().tagged_forwarded.load(), 1u);
 }
 
+TEST(OriginFilterTest, AnApplicationsPushIsPublishedWithoutForward) {
+  FakeSink fake;
+  OriginFilter f(Opts(false), &fake, &fake);
+  ASSERT_TRUE(f.BeginTx().ok());
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(1, {"app.web"}, /*publish=*/true))).ok());
+  ASSERT_TRUE(f.Add(Row(1)).ok());
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(2, {"parks.legacy"}))).ok());
+  ASSERT_TRUE(f.Add(Row(2)).ok());
+  // Written back into this node: never published, push or not.
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(3, {"parks.scheduling"}, /*publish=*/true))).ok());
+  ASSERT_TRUE(f.Add(Row(3)).ok());
+  ASSERT_TRUE(f.EndTx("0/40").ok());
+  ASSERT_EQ(Ids(fake.added), (std::vector<int>{1}));
+  EXPECT_EQ(fake.added[0].origin, (Path{"app.web", "parks.scheduling"}));
+  EXPECT_EQ(f.counters().tagged_forwarded.load(), 1u);
+  EXPECT_EQ(f.counters().tagged_dropped.load(), 2u);
+}
+
 TEST(OriginFilterTest, ASecondTagInOneTransactionChangesTheOriginOfWhatFollows) {
   FakeSink fake;
   OriginFilter f(Opts(true), &fake, &fake);

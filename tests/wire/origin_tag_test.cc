@@ -14,6 +14,17 @@ TEST(OriginTagTest, RoundTrips) {
   EXPECT_EQ(*path, (std::vector<std::string>{"parks.scheduling", "hub.main"}));
 }
 
+TEST(OriginTagTest, APushAsksToBePublished) {
+  std::string tag = EncodeOriginTag(3, {"app.web"}, /*publish=*/true);
+  EXPECT_EQ(tag, R"({"n":3,"path":["app.web"],"publish":true})");
+  Result<OriginTag> parsed = ParseOriginTag(tag);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_TRUE(parsed->publish);
+  EXPECT_EQ(parsed->path, std::vector<std::string>{"app.web"});
+  EXPECT_FALSE(ParseOriginTag(EncodeOriginTag(3, {"a"}))->publish);
+  EXPECT_FALSE(ParseOriginTag(R"({"n":1,"path":["a"],"publish":1})").ok());
+}
+
 TEST(OriginTagTest, RejectsWhatIsNotATag) {
   for (const char* bad : {"", "x", "[]", R"({"n":1})", R"({"path":[]})", R"({"path":"a"})",
                           R"({"path":[1]})", R"({"path":[""]})"}) {
