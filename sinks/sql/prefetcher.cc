@@ -11,7 +11,10 @@
 
 namespace deltabridge {
 
-Status Prefetch(SqlSession& s, const std::vector<MappedDelta*>& mapped, ChunkState& state) {
+Status Prefetch(SqlSession& s, const std::vector<MappedDelta*>& mapped, ChunkState& state,
+                bool lock_rows) {
+  const bool for_update =
+      lock_rows && (s.dialect() == SqlDialect::kPostgres || s.dialect() == SqlDialect::kMysql);
   // Rows not yet known, per table, in first-touch order.
   std::map<SqlTableContext*, std::vector<TargetRow*>> wanted;
   for (MappedDelta* m : mapped) {
@@ -38,6 +41,7 @@ Status Prefetch(SqlSession& s, const std::vector<MappedDelta*>& mapped, ChunkSta
       int next = 1;
       std::string sql = "SELECT " + SelectList(*t, s.dialect()) + " FROM " + t->quoted + " WHERE " +
                         KeyPredicate(s, *t, end - start, &next);
+      if (for_update) sql += " FOR UPDATE";
       std::vector<SqlParam> params;
       for (size_t i = start; i < end; ++i) AppendKeyParams(s, *t, rows[i]->key, &params);
       DB_ASSIGN_OR_RETURN_CTX(std::vector<SqlRow> result, s.Query(sql, params),

@@ -22,6 +22,13 @@ namespace deltabridge {
 
 // Adds the rows of `mapped` (their key, and their new key for a key-changing
 // update) to `state`, read from the target with their writers.
-Status Prefetch(SqlSession& session, const std::vector<MappedDelta*>& mapped, ChunkState& state);
+//
+// `lock_rows` (a target that others write too: a node of a two-way setup):
+// PostgreSQL and MySQL read the rows FOR UPDATE, so that no local write
+// lands between the read and the write the rules decide on it (an
+// additive field is written as current + increment: a local increment in
+// between would be lost). SQLite and generic ODBC targets read as before.
+Status Prefetch(SqlSession& session, const std::vector<MappedDelta*>& mapped, ChunkState& state,
+                bool lock_rows = false);
 
 }  // namespace deltabridge
