@@ -3,8 +3,9 @@
 # story on a throwaway PostgreSQL: a scheduling database and a legacy booking
 # system both change the same tour slots; a bridge turns their changes into
 # field-level deltas on a ZeroMQ stream; a sink reconciles them, field by
-# field, into a dashboard table; and a change the rules hold back is listed
-# for review.
+# field, into a dashboard table; a change the rules hold back is listed for
+# review; and the two systems' visitor lists are kept in step both ways,
+# each booking reaching the other side once, never echoing back.
 #
 #   bash scripts/demo.sh          (as root on Debian 12, from a fresh clone)
 #
@@ -35,7 +36,10 @@ work="$(mktemp -d /tmp/deltabridge-demo.XXXXXX)"
 chmod 755 "${work}"
 bridge_pid=""
 sink_pid=""
+two_way_pids=""
 cleanup() {
+  local p
+  for p in ${two_way_pids}; do kill "${p}" 2>/dev/null && wait "${p}" 2>/dev/null; done
   [[ -n "${sink_pid}" ]] && kill "${sink_pid}" 2>/dev/null && wait "${sink_pid}" 2>/dev/null
   [[ -n "${bridge_pid}" ]] && kill "${bridge_pid}" 2>/dev/null && wait "${bridge_pid}" 2>/dev/null
   pg_stop
@@ -43,13 +47,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Waits until the dashboard query $1 returns $2 (at most 30 s).
+# Waits until the query $1 returns $2 in database $3 (default dashboard; at most 30 s).
 wait_for() {
   for _ in $(seq 300); do
-    [[ "$(pg_psql dashboard -Atc "$1")" == "$2" ]] && return 0
+    [[ "$(pg_psql "${3:-dashboard}" -Atc "$1")" == "$2" ]] && return 0
     sleep 0.1
   done
-  echo "timed out waiting for: $1 = $2" >&2
+  echo "timed out waiting for: $1 = $2 in ${3:-dashboard}" >&2
   return 1
 }
 
@@ -87,6 +91,12 @@ CREATE TABLE bookings (
 ALTER TABLE bookings REPLICA IDENTITY FULL;
 INSERT INTO bookings VALUES (1, 'open', 0, NULL), (2, 'open', 3, 'bring water');
 SQL
+for db in scheduling legacy; do
+  # Both systems keep a visitor list; later in the story it is synced both ways.
+  pg_psql "${db}" -qc "CREATE TABLE visitors (id int PRIMARY KEY, name text NOT NULL,
+    party int NOT NULL DEFAULT 1, checked_in boolean NOT NULL DEFAULT false)" \
+    -c "ALTER TABLE visitors REPLICA IDENTITY FULL"
+done
 say "dashboard: the table the sink keeps in lockstep"
 pg_psql dashboard <<'SQL'
 CREATE TABLE tour_slots (
@@ -109,11 +119,11 @@ sources:
   - name: scheduling
     type: postgres
     dsn: "host=127.0.0.1 port=${PG_PORT} dbname=scheduling user=postgres"
-    tables: [public.tour_slots]
+    tables: [public.tour_slots, public.visitors]
   - name: legacy
     type: postgres
     dsn: "host=127.0.0.1 port=${PG_PORT} dbname=legacy user=postgres"
-    tables: [public.bookings]
+    tables: [public.bookings, public.visitors]
 YAML
 cat >"${work}/sink.yaml" <<YAML
 sink:
@@ -196,6 +206,60 @@ say "deltabridge status sink.yaml"
 say "The stream itself: deltabridge tail, from seq 1"
 "${bin}" tail "ipc://${work}/pub" --replay "ipc://${work}/replay" --from 1 --count 9
 
+say "Two-way: scheduling and legacy keep their visitor lists in step"
+# One sink writes each side. Its target's node names the database it writes
+# (the bridge's source captures the same database): it tags what it writes,
+# so the bridge drops those changes instead of publishing them again. Each
+# sink also follows its own node, so that a local write is known as the
+# field's last writer when a change from the other side arrives.
+for side in scheduling legacy; do
+  other=legacy
+  [[ "${side}" == legacy ]] && other=scheduling
+  cat >"${work}/to-${side}.yaml" <<YAML
+sink:
+  name: to-${side}
+  state_dir: ${work}/to-${side}-state
+subscribe:
+  - bridge: parks
+    publish: ipc://${work}/pub
+    replay: ipc://${work}/replay
+    topics: ["parks.${other}.public.visitors", "parks.${side}.public.visitors"]
+target:
+  type: postgres
+  dsn: "host=127.0.0.1 port=${PG_PORT} dbname=${side} user=postgres"
+  node: parks.${side}
+mappings:
+  - {from: parks.${other}.public.visitors, to: public.visitors, key: [id], rules: {party: additive}}
+  - {from: parks.${side}.public.visitors, to: public.visitors, key: [id], rules: {party: additive}}
+YAML
+  "${bin}" sink "${work}/to-${side}.yaml" 2>"${work}/to-${side}.log" &
+  two_way_pids+=" $!"
+done
+cat "${work}/to-legacy.yaml"
+visitors="SELECT string_agg(id || ' ' || name || ' party ' || party || CASE WHEN checked_in THEN ' in' ELSE '' END, ', ' ORDER BY id) FROM visitors"
+pg_psql scheduling -qc "INSERT INTO visitors VALUES (1, 'Ada', 2)"
+pg_psql legacy -qc "INSERT INTO visitors VALUES (2, 'Grace', 4)"
+echo "scheduling books Ada (party of 2); the ranger station books Grace (party of 4)"
+wait_for "${visitors}" "1 Ada party 2, 2 Grace party 4" scheduling
+wait_for "${visitors}" "1 Ada party 2, 2 Grace party 4" legacy
+pg_psql legacy -qc "UPDATE visitors SET checked_in = true, party = party + 1 WHERE id = 1"
+pg_psql scheduling -qc "UPDATE visitors SET party = party + 2 WHERE id = 1"
+echo "at the same time: legacy checks Ada in with one more guest; scheduling adds two to her party"
+want="1 Ada party 5 in, 2 Grace party 4"
+wait_for "${visitors}" "${want}" scheduling
+wait_for "${visitors}" "${want}" legacy
+for db in scheduling legacy; do
+  echo "${db}: $(pg_psql "${db}" -Atc "${visitors}")"
+done
+# Four local changes, four deltas: what each sink wrote was not published again.
+# (tail follows the stream; timeout stops it once it has shown everything.)
+published="$(timeout 3 "${bin}" tail "ipc://${work}/pub" --replay "ipc://${work}/replay" --from 1 \
+  --topic parks.scheduling.public.visitors --topic parks.legacy.public.visitors 2>/dev/null |
+  grep -c '"table":"public.visitors"' || true)"
+echo "deltas published for visitors: ${published} (4 local changes; no echo)"
+[[ "${published}" == 4 ]]
+"${bin}" status "${work}/to-legacy.yaml"
+
 say "Logs"
-cat "${work}/bridge.log" "${work}/sink.log"
+cat "${work}/bridge.log" "${work}/sink.log" "${work}/to-scheduling.log" "${work}/to-legacy.log"
 say "Done: stopping the sink, the bridge and PostgreSQL, removing ${work}"
