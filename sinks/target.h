@@ -71,6 +71,10 @@ struct ApplyCounters {
   // those that wrote a local value back over a change from elsewhere.
   uint64_t own_recorded = 0;
   uint64_t own_written_back = 0;
+  // Fields of own-node deltas whose local write replaced the value the rule
+  // says wins, where that value was not stored and so not written back (the
+  // node keeps the local value and may differ from the other nodes).
+  uint64_t own_unrestorable = 0;
 };
 
 // What the deltas applied since Begin() did, as a caller that applies one

@@ -439,9 +439,75 @@ FieldDecision RecordOrKeep(const FieldInput& f, const Rule& rule, std::string_vi
                      " stands by the " + std::string(RuleKindName(rule.kind)) + " rule");
 }
 
-FieldDecision DecideOwnField(const FieldInput& f, const Rule& rule) {
+// The rules under which an own-node delta that loses writes the winner's
+// stored value back over the local write. Not additive (the value is a sum of
+// every node's increments, not one writer's), manual (it never writes) nor
+// overwrite (the latest delivered wins; there is no winner to restore).
+bool RestoresWinner(RuleKind kind) {
+  switch (kind) {
+    case RuleKind::kLastWriterWins:
+    case RuleKind::kFirstWriterWins:
+    case RuleKind::kSourcePriority:
+    case RuleKind::kMax:
+    case RuleKind::kMin:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The row as its fields' last writers left it: each stored writer value in
+// place of the current one (ReconcileOwn).
+CurrentRow RecordedRow(const CurrentRow& current) {
+  CurrentRow row = current;
+  for (auto& [column, field] : row.fields) {
+    if (field.last_writer && field.last_writer->value) field.value = *field.last_writer->value;
+  }
+  return row;
+}
+
+bool HasStoredValue(const CurrentRow& row, std::string_view column) {
+  auto it = row.fields.find(column);
+  return it != row.fields.end() && it->second.last_writer && it->second.last_writer->value;
+}
+
+// The target still holds the own-node delta's new value: the local write
+// stands, and may have replaced the value the rule says wins.
+FieldDecision DecideStandingOwnField(const FieldInput& f, const Rule& rule,
+                                     const CurrentRow& recorded) {
+  constexpr std::string_view kStands = "the local write stands";
+  if (!RestoresWinner(rule.kind) || f.last_writer == nullptr) {
+    return RecordOrKeep(f, rule, kStands);
+  }
+  const bool stored = f.last_writer->value.has_value() &&
+                      (rule.by_column.empty() || HasStoredValue(recorded, rule.by_column));
+  if (stored) {
+    const Value& winner = *f.last_writer->value;
+    const FieldInput weighed{f.in, f.field, recorded, winner, f.last_writer, f.conflict};
+    FieldDecision d = DecideField(weighed, rule);
+    if (d.action == FieldAction::kApply) return Decide(f, FieldAction::kRecord, Value(), {});
+    if (d.action == FieldAction::kKeep) {
+      if (SemanticEqual(winner, f.current)) {
+        return Keep(f, "the local write gives the value of the field's last writer " +
+                           DescribeWriter(*f.last_writer) + ", which stands: " + d.reason);
+      }
+      FieldDecision restore = Apply(f, winner);
+      restore.writer = *f.last_writer;
+      return restore;
+    }
+    // Values that cannot be compared: by the order, as without a stored value.
+  }
+  FieldDecision d = RecordOrKeep(f, rule, kStands);
+  if (d.action == FieldAction::kKeep && !stored) {
+    d.cannot_restore = true;
+    d.reason += "; its value is not stored, so it cannot be written back";
+  }
+  return d;
+}
+
+FieldDecision DecideOwnField(const FieldInput& f, const Rule& rule, const CurrentRow& recorded) {
   if (f.row.exists && SemanticEqual(*f.field.new_value, f.current)) {
-    return RecordOrKeep(f, rule, "the local write stands");
+    return DecideStandingOwnField(f, rule, recorded);
   }
   switch (rule.kind) {
     case RuleKind::kOverwrite:
@@ -509,6 +575,7 @@ Result<RowDecision> ReconcileOwn(const IncomingRow& incoming, const CurrentRow& 
   decision.writer = WriterMark{incoming.source, incoming.commit_time_us, incoming.seq};
   const Value null_value = Value::Null();
   const std::string no_conflict;
+  const CurrentRow recorded = RecordedRow(current);
   bool any_applied = false;
   for (const IncomingField& field : incoming.fields) {
     const Value* value;
@@ -525,7 +592,7 @@ Result<RowDecision> ReconcileOwn(const IncomingRow& incoming, const CurrentRow& 
       d = Keep(input, "already recorded: the field was last written by seq " +
                           std::to_string(last_writer->seq) + " of the same source");
     } else {
-      d = DecideOwnField(input, rules.For(field.column));
+      d = DecideOwnField(input, rules.For(field.column), recorded);
     }
     any_applied = any_applied || d.action == FieldAction::kApply;
     decision.fields.push_back(std::move(d));

@@ -40,6 +40,10 @@ struct WriterMark {
   std::string source;          // qualified: "<bridge>.<source>"
   int64_t commit_time_us = 0;  // source commit time, microseconds since the epoch (UTC)
   uint64_t seq = 0;            // the delta's seq in its bridge's stream
+  // The value this change gave the field, where the sink stores it (targets
+  // with a node); absent otherwise. Not part of the writer's identity.
+  // ReconcileOwn writes it back when a local write replaced it against the rule.
+  std::optional<Value> value = std::nullopt;
 };
 
 // One target column of the incoming delta, after mapping (column renamed,
@@ -111,6 +115,14 @@ struct FieldDecision {
   // The section 5 conflict this field had, whatever the rule then decided
   // ("old value 3 differs from the target's current value 5"); empty when none.
   std::string conflict;
+  // kApply: the last writer to store for this field instead of the row's
+  // `writer`. Set when ReconcileOwn restores the recorded writer's value,
+  // which stays the field's last writer.
+  std::optional<WriterMark> writer;
+  // kKeep from ReconcileOwn: a local write replaced the value the rule says
+  // wins, and that value is not stored (WriterMark::value), so it cannot be
+  // written back; the node keeps the local value.
+  bool cannot_restore = false;
 };
 
 enum class RowAction {
@@ -153,11 +165,21 @@ Result<RowDecision> Reconcile(const IncomingRow& incoming, const CurrentRow& cur
 // change the target's own database made locally, captured by its own bridge
 // and mapped onto the same row. It reports a write that is already there, so
 // it is never applied as a change; per field it carries:
-//   - the target still holds its new value (the local write stands): kRecord
-//     when the local write is newer than the field's last writer by the
-//     rule's order, else kKeep. The order is the rank in `order` for
-//     source_priority, "no writer yet" for first_writer_wins, and the commit
-//     time (ties as in last_writer_wins) for every other rule;
+//   - the target still holds its new value (the local write stands):
+//       last_writer_wins (by commit time or by a column), first_writer_wins,
+//         source_priority, max, min, when the field's last writer's value is
+//         stored (WriterMark::value): the rule weighs the local write against
+//         that writer as it would an incoming change over a row holding the
+//         writers' stored values. The local write wins: kRecord. It loses:
+//         the stored value is written back (kApply, FieldDecision::writer =
+//         the recorded writer, which stays the last writer), or kKeep when it
+//         equals the current value. Values that cannot be compared: as below;
+//       otherwise kRecord when the local write is newer than the field's last
+//         writer by the rule's order, else kKeep (with cannot_restore for the
+//         rules above: the winner's value is not stored). The order is the
+//         rank in `order` for source_priority, "no writer yet" for
+//         first_writer_wins, and the commit time (ties as in
+//         last_writer_wins) for every other rule;
 //   - the target holds another value (a change from elsewhere overwrote the
 //     local write, or a later local write did):
 //       overwrite, additive, manual: never written (for additive the

@@ -127,7 +127,8 @@ Status BulkCopier::CopyNewRows(SqlSession& s, const std::vector<const SinkDelta*
     SqlTableContext* table;
     std::string set;              // '1' per column written
     std::vector<size_t> columns;  // written columns, in table order
-    std::string writers_columns;  // ,"columns":[...]}] for the writers records
+    std::string writers_columns;  // ,"columns":[...] for the writers records
+    std::vector<size_t> named;    // the written non-key columns, in name order
     std::vector<const Value*> slots;
     std::vector<SqlParam> values;  // row after row
   };
@@ -158,15 +159,16 @@ Status BulkCopier::CopyNewRows(SqlSession& s, const std::vector<const SinkDelta*
       for (size_t c = 0; c < ncols; ++c) {
         if (set[c] == '1') fresh.columns.push_back(c);
       }
-      std::vector<std::string_view> names;
-      for (size_t i : m.field_index) names.push_back(t.info.columns[i].name);
-      std::sort(names.begin(), names.end());
+      fresh.named = m.field_index;
+      std::sort(fresh.named.begin(), fresh.named.end(), [&](size_t a, size_t b) {
+        return t.info.columns[a].name < t.info.columns[b].name;
+      });
       fresh.writers_columns = ",\"columns\":[";
-      for (size_t n = 0; n < names.size(); ++n) {
+      for (size_t n = 0; n < fresh.named.size(); ++n) {
         if (n > 0) fresh.writers_columns += ',';
-        AppendJsonString(&fresh.writers_columns, names[n]);
+        AppendJsonString(&fresh.writers_columns, t.info.columns[fresh.named[n]].name);
       }
-      fresh.writers_columns += "]}]";
+      fresh.writers_columns += "]";
       fresh.slots.assign(ncols, nullptr);
       groups.push_back(std::move(fresh));
       g = &groups.back();
@@ -189,6 +191,17 @@ Status BulkCopier::CopyNewRows(SqlSession& s, const std::vector<const SinkDelta*
       w += "\",\"seq\":";
       w += std::to_string(d.delta.seq);
       w += g->writers_columns;
+      if (reconciler_->stores_values()) {
+        w += ",\"v\":{";
+        for (size_t n = 0; n < g->named.size(); ++n) {
+          if (n > 0) w += ',';
+          AppendJsonString(&w, t.info.columns[g->named[n]].name);
+          w += ':';
+          AppendJsonValue(&w, *g->slots[g->named[n]]);
+        }
+        w += '}';
+      }
+      w += "}]";
       std::vector<SqlParam>& rows = writers[&t];
       rows.push_back(SqlParam::Text(t.info.name));
       rows.push_back(SqlParam::Text(m.row_key));

@@ -1,5 +1,7 @@
 #include "sinks/sql/delta_reconciler.h"
 
+#include <spdlog/spdlog.h>
+
 #include <utility>
 
 #include "cdc/core/utc_time.h"
@@ -9,7 +11,7 @@
 namespace deltabridge {
 
 DeltaReconciler::DeltaReconciler(const SinkConfig& config, std::function<int64_t()> now)
-    : config_(config), now_(std::move(now)) {
+    : config_(config), now_(std::move(now)), store_values_(!config.target.node.empty()) {
   for (const MappingConfig& m : config_.mappings) {
     RuleSet rules(m.default_rule);
     for (const auto& [column, rule] : m.rules) rules.Set(column, rule);
@@ -107,11 +109,21 @@ Status DeltaReconciler::Reconcile(const SinkDelta& d, MappedDelta& m, ChunkState
     row->writers_dirty = true;
     state.counters.rows_inserted++;
   };
+  // `writer` (the delta's mark) becomes the field's last writer, with the
+  // value where the target stores values.
+  auto set_writer = [&](size_t index, const WriterMark& writer) {
+    WriterMark& stored = row->writers[info.columns[index].name] = writer;
+    if (store_values_) {
+      stored.value = row->values[index];
+    } else {
+      stored.value.reset();
+    }
+    row->writers_dirty = true;
+  };
   auto assign = [&](size_t index, Value v) {
     row->values[index] = std::move(v);
     row->assigned[index] = true;
-    row->writers[info.columns[index].name] = mark;
-    row->writers_dirty = true;
+    set_writer(index, mark);
   };
 
   switch (c.op) {
@@ -159,13 +171,26 @@ Status DeltaReconciler::Reconcile(const SinkDelta& d, MappedDelta& m, ChunkState
         switch (f.action) {
           case FieldAction::kApply:
             assign(i, f.value);
+            // A restored winner (ReconcileOwn) stays the field's last writer.
+            if (f.writer) set_writer(i, *f.writer);
             updated = true;
             break;
           case FieldAction::kRecord:
-            row->writers[info.columns[i].name] = mark;
-            row->writers_dirty = true;
+            set_writer(i, mark);
             break;
           case FieldAction::kKeep:
+            if (f.cannot_restore) {
+              state.counters.own_unrestorable++;
+              uint64_t suppressed = 0;
+              if (unrestorable_log_.Allow(&suppressed)) {
+                spdlog::warn(
+                    "sink {}: {} row {} column {}: the local write (seq {} of {}) replaced the "
+                    "value the rule says wins, and that value is not stored, so it cannot be "
+                    "written back; this node keeps the local value ({}) ({} similar not logged)",
+                    config_.name, d.mapping->to, m.row_key, f.column, d.delta.seq, source, f.reason,
+                    suppressed);
+              }
+            }
             if (!d.self) state.counters.fields_kept++;
             if (state.record_kept) state.kept.push_back(f.column);
             break;

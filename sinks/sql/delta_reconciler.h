@@ -9,6 +9,10 @@
 // records the local write as its fields' last writer, or writes the local
 // value back where a change from elsewhere overwrote it; it never inserts a
 // missing row, never deletes (on_delete does not apply) and holds no conflict.
+// Where a local write replaced the value the rule says wins, it writes that
+// value back from the stored writer values (a target with a node stores each
+// applied field's value with its last writer); without one it counts the
+// field (ApplyCounters::own_unrestorable) and logs it, rate-limited.
 //
 // It also records what the engine refuses (Reject: a value that does not
 // convert, a key change onto an existing row, a row the database refused) as
@@ -17,11 +21,13 @@
 // Borrows the config (it must outlive the reconciler). Not thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 
+#include "cdc/core/log_limiter.h"
 #include "cdc/core/status.h"
 #include "mappings/rules/reconciler.h"
 #include "sinks/conflict_record.h"
@@ -51,10 +57,18 @@ class DeltaReconciler {
   void Reject(const SinkDelta& d, const MappedDelta* m, const std::string& reason,
               ChunkState& state);
 
+  // Whether each applied field's value is stored with its last writer (the
+  // target has a node).
+  bool stores_values() const { return store_values_; }
+
  private:
   const SinkConfig& config_;
   std::map<const MappingConfig*, RuleSet> rules_;
   std::function<int64_t()> now_;
+  // A target with a node stores each applied field's value with its last
+  // writer (WriterMark::value), for ReconcileOwn to write back.
+  bool store_values_ = false;
+  LogLimiter unrestorable_log_{std::chrono::minutes(1)};
 };
 
 }  // namespace deltabridge

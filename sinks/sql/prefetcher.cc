@@ -111,6 +111,23 @@ Status Prefetch(SqlSession& s, const std::vector<MappedDelta*>& mapped, ChunkSta
         if (!writers.ok()) {
           return writers.status().WithContext(t->info.name + " row " + *w[0]);
         }
+        // Stored writer values come as wire values: typed as the column holds
+        // them, like every value the engine keeps; one that no longer
+        // converts (the column changed) is dropped.
+        for (auto& [column, mark] : *writers) {
+          if (!mark.value) continue;
+          const TargetColumnInfo* col = t->info.Find(column);
+          if (col == nullptr) {
+            mark.value.reset();
+            continue;
+          }
+          Result<Value> typed = WireToTyped(*col, *mark.value);
+          if (typed.ok()) {
+            mark.value = std::move(typed).value();
+          } else {
+            mark.value.reset();
+          }
+        }
         it->second->writers = std::move(writers).value();
         it->second->writers_existed = true;
       }

@@ -79,6 +79,7 @@ Status SqlTarget::Commit(const Checkpoints& checkpoints) {
   rejected_ += pending_.rejected;
   own_recorded_ += pending_.own_recorded;
   own_written_back_ += pending_.own_written_back;
+  own_unrestorable_ += pending_.own_unrestorable;
   transactions_ += 1;
   pending_ = {};
   return Status::Ok();
@@ -119,6 +120,7 @@ ApplyCounters SqlTarget::counters() const {
   c.transactions = transactions_.load();
   c.own_recorded = own_recorded_.load();
   c.own_written_back = own_written_back_.load();
+  c.own_unrestorable = own_unrestorable_.load();
   return c;
 }
 
@@ -134,6 +136,7 @@ void AddCounters(ApplyCounters& to, const ApplyCounters& from) {
   to.rejected += from.rejected;
   to.own_recorded += from.own_recorded;
   to.own_written_back += from.own_written_back;
+  to.own_unrestorable += from.own_unrestorable;
 }
 }  // namespace
 

@@ -129,7 +129,8 @@ class SqlTarget : public Target {
   std::vector<std::string> kept_columns_;
   std::vector<std::pair<std::string, uint64_t>> applied_deltas_;
   std::atomic<uint64_t> deltas_{0}, inserted_{0}, bulk_{0}, updated_{0}, deleted_{0}, kept_{0},
-      conflicts_{0}, rejected_{0}, transactions_{0}, own_recorded_{0}, own_written_back_{0};
+      conflicts_{0}, rejected_{0}, transactions_{0}, own_recorded_{0}, own_written_back_{0},
+      own_unrestorable_{0};
 };
 
 }  // namespace deltabridge

@@ -236,7 +236,20 @@ std::string EncodeRowWriters(const RowWriters& writers) {
       if (j > 0) out += ',';
       AppendJsonString(&out, groups[i].columns[j]);
     }
-    out += "]}";
+    out += ']';
+    // The stored values, only where the sink keeps them (targets with a node).
+    bool any_value = false;
+    for (std::string_view column : groups[i].columns) {
+      const std::optional<Value>& value = writers.find(column)->second.value;
+      if (!value) continue;
+      out += any_value ? "," : ",\"v\":{";
+      any_value = true;
+      AppendJsonString(&out, column);
+      out += ':';
+      AppendJsonValue(&out, *value);
+    }
+    if (any_value) out += '}';
+    out += '}';
   }
   out += ']';
   return out;
@@ -244,7 +257,8 @@ std::string EncodeRowWriters(const RowWriters& writers) {
 
 Result<RowWriters> DecodeRowWriters(std::string_view json) {
   RowWriters out;
-  nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  nlohmann::ordered_json doc =
+      nlohmann::ordered_json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_array()) {
     return Status::Corruption("deltabridge_row_writers.writers is not a JSON array");
   }
@@ -260,9 +274,17 @@ Result<RowWriters> DecodeRowWriters(std::string_view json) {
     if (!at) return Status::Corruption("deltabridge_row_writers.writers: bad time " + g.dump());
     mark.commit_time_us = at->seconds * 1'000'000 + at->nanos / 1000;
     mark.seq = g["seq"].get<uint64_t>();
+    const bool has_values = g.contains("v");
+    if (has_values && !g["v"].is_object()) {
+      return Status::Corruption("deltabridge_row_writers.writers: bad values " + g.dump());
+    }
     for (const auto& c : g["columns"]) {
       if (!c.is_string()) return Status::Corruption("deltabridge_row_writers: bad column");
-      out[c.get<std::string>()] = mark;
+      WriterMark& column_mark = out[c.get<std::string>()] = mark;
+      if (has_values) {
+        auto v = g["v"].find(c.get<std::string>());
+        if (v != g["v"].end()) column_mark.value = ValueFromJson(*v);
+      }
     }
   }
   return out;

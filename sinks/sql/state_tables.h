@@ -7,6 +7,9 @@
 //                             wrote it, as JSON:
 //                             [{"source":"parks.legacy","at":"2026-11-27T10:00:00.123456Z",
 //                               "seq":1042,"columns":["status","seats_taken"]}, ...]
+//                             and, where the sink stores them (a target with
+//                             a node), the values that change gave them:
+//                             ..."columns":["status"],"v":{"status":"open"}}
 //   deltabridge_conflicts     one row per conflict held for review, open
 //                             until `deltabridge conflicts SINK resolve`.
 //
@@ -48,6 +51,9 @@ Status SaveCheckpoints(SqlSession& session, std::string_view sink, const Checkpo
                        Checkpoints* stored, int64_t now_us);
 
 // The last writer of each field of one row, by target column name.
+// EncodeRowWriters writes a "v" member for the marks with a value;
+// DecodeRowWriters gives those values as the envelope decodes JSON (wire
+// values, sql_type empty), and entries without "v" without a value.
 using RowWriters = std::map<std::string, WriterMark, std::less<>>;
 std::string EncodeRowWriters(const RowWriters& writers);
 // Corruption when the text is not what EncodeRowWriters writes.
