@@ -184,9 +184,9 @@ Status DeltaReconciler::Reconcile(const SinkDelta& d, MappedDelta& m, ChunkState
               uint64_t suppressed = 0;
               if (unrestorable_log_.Allow(&suppressed)) {
                 spdlog::warn(
-                    "sink {}: {} row {} column {}: the local write (seq {} of {}) replaced the "
-                    "value the rule says wins, and that value is not stored, so it cannot be "
-                    "written back; this node keeps the local value ({}) ({} similar not logged)",
+                    "sink {}: {} row {} column {}: own-node delta seq {} of {}: {}; "
+                    "this node keeps its local value, which other nodes may not hold "
+                    "({} similar not logged)",
                     config_.name, d.mapping->to, m.row_key, f.column, d.delta.seq, source, f.reason,
                     suppressed);
               }

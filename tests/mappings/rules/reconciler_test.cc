@@ -879,6 +879,127 @@ TEST(ReconcileOwnTest, NeverInsertsNorRecordsTwice) {
   EXPECT_EQ(FieldActionName(FieldAction::kRecord), "record");
 }
 
+// A last writer whose value the sink stored (a target with a node).
+WriterMark StoredWriter(std::string source, int64_t time_us, uint64_t seq, Value value) {
+  WriterMark w = Writer(std::move(source), time_us, seq);
+  w.value = std::move(value);
+  return w;
+}
+
+#define EXPECT_RESTORE(decision, expected, expected_writer)                        \
+  do {                                                                             \
+    const FieldDecision& restored_ = (decision);                                   \
+    EXPECT_APPLY(restored_, expected);                                             \
+    ASSERT_TRUE(restored_.writer.has_value());                                     \
+    EXPECT_EQ(restored_.writer->source, (expected_writer).source);                 \
+    EXPECT_EQ(restored_.writer->seq, (expected_writer).seq);                       \
+    EXPECT_EQ(restored_.writer->commit_time_us, (expected_writer).commit_time_us); \
+  } while (0)
+
+// docs/two-way.md, "The own node": node M (MariaDB) got S's status 'open'
+// (committed at 25.7 s); then M's application set 'booked', whose binlog
+// time reads 25.0 s. S keeps 'open' (M's change is older); M must too.
+TEST(ReconcileOwnTest, ALocalWriteThatLosesByTheRuleGetsTheWinnersValueBack) {
+  RuleSet rules;  // last_writer_wins by commit time
+  const WriterMark s = StoredWriter("s.main", 25'700'000, 4, Text("open"));
+  CurrentRow at_m = Row({{"status", Text("booked"), s}});
+  Result<RowDecision> d =
+      ReconcileOwn(OwnSet("status", 25'000'000, 9, Text("open"), Text("booked")), at_m, rules);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->action, RowAction::kUpdate);
+  EXPECT_RESTORE(d->fields[0], Text("open"), s);
+  EXPECT_FALSE(d->fields[0].cannot_restore);
+  // The mirror: the local write is the newer one; it stands and is recorded.
+  FieldDecision newer =
+      Own(OwnSet("status", 26'000'000, 9, Text("open"), Text("booked")), at_m, rules);
+  EXPECT_RECORD(newer);
+  EXPECT_FALSE(newer.writer.has_value());
+  // The local write gave the winner's value: nothing to write.
+  EXPECT_KEEP(Own(OwnSet("status", 25'000'000, 9, Text("x"), Text("open")),
+                  Row({{"status", Text("open"), s}}), rules));
+}
+
+TEST(ReconcileOwnTest, WithoutAStoredValueTheLocalValueStaysAndIsCounted) {
+  RuleSet rules;
+  CurrentRow row = Row({{"status", Text("booked"), Writer("s.main", 25'700'000, 4)}});
+  FieldDecision d = Own(OwnSet("status", 25'000'000, 9, Text("open"), Text("booked")), row, rules);
+  EXPECT_KEEP(d);
+  EXPECT_TRUE(d.cannot_restore);
+  EXPECT_NE(d.reason.find("not stored, so it cannot be written back"), std::string::npos)
+      << d.reason;
+  // Newer: recorded, nothing to restore.
+  FieldDecision newer =
+      Own(OwnSet("status", 26'000'000, 9, Text("open"), Text("booked")), row, rules);
+  EXPECT_RECORD(newer);
+  EXPECT_FALSE(newer.cannot_restore);
+}
+
+TEST(ReconcileOwnTest, EachRuleThatPicksAWinnerRestoresIt) {
+  const WriterMark x = StoredWriter(kScheduling, 1000, 4, Value::Int(5));
+  CurrentRow row = Row({{"f", Value::Int(3), x}});
+  CurrentRow row7 = Row({{"f", Value::Int(7), x}});
+  // first_writer_wins: the first writer owns the field, whenever the local write was.
+  EXPECT_RESTORE(Own(OwnSet("f", 9000, 9, Value::Int(5), Value::Int(3)), row,
+                     Rules(RuleKind::kFirstWriterWins)),
+                 Value::Int(5), x);
+  // source_priority: by the rank only.
+  Rule rule;
+  rule.kind = RuleKind::kSourcePriority;
+  rule.order = {"scheduling", "main"};
+  EXPECT_RESTORE(Own(OwnSet("f", 9000, 9, Value::Int(5), Value::Int(3)), row, RuleSet(rule)),
+                 Value::Int(5), x);
+  rule.order = {"main", "scheduling"};
+  EXPECT_RECORD(Own(OwnSet("f", 1, 9, Value::Int(5), Value::Int(3)), row, RuleSet(rule)));
+  // max and min: by the values, whatever the commit times.
+  EXPECT_RESTORE(
+      Own(OwnSet("f", 9000, 9, Value::Int(5), Value::Int(3)), row, Rules(RuleKind::kMax)),
+      Value::Int(5), x);
+  EXPECT_RECORD(Own(OwnSet("f", 1, 9, Value::Int(5), Value::Int(7)), row7, Rules(RuleKind::kMax)));
+  EXPECT_RESTORE(
+      Own(OwnSet("f", 9000, 9, Value::Int(5), Value::Int(7)), row7, Rules(RuleKind::kMin)),
+      Value::Int(5), x);
+  EXPECT_RECORD(Own(OwnSet("f", 1, 9, Value::Int(5), Value::Int(3)), row, Rules(RuleKind::kMin)));
+  // additive, manual, overwrite: never written, as before.
+  for (RuleKind kind : {RuleKind::kAdditive, RuleKind::kManual, RuleKind::kOverwrite}) {
+    SCOPED_TRACE(std::string(RuleKindName(kind)));
+    FieldDecision d = Own(OwnSet("f", 500, 9, Value::Int(5), Value::Int(3)), row, Rules(kind));
+    EXPECT_KEEP(d);
+    EXPECT_FALSE(d.cannot_restore);
+    EXPECT_RECORD(Own(OwnSet("f", 2000, 9, Value::Int(5), Value::Int(3)), row, Rules(kind)));
+  }
+}
+
+TEST(ReconcileOwnTest, LastWriterWinsByAColumnRestoresTheRowWithTheLaterTimestamp) {
+  Rule rule;
+  rule.kind = RuleKind::kLastWriterWins;
+  rule.by_column = "changed_at";
+  RuleSet rules(rule);
+  const Value theirs_at = Text("2026-11-27T10:00:25.700000Z", "timestamptz");
+  const WriterMark f_by_x = StoredWriter(kScheduling, 1000, 4, Text("theirs"));
+  const WriterMark at_by_x = StoredWriter(kScheduling, 1000, 4, theirs_at);
+  // The local write set f and changed_at, in whole seconds.
+  auto own = [](const char* at) {
+    return Update(kOwn, 900, 9,
+                  {Field("f", Text("theirs"), Text("mine")),
+                   Field("changed_at", Text("2026-11-27T10:00:25.700000Z"), Text(at))});
+  };
+  CurrentRow older = Row({{"f", Text("mine"), f_by_x},
+                          {"changed_at", Text("2026-11-27T10:00:25Z", "timestamptz"), at_by_x}});
+  Result<RowDecision> d = ReconcileOwn(own("2026-11-27T10:00:25Z"), older, rules);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->action, RowAction::kUpdate);
+  EXPECT_RESTORE(d->fields[0], Text("theirs"), f_by_x);
+  EXPECT_RESTORE(d->fields[1], theirs_at, at_by_x);
+  // A later row timestamp wins, whatever the commit times: recorded.
+  CurrentRow newer = Row({{"f", Text("mine"), f_by_x},
+                          {"changed_at", Text("2026-11-27T10:00:26Z", "timestamptz"), at_by_x}});
+  d = ReconcileOwn(own("2026-11-27T10:00:26Z"), newer, rules);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->action, RowAction::kNone);
+  EXPECT_RECORD(d->fields[0]);
+  EXPECT_RECORD(d->fields[1]);
+}
+
 TEST(AdditiveSumTest, ResultTypesFollowTheReference) {
   Result<Value> a = AdditiveSum(Value::Null(), Value::Null(), Text("2.50"));
   ASSERT_TRUE(a.ok());

@@ -1335,6 +1335,129 @@ TEST_P(SqlTargetTagTest, CrossedWritesConvergeOnBothSides) {
   }
 }
 
+// docs/two-way.md, "The own node": the node (MariaDB, whole-second binlog
+// times) got legacy's status 'open' committed at 25.7 s; its application then
+// set 'booked', captured at 25.0 s. Every other node keeps 'open' (the local
+// change is older), so the own delta writes 'open' back from the stored value.
+TEST_P(SqlTargetTagTest, ALocalWriteThatLosesByTheRuleGetsTheStoredWinnerBack) {
+  SinkConfig config = NodeConfig("to-m", "parks.scheduling", {"parks"}, kAnySlots);
+  Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER)");
+  auto target = Target(config);
+  Open(*target);
+  const std::string t = "public.tour_slots";
+  ApplyAndCommit(*target, {D(5, "legacy", t, Op::kInsert)
+                               .Key("id", I(1))
+                               .New("status", T("open"))
+                               .New("seats", I(3))
+                               .At(kT0 + 25'700'000)
+                               .For(config)});
+  const std::string legacy_writer =
+      "[{\"source\":\"parks.legacy\",\"at\":\"2026-11-27T10:00:25.700000Z\",\"seq\":5,"
+      "\"columns\":[\"seats\",\"status\"],\"v\":{\"seats\":3,\"status\":\"open\"}}]";
+  EXPECT_EQ(Value("SELECT writers FROM deltabridge_row_writers"), legacy_writer);
+  Sql("UPDATE slots SET status = 'booked' WHERE id = 1");
+  ApplyAndCommit(*target, {D(8, "scheduling", t, Op::kUpdate)
+                               .Key("id", I(1))
+                               .Change("status", T("open"), T("booked"))
+                               .At(kT0 + 25 * kSecond)
+                               .Self()
+                               .For(config)});
+  EXPECT_EQ(Rows("SELECT status, seats FROM slots"), "open|3\n");
+  // legacy stays the last writer, with its value.
+  EXPECT_EQ(Value("SELECT writers FROM deltabridge_row_writers"), legacy_writer);
+  ApplyCounters c = target->counters();
+  EXPECT_EQ(c.own_written_back, 1u);
+  EXPECT_EQ(c.own_unrestorable, 0u);
+  // The write back is tagged with the own node's path, as any write back.
+  EXPECT_NE(Value("SELECT tag FROM deltabridge_origin").find("\"path\":[\"parks.scheduling\"]"),
+            std::string::npos);
+
+  // A newer local write stands and is recorded with its value.
+  Sql("UPDATE slots SET status = 'full' WHERE id = 1");
+  ApplyAndCommit(*target, {D(9, "scheduling", t, Op::kUpdate)
+                               .Key("id", I(1))
+                               .Change("status", T("open"), T("full"))
+                               .At(kT0 + 26 * kSecond)
+                               .Self()
+                               .For(config)});
+  EXPECT_EQ(Rows("SELECT status FROM slots"), "full\n");
+  EXPECT_NE(Value("SELECT writers FROM deltabridge_row_writers")
+                .find("\"source\":\"parks.scheduling\",\"at\":\"2026-11-27T10:00:26.000000Z\","
+                      "\"seq\":9,\"columns\":[\"status\"],\"v\":{\"status\":\"full\"}}"),
+            std::string::npos)
+      << Value("SELECT writers FROM deltabridge_row_writers");
+}
+
+TEST_P(SqlTargetTagTest, WithoutAStoredWinnerTheLocalValueStaysAndIsCounted) {
+  SinkConfig config = NodeConfig("to-m", "parks.scheduling", {"parks"}, kAnySlots);
+  Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER)");
+  auto target = Target(config);
+  Open(*target);
+  const std::string t = "public.tour_slots";
+  ApplyAndCommit(*target, {D(5, "legacy", t, Op::kInsert)
+                               .Key("id", I(1))
+                               .New("status", T("open"))
+                               .At(kT0 + 25'700'000)
+                               .For(config)});
+  // Metadata written before values were stored (or by a sink without a node).
+  Sql("UPDATE deltabridge_row_writers SET writers = "
+      "'[{\"source\":\"parks.legacy\",\"at\":\"2026-11-27T10:00:25.700000Z\",\"seq\":5,"
+      "\"columns\":[\"status\"]}]'");
+  Sql("UPDATE slots SET status = 'booked' WHERE id = 1");
+  ApplyAndCommit(*target, {D(8, "scheduling", t, Op::kUpdate)
+                               .Key("id", I(1))
+                               .Change("status", T("open"), T("booked"))
+                               .At(kT0 + 25 * kSecond)
+                               .Self()
+                               .For(config)});
+  EXPECT_EQ(Rows("SELECT status FROM slots"), "booked\n");
+  ApplyCounters c = target->counters();
+  EXPECT_EQ(c.own_unrestorable, 1u);
+  EXPECT_EQ(c.own_written_back, 0u);
+  EXPECT_EQ(c.own_recorded, 1u);
+}
+
+TEST_P(SqlTargetTest, WritersHoldValuesOnlyWithANode) {
+  Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER)");
+  for (bool node : {false, true}) {
+    SCOPED_TRACE(node ? "with a node" : "without a node");
+    SinkConfig config =
+        node ? NodeConfig("to-dash", "dash.main", {"parks"}, kSlots) : Config(kSlots);
+    auto target = Target(config, {.supports_copy = true});
+    Open(*target);
+    std::vector<SinkDelta> deltas;
+    for (uint64_t i = 1; i <= 40; ++i) {  // the bulk path
+      deltas.push_back(D(i, "scheduling", "public.tour_slots", Op::kInsert)
+                           .Key("id", I(static_cast<int64_t>(i)))
+                           .New("status", T("open"))
+                           .New("seats", I(static_cast<int64_t>(i % 5)))
+                           .For(config));
+    }
+    ApplyAndCommit(*target, deltas);
+    ASSERT_EQ(target->counters().rows_bulk, 40u);
+    ApplyAndCommit(*target, {D(41, "scheduling", "public.tour_slots", Op::kUpdate)  // ordinary
+                                 .Key("id", I(7))
+                                 .Change("seats", I(2), I(4))
+                                 .For(config)});
+    const std::string at7 =
+        "\"source\":\"parks.scheduling\",\"at\":\"2026-11-27T10:00:07.000000Z\"";
+    EXPECT_EQ(Value("SELECT writers FROM deltabridge_row_writers WHERE row_key = '[7]'"),
+              node ? "[{\"source\":\"parks.scheduling\",\"at\":\"2026-11-27T10:00:41.000000Z\","
+                     "\"seq\":41,\"columns\":[\"seats\"],\"v\":{\"seats\":4}},{" +
+                         at7 + ",\"seq\":7,\"columns\":[\"status\"],\"v\":{\"status\":\"open\"}}]"
+                   : "[{\"source\":\"parks.scheduling\",\"at\":\"2026-11-27T10:00:41.000000Z\","
+                     "\"seq\":41,\"columns\":[\"seats\"]},{" +
+                         at7 + ",\"seq\":7,\"columns\":[\"status\"]}]");
+    EXPECT_EQ(
+        Value("SELECT writers FROM deltabridge_row_writers WHERE row_key = '[8]'"),
+        std::string("[{\"source\":\"parks.scheduling\",\"at\":\"2026-11-27T10:00:08.000000Z\","
+                    "\"seq\":8,\"columns\":[\"seats\",\"status\"]") +
+            (node ? ",\"v\":{\"seats\":3,\"status\":\"open\"}" : "") + "}]");
+    Sql("DELETE FROM slots; DELETE FROM deltabridge_row_writers; "
+        "DELETE FROM deltabridge_checkpoints");
+  }
+}
+
 TEST_P(SqlTargetTagTest, CheckReportsTheTagTableAndTheRightsOnIt) {
   SinkConfig config = NodeConfig("to-dash", "dash.main", {"parks"}, kSlots);
   Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER)");

@@ -37,6 +37,39 @@ TEST(RowWritersTest, MarksDifferingInAnyPartAreDistinctWriters) {
   EXPECT_NE(text.find("\"columns\":[\"a\",\"e\"]"), std::string::npos) << text;
 }
 
+TEST(RowWritersTest, StoredValuesRoundTripAndAreOptional) {
+  RowWriters writers;
+  writers["status"] = {"parks.legacy", kAt, 7};
+  writers["status"].value = Value::Textual(Value::Kind::kText, "open", "");
+  writers["seats"] = {"parks.legacy", kAt, 7};
+  writers["seats"].value = Value::Int(3, "");
+  writers["note"] = {"parks.legacy", kAt, 7};  // no value stored
+  writers["tour"] = {"parks.scheduling", kAt, 2};
+  writers["tour"].value = Value::Null();
+  std::string text = EncodeRowWriters(writers);
+  EXPECT_NE(text.find("\"columns\":[\"note\",\"seats\",\"status\"],\"v\":{\"seats\":3,"
+                      "\"status\":\"open\"}}"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\"columns\":[\"tour\"],\"v\":{\"tour\":null}}"), std::string::npos) << text;
+  Result<RowWriters> back = DecodeRowWriters(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->at("note").value.has_value());
+  ASSERT_TRUE(back->at("seats").value.has_value());
+  EXPECT_TRUE(back->at("seats").value->SameValue(Value::Int(3, "")));
+  ASSERT_TRUE(back->at("status").value.has_value());
+  EXPECT_EQ(back->at("status").value->text, "open");
+  ASSERT_TRUE(back->at("tour").value.has_value());
+  EXPECT_TRUE(back->at("tour").value->is_null());
+  // Without values, nothing changes in the text.
+  EXPECT_EQ(EncodeRowWriters({{"a", WriterMark{"b.c", kAt, 1}}}).find("\"v\""), std::string::npos);
+  EXPECT_FALSE(
+      DecodeRowWriters(
+          "[{\"source\":\"b.c\",\"at\":\"2026-11-27T10:00:00Z\",\"seq\":1,\"columns\":[\"a\"],"
+          "\"v\":[1]}]")
+          .ok());
+}
+
 TEST(RowWritersTest, RoundTrips) {
   RowWriters writers;
   writers["status"] = {"parks.legacy", kAt, 1042};
