@@ -85,6 +85,7 @@ subscribe:
   - bridge: bench
     publish: ipc://${work}/pub
     replay: ipc://${work}/replay
+    topics: ["bench."]
 target:
   type: postgres
   dsn: "$(dsn "${db}")"
@@ -113,6 +114,8 @@ bench_start_bridge bridge.log "source b: streaming"
 until grep -qs "source a: streaming" "${work}/bridge.log"; do sleep 0.1; done
 start_sink to-b
 start_sink to-a
+sleep 1
+for p in "${sink_pids[@]}"; do kill -0 "${p}" || { cat "${work}"/to-*.log; exit 1; }; done
 
 echo "== 1. ${rate} changes/s on each side for ${seconds} s, both sides at once"
 for side in a b; do
@@ -134,6 +137,9 @@ local_b="$(count b "WHERE side = 'b'")"
 total=$((local_a + local_b))
 until [[ "$(count a "")" == "${total}" && "$(count b "")" == "${total}" ]]; do
   kill -0 "${bridge_pid}" || { cat "${work}/bridge.log"; exit 1; }
+  for p in "${sink_pids[@]}"; do
+    kill -0 "${p}" 2>/dev/null || { cat "${work}"/to-*.log; exit 1; }
+  done
   sleep 0.05
 done
 converged_s="$(calc "$(now) - ${load_end}")"
@@ -173,7 +179,10 @@ for round in 1 2 3; do
     rm -rf "${work}/${kind}-state"
     t0="$(now)"
     start_sink "${kind}"
-    until [[ "$(count "${kind}" "")" == "${local_a}" ]]; do sleep 0.02; done
+    until [[ "$(count "${kind}" "")" == "${local_a}" ]]; do
+      kill -0 "${last_sink_pid}" 2>/dev/null || { cat "${work}/${kind}.log"; exit 1; }
+      sleep 0.02
+    done
     t1="$(now)"
     stop_sink "${last_sink_pid}"
     rates[${kind}]+="$(calc "${local_a} / (${t1} - ${t0})") "
