@@ -272,6 +272,12 @@ int SinkStatusCommand(const std::string& file) {
           static_cast<unsigned long long>(live->suppressed_echo),
           static_cast<unsigned long long>(live->suppressed_forwarded),
           static_cast<unsigned long long>(live->own));
+      std::printf(
+          "  own-node deltas: %llu recorded as last writer, %llu written back, %llu fields that "
+          "could not be restored\n",
+          static_cast<unsigned long long>(c.own_recorded),
+          static_cast<unsigned long long>(c.own_written_back),
+          static_cast<unsigned long long>(c.own_unrestorable));
     }
   }
   return exit_code;

@@ -75,6 +75,15 @@ std::string RenderSinkMetrics(const SinkConfig& config, const SinkStats& s,
        s.malformed},
       {"deltabridge_sink_reconnects_total", "Times the target connection was lost and reopened.",
        s.reconnects},
+      {"deltabridge_sink_own_recorded_total",
+       "Own-node deltas recorded as their fields' last writer (docs/two-way.md).",
+       s.target.own_recorded},
+      {"deltabridge_sink_own_written_back_total",
+       "Own-node deltas whose local value, or the rule's winner over it, was written back.",
+       s.target.own_written_back},
+      {"deltabridge_sink_own_unrestorable_total",
+       "Own-node fields that lost by the rule with no stored winner value to restore.",
+       s.target.own_unrestorable},
   };
   for (const Counter& c : counters) {
     p.Family(c.name, "counter", c.help);

@@ -49,6 +49,9 @@ std::string EncodeSinkStatus(const SinkConfig& config, const SinkStats& s, int p
   j["suppressed_echo"] = s.suppressed_echo;
   j["suppressed_forwarded"] = s.suppressed_forwarded;
   j["own"] = s.own;
+  j["own_recorded"] = s.target.own_recorded;
+  j["own_written_back"] = s.target.own_written_back;
+  j["own_unrestorable"] = s.target.own_unrestorable;
   j["reconnects"] = s.reconnects;
   return j.dump(2) + "\n";
 }
@@ -90,6 +93,9 @@ Result<SinkStatusReport> DecodeSinkStatus(std::string_view text) {
   r.suppressed_echo = j.value("suppressed_echo", 0ULL);
   r.suppressed_forwarded = j.value("suppressed_forwarded", 0ULL);
   r.own = j.value("own", 0ULL);
+  r.target.own_recorded = j.value("own_recorded", 0ULL);
+  r.target.own_written_back = j.value("own_written_back", 0ULL);
+  r.target.own_unrestorable = j.value("own_unrestorable", 0ULL);
   return r;
 }
 

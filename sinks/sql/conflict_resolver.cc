@@ -1,5 +1,6 @@
 #include "sinks/sql/conflict_resolver.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cdc/wire/envelope.h"
@@ -111,8 +112,12 @@ Status WriteRow(SqlSession& s, const TableKey& t, const std::string& table,
   return Exec(s, "INSERT INTO " + quoted + " (" + cols + ") VALUES (" + marks + ")", params);
 }
 
+// `values` (targets with a node, docs/two-way.md): the value written into
+// each column, stored with its writer so that an own-node delta can restore
+// it; nullptr: none stored.
 Status SetWriters(SqlSession& s, const std::string& table, const std::string& row_key,
-                  const std::vector<std::string>& columns, const WriterMark& mark) {
+                  const std::vector<std::string>& columns, const WriterMark& mark,
+                  const std::map<std::string, Value>* values = nullptr) {
   DB_ASSIGN_OR_RETURN(std::vector<SqlRow> rows,
                       s.Query("SELECT writers FROM deltabridge_row_writers WHERE target_table = " +
                                   s.Placeholder(1) + " AND row_key = " + s.Placeholder(2),
@@ -123,7 +128,12 @@ Status SetWriters(SqlSession& s, const std::string& table, const std::string& ro
     Result<RowWriters> w = DecodeRowWriters(*rows.front()[0]);
     if (w.ok()) writers = std::move(w).value();
   }
-  for (const std::string& c : columns) writers[c] = mark;
+  for (const std::string& c : columns) {
+    writers[c] = mark;
+    if (values != nullptr) {
+      if (auto v = values->find(c); v != values->end()) writers[c].value = v->second;
+    }
+  }
   std::string json = EncodeRowWriters(writers);
   if (existed) {
     return Exec(s,
@@ -186,9 +196,11 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
       }
       DB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, ParseJson(c.incoming_value, "incoming_value"));
       DB_ASSIGN_OR_RETURN(Value v, WireToTyped(*col, ValueFromJson(j)));
+      const std::map<std::string, Value> stored = {{col->name, v}};
       DB_RETURN_IF_ERROR(WriteRow(s, t, c.target_table, key, {{col, std::move(v)}}));
       return SetWriters(s, c.target_table, c.row_key, {col->name},
-                        WriterMark{c.source, c.committed_at_us, c.seq});
+                        WriterMark{c.source, c.committed_at_us, c.seq},
+                        config.target.node.empty() ? nullptr : &stored);
     }
     case ConflictKind::kRejected: {
       DB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, ParseJson(c.incoming_value, "incoming_value"));
@@ -241,9 +253,14 @@ Status ApplyIncoming(SqlSession& s, const SinkConfig& config, const ConflictReco
       if (op == "delete") return DeleteRow(s, t, mapping->to, full_key, row_key);
       DB_RETURN_IF_ERROR(WriteRow(s, t, mapping->to, full_key, values));
       std::vector<std::string> columns;
-      for (const auto& [c, v] : values) columns.push_back(c->name);
+      std::map<std::string, Value> stored;
+      for (const auto& [c, v] : values) {
+        columns.push_back(c->name);
+        stored.emplace(c->name, v);
+      }
       return SetWriters(s, mapping->to, row_key, columns,
-                        WriterMark{c.source, c.committed_at_us, c.seq});
+                        WriterMark{c.source, c.committed_at_us, c.seq},
+                        config.target.node.empty() ? nullptr : &stored);
     }
   }
   return Status::Ok();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sinks/sql/conflict_resolver.h"
 #include "sinks/sql/origin_tagger.h"
 #include "tests/sinks/sql/fake_sql_session.h"
 
@@ -1456,6 +1457,39 @@ TEST_P(SqlTargetTest, WritersHoldValuesOnlyWithANode) {
     Sql("DELETE FROM slots; DELETE FROM deltabridge_row_writers; "
         "DELETE FROM deltabridge_checkpoints");
   }
+}
+
+TEST_P(SqlTargetTest, AResolvedConflictStoresTheTakenValueWithANode) {
+  Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER)");
+  const std::string mapping =
+      "  - from: parks.scheduling.public.tour_slots\n    to: slots\n    key: [id]\n"
+      "    rules:\n      status: manual\n";
+  SinkConfig config = NodeConfig("to-dash", "dash.main", {"parks"}, mapping);
+  auto target = Target(config);
+  Open(*target);
+  const std::string t = "public.tour_slots";
+  ApplyAndCommit(*target, {D(1, "scheduling", t, Op::kInsert)
+                               .Key("id", I(1))
+                               .New("status", T("open"))
+                               .New("seats", I(2))
+                               .For(config)});
+  // Its old value is not the current one: held for review.
+  ApplyAndCommit(*target, {D(2, "scheduling", t, Op::kUpdate)
+                               .Key("id", I(1))
+                               .Change("status", T("closed"), T("booked"))
+                               .For(config)});
+  const std::string id = Value("SELECT id FROM deltabridge_conflicts");
+  ASSERT_FALSE(id.empty());
+  Result<std::unique_ptr<SqlSession>> session = db_.Factory({.dialect = GetParam()})();
+  ASSERT_TRUE(session.ok());
+  Status s = ResolveConflict(**session, config, std::stoll(id), "incoming", 0);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Value("SELECT status FROM slots"), "booked");
+  // The taken value is stored with its writer, for an own-node delta to restore.
+  EXPECT_NE(Value("SELECT writers FROM deltabridge_row_writers")
+                .find("\"seq\":2,\"columns\":[\"status\"],\"v\":{\"status\":\"booked\"}"),
+            std::string::npos)
+      << Value("SELECT writers FROM deltabridge_row_writers");
 }
 
 TEST_P(SqlTargetTagTest, CheckReportsTheTagTableAndTheRightsOnIt) {
