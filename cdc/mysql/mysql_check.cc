@@ -89,10 +89,12 @@ void CheckOriginTagTables(MysqlConn& c, const std::vector<std::string>& patterns
       report->Note(p + "no origin tag table " + table +
                        ": a sink writing into this database (two-way sync) creates it when it "
                        "may, else its writes come back as ordinary changes",
-                   "CREATE TABLE " + QuoteIdent(db) + "." + std::string(kOriginTagTable) + " " +
-                       std::string(kOriginTagColumnsSql) + "; GRANT INSERT, UPDATE ON " +
-                       QuoteIdent(db) + "." + std::string(kOriginTagTable) +
-                       " TO <the sink's account>;");
+                   OriginTagCreateSql(QuoteIdent(db) + "." + std::string(kOriginTagTable),
+                                      /*mysql=*/true) +
+                       "; " +
+                       OriginTagGrantSql(QuoteIdent(db) + "." + std::string(kOriginTagTable),
+                                         "<the sink's account>") +
+                       ";");
     }
   }
 }

@@ -24,8 +24,7 @@ std::string Setting(PgConn& c, const std::string& name) {
 void CheckOriginTagTables(PgConn& c, PgCatalog& catalog, const std::string& publication,
                           bool pub_exists, const std::string& p, CheckReport* report) {
   const std::string table(kOriginTagTable);
-  const std::string create =
-      "CREATE TABLE " + table + " " + std::string(kOriginTagColumnsSql) + ";";
+  const std::string create = OriginTagCreateSql(table) + ";";
   Result<std::vector<PgTableRef>> tags = catalog.OriginTagTables();
   if (!tags.ok()) {
     report->Note(p + "cannot look for the " + table + " table: " + tags.status().message(),
@@ -43,8 +42,8 @@ void CheckOriginTagTables(PgConn& c, PgCatalog& catalog, const std::string& publ
                        "this database (two-way sync) needs it, or its writes come back as "
                        "ordinary changes",
                    "as a role that may create tables: " + create + " ALTER PUBLICATION " +
-                       QuoteIdent(publication) + " ADD TABLE " + table +
-                       "; GRANT INSERT, UPDATE ON " + table + " TO <the sink's role>;");
+                       QuoteIdent(publication) + " ADD TABLE " + table + "; " +
+                       OriginTagGrantSql(table, "<the sink's role>") + ";");
     }
     return;
   }

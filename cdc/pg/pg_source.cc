@@ -224,17 +224,17 @@ class PgSource::Session {
         spdlog::warn(
             "source {}: the database has no {} table and the bridge could not create one ({}). "
             "A sink writing into this database (two-way sync) needs it, or the bridge publishes "
-            "what the sink wrote as ordinary changes; a DBA can run: CREATE TABLE {} {}; GRANT "
-            "INSERT, UPDATE ON {} TO <the sink's role>; then restart the bridge",
-            o_.name, kOriginTagTable, created.message(), kOriginTagTable, kOriginTagColumnsSql,
-            kOriginTagTable);
+            "what the sink wrote as ordinary changes; a DBA can run: {}; {}; then restart the "
+            "bridge",
+            o_.name, kOriginTagTable, created.message(), OriginTagCreateSql(kOriginTagTable),
+            OriginTagGrantSql(kOriginTagTable, "<the sink's role>"));
         return Status::Ok();
       }
       DB_ASSIGN_OR_RETURN(tags, catalog_->OriginTagTables());
       for (const PgTableRef& t : tags) {
         spdlog::info(
             "source {}: created table {} for the origin tags of sinks writing into this database "
-            "(a sink of another role needs GRANT INSERT, UPDATE on it)",
+            "(a sink of another role needs GRANT SELECT, INSERT, UPDATE on it)",
             o_.name, t.Qualified());
       }
     }

@@ -52,6 +52,17 @@ Result<std::vector<std::string>> DecodeOriginTag(std::string_view tag) {
   return std::move(parsed.path);
 }
 
+std::string OriginTagCreateSql(std::string_view table, bool mysql) {
+  std::string sql = "CREATE TABLE " + std::string(table) + " " + std::string(kOriginTagColumnsSql);
+  if (mysql) sql += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+  return sql;
+}
+
+std::string OriginTagGrantSql(std::string_view table, std::string_view grantee) {
+  return "GRANT " + std::string(kOriginTagPrivileges) + " ON " + std::string(table) + " TO " +
+         std::string(grantee);
+}
+
 bool IsOriginTagTable(std::string_view table) { return LastPart(table) == kOriginTagTable; }
 
 bool IsDeltabridgeTable(std::string_view table) {

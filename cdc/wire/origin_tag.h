@@ -28,6 +28,15 @@ inline constexpr std::string_view kOriginTagTable = "deltabridge_origin";
 // CREATE TABLE deltabridge_origin <kOriginTagColumnsSql>.
 inline constexpr std::string_view kOriginTagColumnsSql =
     "(writer VARCHAR(200) NOT NULL PRIMARY KEY, tag VARCHAR(4000) NOT NULL)";
+// What a sink needs on the table (its UPDATE reads the row it changes).
+inline constexpr std::string_view kOriginTagPrivileges = "SELECT, INSERT, UPDATE";
+// CREATE TABLE `table` with kOriginTagColumnsSql; `mysql`: with InnoDB and
+// utf8mb4, whatever the server's defaults (a MyISAM tag would not be logged
+// inside the transaction it describes). For sinks and for the SQL a DBA is
+// told to run.
+std::string OriginTagCreateSql(std::string_view table, bool mysql = false);
+// GRANT kOriginTagPrivileges ON `table` TO `grantee`.
+std::string OriginTagGrantSql(std::string_view table, std::string_view grantee);
 inline constexpr std::string_view kOriginTagWriterColumn = "writer";
 inline constexpr std::string_view kOriginTagColumn = "tag";
 

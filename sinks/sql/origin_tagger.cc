@@ -36,13 +36,9 @@ std::string Literal(const std::string& text) {
 }
 
 // The CREATE TABLE the sink runs (unqualified: the connection's default
-// schema, as for the state tables). InnoDB on MySQL, whatever the server's
-// default engine: the tag must be transactional to land in the same binlog
-// transaction as the rows it describes.
+// schema, as for the state tables).
 std::string CreateSql(SqlDialect dialect, const std::string& table) {
-  std::string sql = "CREATE TABLE " + table + " " + std::string(kOriginTagColumnsSql);
-  if (dialect == SqlDialect::kMysql) sql += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
-  return sql;
+  return OriginTagCreateSql(table, dialect == SqlDialect::kMysql);
 }
 
 // The first row of a query of two text columns, or two empty strings.
@@ -73,7 +69,7 @@ OriginTagSetup OriginTagSetupFor(SqlSession& session) {
       auto [user, schema] = TwoValues(session, "SELECT current_user, current_schema()");
       user = user.empty() ? someone : Identifier(user, '"');
       if (!schema.empty()) setup.table = Identifier(schema, '"') + "." + table;
-      setup.grant_sql = "GRANT SELECT, INSERT, UPDATE ON " + setup.table + " TO " + user;
+      setup.grant_sql = OriginTagGrantSql(setup.table, user);
       setup.create_privilege = "GRANT CREATE ON SCHEMA " +
                                (schema.empty() ? "<its schema>" : Identifier(schema, '"')) +
                                " TO " + user;
@@ -87,7 +83,7 @@ OriginTagSetup OriginTagSetupFor(SqlSession& session) {
       }
       std::string db = database.empty() ? "<its database>" : Identifier(database, '`');
       if (!database.empty()) setup.table = db + "." + table;
-      setup.grant_sql = "GRANT SELECT, INSERT, UPDATE ON " + setup.table + " TO " + user;
+      setup.grant_sql = OriginTagGrantSql(setup.table, user);
       setup.create_privilege = "GRANT CREATE ON " + db + ".* TO " + user;
       break;
     }
@@ -95,7 +91,7 @@ OriginTagSetup OriginTagSetupFor(SqlSession& session) {
       setup.create_privilege = "write access to the database file and its directory";
       break;
     case SqlDialect::kGeneric:
-      setup.grant_sql = "GRANT SELECT, INSERT, UPDATE ON " + table + " TO " + someone;
+      setup.grant_sql = OriginTagGrantSql(table, someone);
       setup.create_privilege = "the right to create tables in the connection's default schema";
       break;
   }
