@@ -67,6 +67,26 @@ class TwoWayTest : public SinkTestBase {
   std::string PgTarget(const std::string& db, const std::string& node) {
     return "  type: postgres\n  dsn: \"" + pg_->Conninfo(db) + "\"\n  node: " + node + "\n";
   }
+  // The scheduling and legacy databases both ways: the bridge "parks" over
+  // `sources` (both databases), streaming, and a sink into each database
+  // (its node set) following the other's changes and its own node's.
+  struct Pair {
+    std::unique_ptr<BridgeUnderTest> bridge;
+    std::unique_ptr<SinkUnderTest> to_legacy, to_sched;
+  };
+  void StartPair(const std::string& sources, Pair* pair) {
+    pair->bridge = std::make_unique<BridgeUnderTest>("parks", sources);
+    ASSERT_NO_FATAL_FAILURE(StartStreamingBoth(*pair->bridge));
+    const std::vector<std::string> topics = {"parks.scheduling.", "parks.legacy."};
+    pair->to_legacy = std::make_unique<SinkUnderTest>(
+        "to-legacy", *pair->bridge, topics, PgTarget(legacy(), "parks.legacy"),
+        SlotsMapping("parks.scheduling.public.slots") + SlotsMapping("parks.legacy.public.slots"));
+    pair->to_sched = std::make_unique<SinkUnderTest>(
+        "to-sched", *pair->bridge, topics, PgTarget(sched(), "parks.scheduling"),
+        SlotsMapping("parks.legacy.public.slots") + SlotsMapping("parks.scheduling.public.slots"));
+    pair->to_legacy->Start();
+    pair->to_sched->Start();
+  }
   // Waits until every database in `dbs` holds the same rows as the first, and
   // that is `want` when given. Returns the rows.
   std::string WaitConverged(const std::vector<std::string>& dbs, const std::string& want = "",
@@ -103,17 +123,11 @@ class TwoWayTest : public SinkTestBase {
 TEST_F(TwoWayTest, PostgresPairConvergesAndPublishesEachChangeOnce) {
   Sql(sched(), kSlotsDdl);
   Sql(legacy(), kSlotsDdl);
-  BridgeUnderTest bridge("parks", Sources("[public.slots]", "[public.slots]"));
-  ASSERT_NO_FATAL_FAILURE(StartStreamingBoth(bridge));
-  const std::vector<std::string> topics = {"parks.scheduling.", "parks.legacy."};
-  SinkUnderTest to_legacy(
-      "to-legacy", bridge, topics, PgTarget(legacy(), "parks.legacy"),
-      SlotsMapping("parks.scheduling.public.slots") + SlotsMapping("parks.legacy.public.slots"));
-  SinkUnderTest to_sched(
-      "to-sched", bridge, topics, PgTarget(sched(), "parks.scheduling"),
-      SlotsMapping("parks.legacy.public.slots") + SlotsMapping("parks.scheduling.public.slots"));
-  to_legacy.Start();
-  to_sched.Start();
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(StartPair(Sources("[public.slots]", "[public.slots]"), &pair));
+  BridgeUnderTest& bridge = *pair.bridge;
+  SinkUnderTest& to_legacy = *pair.to_legacy;
+  SinkUnderTest& to_sched = *pair.to_sched;
   Collector all(bridge.publish(), bridge.replay());
 
   // A booking on each side reaches the other.
@@ -188,17 +202,11 @@ TEST_F(TwoWayTest, ForwardedEchoesAreSuppressedBySinksAndCounted) {
   Sql(legacy(), kSlotsDdl);
   const std::string sources = PgSource("scheduling", sched(), "    forward: true\n") +
                               PgSource("legacy", legacy(), "    forward: true\n");
-  BridgeUnderTest bridge("parks", sources);
-  ASSERT_NO_FATAL_FAILURE(StartStreamingBoth(bridge));
-  const std::vector<std::string> topics = {"parks.scheduling.", "parks.legacy."};
-  SinkUnderTest to_legacy(
-      "to-legacy", bridge, topics, PgTarget(legacy(), "parks.legacy"),
-      SlotsMapping("parks.scheduling.public.slots") + SlotsMapping("parks.legacy.public.slots"));
-  SinkUnderTest to_sched(
-      "to-sched", bridge, topics, PgTarget(sched(), "parks.scheduling"),
-      SlotsMapping("parks.legacy.public.slots") + SlotsMapping("parks.scheduling.public.slots"));
-  to_legacy.Start();
-  to_sched.Start();
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(StartPair(sources, &pair));
+  BridgeUnderTest& bridge = *pair.bridge;
+  SinkUnderTest& to_legacy = *pair.to_legacy;
+  SinkUnderTest& to_sched = *pair.to_sched;
   Collector all(bridge.publish(), bridge.replay());
 
   Sql(sched(), "INSERT INTO slots VALUES (1, 'open', 5, 'a')");
@@ -304,17 +312,11 @@ TEST_F(TwoWayTest, RandomConcurrentWritersWithKillsConverge) {
   Sql(legacy(), kSlotsDdl);
   Sql(sched(), "INSERT INTO slots SELECT g, 'open', 0, '' FROM generate_series(1, 20) g");
   Sql(legacy(), "INSERT INTO slots SELECT g, 'open', 0, '' FROM generate_series(1, 20) g");
-  BridgeUnderTest bridge("parks", Sources("[public.slots]", "[public.slots]"));
-  ASSERT_NO_FATAL_FAILURE(StartStreamingBoth(bridge));
-  const std::vector<std::string> topics = {"parks.scheduling.", "parks.legacy."};
-  SinkUnderTest to_legacy(
-      "to-legacy", bridge, topics, PgTarget(legacy(), "parks.legacy"),
-      SlotsMapping("parks.scheduling.public.slots") + SlotsMapping("parks.legacy.public.slots"));
-  SinkUnderTest to_sched(
-      "to-sched", bridge, topics, PgTarget(sched(), "parks.scheduling"),
-      SlotsMapping("parks.legacy.public.slots") + SlotsMapping("parks.scheduling.public.slots"));
-  to_legacy.Start();
-  to_sched.Start();
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(StartPair(Sources("[public.slots]", "[public.slots]"), &pair));
+  BridgeUnderTest& bridge = *pair.bridge;
+  SinkUnderTest& to_legacy = *pair.to_legacy;
+  SinkUnderTest& to_sched = *pair.to_sched;
 
   // Each writer: one-row UPDATEs, each its own transaction: an increment, a
   // status or a note, on a random one of 20 rows.
