@@ -8,7 +8,7 @@
 # folder's own .h and .cc files may include, or one header (a path ending in
 # .h). A folder may always include its own headers. Only includes of our own
 # folders are checked (`#include "cdc/..."`, "sinks/...", "mappings/...",
-# "app/..."); library headers are not. Every folder under the checked roots
+# "app/...", "gateway/..."); library headers are not. Every folder under the checked roots
 # that holds sources must have a rule. On success STAMP is touched.
 cmake_minimum_required(VERSION 3.25)
 
@@ -16,7 +16,7 @@ if(NOT ROOT OR NOT RULES)
   message(FATAL_ERROR "usage: cmake -DROOT=DIR -DRULES=FILE [-DSTAMP=FILE] -P check_layers.cmake")
 endif()
 
-set(roots app cdc sinks mappings)
+set(roots app cdc sinks mappings gateway)
 file(STRINGS "${RULES}" rule_lines)
 set(folders "")
 foreach(line IN LISTS rule_lines)
@@ -52,7 +52,7 @@ foreach(root IN LISTS roots)
     set(line_no 0)
     foreach(include_line IN LISTS includes)
       string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*$" "\\1" header "${include_line}")
-      string(REGEX MATCH "^(app|cdc|sinks|mappings)/" ours "${header}")
+      string(REGEX MATCH "^(app|cdc|sinks|mappings|gateway)/" ours "${header}")
       if(NOT ours)
         continue()
       endif()
