@@ -56,6 +56,11 @@ class RowFilter {
   //   where: at 1: unknown column "stauts" (columns: id, seats, status)
   static Result<RowFilter> Parse(std::string_view text,
                                  const std::function<bool(std::string_view)>& is_column = {});
+  // The same with the columns the filter may use given as a list, which the
+  // message of an unknown column names (in the order given); with
+  // `is_column` alone it reads `unknown column "stauts"`. Text of only
+  // spaces parses to the filter that takes every row.
+  static Result<RowFilter> Parse(std::string_view text, const std::vector<std::string>& columns);
 
   // Both: a row must match `a` and `b` (either may take every row).
   static RowFilter And(RowFilter a, RowFilter b);
