@@ -764,4 +764,17 @@ bool RowFilter::Matches(const std::vector<std::pair<std::string, nlohmann::json>
   return Evaluate(*root_, lookup) == Tri::kTrue;
 }
 
+bool RowFilter::Matches(const nlohmann::ordered_json& row) const {
+  if (root_ == nullptr) return true;
+  std::vector<std::pair<std::string, nlohmann::json>> named;
+  named.reserve(columns_.size());
+  if (row.is_object()) {
+    for (const auto& column : columns_) {
+      auto it = row.find(column);
+      if (it != row.end()) named.emplace_back(column, nlohmann::json(*it));
+    }
+  }
+  return Matches(named);
+}
+
 }  // namespace deltabridge

@@ -70,6 +70,9 @@ class RowFilter {
   bool Matches(const nlohmann::json& row) const;
   // The same for a row of (column, value) pairs.
   bool Matches(const std::vector<std::pair<std::string, nlohmann::json>>& row) const;
+  // The same for a row in column order (the gateway's rows): only the
+  // columns the filter names are looked at.
+  bool Matches(const nlohmann::ordered_json& row) const;
 
   // Whether it takes every row (the default filter).
   bool empty() const { return root_ == nullptr; }
