@@ -36,6 +36,13 @@ int CheckCommand(const std::string& file) {
     std::fprintf(stderr, "%s\n", kind.status().message().c_str());
     return kExitUsage;
   }
+  if (*kind == ConfigKind::kGateway) {
+    std::fprintf(stderr,
+                 "%s: a gateway file (top-level gateway:); deltabridge check takes a bridge or a "
+                 "sink file\n",
+                 file.c_str());
+    return kExitUsage;
+  }
   if (*kind == ConfigKind::kSink) {
     Result<SinkConfig> sink = LoadSinkConfig(file);
     if (!sink.ok()) {

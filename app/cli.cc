@@ -113,6 +113,13 @@ int RunCli(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", kind.status().message().c_str());
       return kExitUsage;
     }
+    if (*kind == ConfigKind::kGateway) {
+      std::fprintf(stderr,
+                   "%s: a gateway file (top-level gateway:); deltabridge status takes a bridge or "
+                   "a sink file\n",
+                   file.c_str());
+      return kExitUsage;
+    }
     if (*kind != ConfigKind::kSink) return BridgeStatusCommand(file);
     return SinkStatusCommand(file);
   }

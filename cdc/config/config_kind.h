@@ -1,6 +1,7 @@
 // DetectConfigKind: whether a YAML file is a bridge file (top-level `bridge:`,
-// contract section 2) or a sink file (top-level `sink:`, section 4), so that
-// `deltabridge check` and `status` can take either.
+// contract section 2), a sink file (top-level `sink:`, section 4) or a
+// gateway file (top-level `gateway:`, section 6), so that commands such as
+// `deltabridge check` and `status` can take any of them.
 //
 // Thread-safe.
 #pragma once
@@ -12,14 +13,14 @@
 
 namespace deltabridge {
 
-enum class ConfigKind { kBridge, kSink };
-// "bridge", "sink".
+enum class ConfigKind { kBridge, kSink, kGateway };
+// "bridge", "sink", "gateway".
 std::string_view ConfigKindName(ConfigKind kind);
 
 // Reads `path` and looks only at its top-level keys; the rest of the file is
 // checked by the loader for its kind. InvalidArgument, in the form of
-// bridge_config.h, when the file cannot be read, is not YAML, or has neither
-// or both of the keys.
+// bridge_config.h, when the file cannot be read, is not YAML, or has none or
+// more than one of the keys.
 Result<ConfigKind> DetectConfigKind(const std::string& path);
 
 // The same for text already read; messages name `path_for_messages`.

@@ -12,7 +12,7 @@ std::string KindError(std::string_view text) {
   return kind.status().message();
 }
 
-TEST(DetectConfigKindTest, BridgeAndSink) {
+TEST(DetectConfigKindTest, BridgeSinkAndGateway) {
   Result<ConfigKind> bridge = DetectConfigKindOfText("bridge:\n  name: x\nsources: []\n", "f");
   ASSERT_TRUE(bridge.ok());
   EXPECT_EQ(*bridge, ConfigKind::kBridge);
@@ -21,6 +21,10 @@ TEST(DetectConfigKindTest, BridgeAndSink) {
   EXPECT_EQ(*sink, ConfigKind::kSink);
   EXPECT_EQ(ConfigKindName(ConfigKind::kBridge), "bridge");
   EXPECT_EQ(ConfigKindName(ConfigKind::kSink), "sink");
+  Result<ConfigKind> gateway = DetectConfigKindOfText("gateway:\n  name: x\nentities: []\n", "f");
+  ASSERT_TRUE(gateway.ok());
+  EXPECT_EQ(*gateway, ConfigKind::kGateway);
+  EXPECT_EQ(ConfigKindName(ConfigKind::kGateway), "gateway");
 }
 
 TEST(DetectConfigKindTest, ContractExampleIsABridge) {
@@ -32,20 +36,28 @@ TEST(DetectConfigKindTest, ContractExampleIsABridge) {
 
 TEST(DetectConfigKindTest, Neither) {
   EXPECT_EQ(KindError("\nname: x\n"),
-            "f.yaml:2:1: expected a bridge file (top-level bridge:) or a sink file (top-level "
-            "sink:), got neither key");
+            "f.yaml:2:1: expected a bridge file (top-level bridge:), a sink file (top-level "
+            "sink:) or a gateway file (top-level gateway:), got none of those keys");
   EXPECT_EQ(KindError(""),
-            "f.yaml:1:1: expected a bridge file (top-level bridge:) or a sink file (top-level "
-            "sink:), got an empty document");
+            "f.yaml:1:1: expected a bridge file (top-level bridge:), a sink file (top-level "
+            "sink:) or a gateway file (top-level gateway:), got an empty document");
   EXPECT_EQ(KindError("- a\n"),
-            "f.yaml:1:1: expected a bridge file (top-level bridge:) or a sink file (top-level "
-            "sink:), got a list");
+            "f.yaml:1:1: expected a bridge file (top-level bridge:), a sink file (top-level "
+            "sink:) or a gateway file (top-level gateway:), got a list");
 }
 
 TEST(DetectConfigKindTest, Both) {
   EXPECT_EQ(KindError("bridge: {}\nsink: {}\n"),
-            "f.yaml:2:1: sink: expected a bridge file (top-level bridge:) or a sink file "
-            "(top-level sink:), got both bridge and sink");
+            "f.yaml:2:1: sink: expected a bridge file (top-level bridge:), a sink file "
+            "(top-level sink:) or a gateway file (top-level gateway:), got both bridge and sink");
+  EXPECT_EQ(KindError("gateway: {}\nbridge: {}\n"),
+            "f.yaml:1:1: gateway: expected a bridge file (top-level bridge:), a sink file "
+            "(top-level sink:) or a gateway file (top-level gateway:), got both bridge and "
+            "gateway");
+  EXPECT_EQ(KindError("sink: {}\ngateway: {}\nbridge: {}\n"),
+            "f.yaml:2:1: gateway: expected a bridge file (top-level bridge:), a sink file "
+            "(top-level sink:) or a gateway file (top-level gateway:), got bridge, sink and "
+            "gateway");
 }
 
 TEST(DetectConfigKindTest, SyntaxErrorAndUnreadable) {
