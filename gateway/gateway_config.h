@@ -43,15 +43,15 @@ struct GatewayLimits {
   // A subscriber's queue of messages not yet written to its socket; beyond
   // either bound the gateway closes it (WebSocket close code 4008) with the
   // seq to resume from.
-  size_t client_queue_messages = 20'000;   // `limits.client_queue_messages`
-  size_t client_queue_bytes = 16u << 20;   // `limits.client_queue_bytes` (size: 16MiB)
+  size_t client_queue_messages = 20'000;  // `limits.client_queue_messages`
+  size_t client_queue_bytes = 16u << 20;  // `limits.client_queue_bytes` (size: 16MiB)
   // The largest request body (POST) and the largest WebSocket frame a client
   // may send: 413 / close 1009 beyond.
-  size_t max_request_bytes = 1u << 20;     // `limits.max_request_bytes` (1MiB)
-  size_t max_connections = 10'000;         // `limits.max_connections`, all clients together
+  size_t max_request_bytes = 1u << 20;  // `limits.max_request_bytes` (1MiB)
+  size_t max_connections = 10'000;      // `limits.max_connections`, all clients together
   // A token's defaults, when its tokens-file entry sets none.
-  size_t connections_per_token = 100;      // `limits.connections_per_token`
-  uint32_t requests_per_minute = 6'000;    // `limits.requests_per_minute` (per token; 0: no limit)
+  size_t connections_per_token = 100;    // `limits.connections_per_token`
+  uint32_t requests_per_minute = 6'000;  // `limits.requests_per_minute` (per token; 0: no limit)
 };
 
 // What the gateway keeps to resume clients (docs/gateway.md, "Resume").
@@ -86,17 +86,17 @@ struct EntityConfig {
   std::vector<std::string> from;
   // Source column -> shown column, for renamed columns; shown names unique.
   std::map<std::string, std::string, std::less<>> columns;
-  std::vector<std::string> exclude;  // source columns never shown (nor pushed)
-  bool is_public = false;            // `public: true`: readable without a token
+  std::vector<std::string> exclude;      // source columns never shown (nor pushed)
+  bool is_public = false;                // `public: true`: readable without a token
   std::optional<EntityPushConfig> push;  // none: POST answers 405
 };
 
 struct GatewayConfig {
-  std::string name;       // [a-z0-9_-]+
-  HostPort listen;        // HOST:PORT of the HTTP/WebSocket listener
+  std::string name;  // [a-z0-9_-]+
+  HostPort listen;   // HOST:PORT of the HTTP/WebSocket listener
   std::optional<GatewayTlsConfig> tls;
-  std::string tokens_file;  // required unless every entity is public
-  std::string state_dir;    // rows, log and positions; created if missing
+  std::string tokens_file;          // required unless every entity is public
+  std::string state_dir;            // rows, log and positions; created if missing
   std::optional<HostPort> metrics;  // Prometheus text at http://HOST:PORT/metrics
   // `cors.origins`: the origins allowed to call from a browser page (CORS
   // and the WebSocket Origin check), e.g. "https://app.example.com"; "*" for

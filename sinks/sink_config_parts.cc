@@ -558,8 +558,10 @@ void ReadTarget(const ConfigNode& at, TargetKinds kinds, TargetConfig* target,
     }
   }
   if (!type) {
-    // Without a type only keys no target takes can be flagged.
-    map.RejectUnknownKeys(AnyTypeKeys(sql_only ? kSqlTargetTypeKeys : kTargetTypeKeys));
+    // Without a type only keys no target takes can be flagged (and, for a
+    // SQL-only target, the keys of the other types, with which type takes them).
+    map.RejectUnknownKeys(AnyTypeKeys(sql_only ? kSqlTargetTypeKeys : kTargetTypeKeys),
+                          OtherTypesHint);
     return;
   }
   target->type = static_cast<TargetType>(*type);
