@@ -34,13 +34,13 @@ namespace deltabridge {
 
 struct TokenEntry {
   std::string name;
-  std::string sha256_hex;          // 64 lowercase hex digits
-  std::vector<std::string> read;   // entity names; "*" alone: every entity
-  std::vector<std::string> push;   // the same for pushes
-  std::string filter;              // row filter text (gateway/row_filter.h); empty: none
+  std::string sha256_hex;         // 64 lowercase hex digits
+  std::vector<std::string> read;  // entity names; "*" alone: every entity
+  std::vector<std::string> push;  // the same for pushes
+  std::string filter;             // row filter text (gateway/row_filter.h); empty: none
   std::optional<size_t> max_connections;
   std::optional<uint32_t> requests_per_minute;
-  std::string created;             // UTC, as written; informational
+  std::string created;  // UTC, as written; informational
 };
 
 struct TokensFile {
@@ -51,11 +51,15 @@ struct TokensFile {
 // ("app.tokens:4:7: tokens[0].sha256: expected 64 hex digits"); names unique,
 // hashes unique. A missing file is NotFound.
 Result<TokensFile> LoadTokensFile(const std::string& path);
-Result<TokensFile> ParseTokensFile(std::string_view yaml_text, const std::string& path_for_messages);
+Result<TokensFile> ParseTokensFile(std::string_view yaml_text,
+                                   const std::string& path_for_messages);
 // Writes `file` to `path` (0600, atomically), with the header comment.
 Status SaveTokensFile(const std::string& path, const TokensFile& file);
 
-// A new random token ("dbt_..."). Internal when the system's random source fails.
+// [A-Za-z0-9_.@-]+ and at most 128 characters: a token's name.
+bool IsValidTokenName(std::string_view name);
+
+// A new random token ("dbt_..."). IoError when the system's random source fails.
 Result<std::string> GenerateToken();
 // SHA-256 of `token`, 64 lowercase hex digits.
 std::string TokenHash(std::string_view token);
