@@ -90,6 +90,39 @@ int RunCli(int argc, char** argv) {
                    "the pushing node, for tagging and last-writer metadata (default "
                    "push.<sink name>)");
 
+  TokenArgs token_args;
+  CLI::App* token = app.add_subcommand(
+      "token",
+      "add a bearer token to a gateway's tokens file and print it once on stdout; or list "
+      "or revoke tokens");
+  token->footer(
+      "The token is printed once, alone on stdout; the tokens file keeps only its SHA-256. A "
+      "running gateway picks up a change within about 2 seconds. See docs/gateway.md, "
+      "\"Access\".");
+  token->add_option("GATEWAY.yaml", token_args.gateway_file, "gateway file")->required();
+  token->add_option("NAME", token_args.name, "the new token's name, [A-Za-z0-9_.@-]+");
+  token
+      ->add_option("--read", token_args.read,
+                   "an entity the token may read (repeatable; \"*\": every entity)")
+      ->allow_extra_args(false);  // --read A NAME: NAME is not a second entity
+  token
+      ->add_option("--push", token_args.push,
+                   "an entity the token may push to (repeatable; \"*\": every entity)")
+      ->allow_extra_args(false);
+  token->add_option("--filter", token_args.filter,
+                    "rows the token may see and push, e.g. \"tenant_id = 7\"");
+  token
+      ->add_option("--max-connections", token_args.max_connections,
+                   "the token's open streams at most (default limits.connections_per_token)")
+      ->check(CLI::Range(1, 1'000'000));
+  token
+      ->add_option("--requests-per-minute", token_args.requests_per_minute,
+                   "the token's requests a minute at most, 0 for no limit (default "
+                   "limits.requests_per_minute)")
+      ->check(CLI::Range(0, 1'000'000));
+  token->add_flag("--list", token_args.list, "list the tokens (never their hashes)");
+  token->add_option("--revoke", token_args.revoke, "remove the token NAME");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,6 +140,7 @@ int RunCli(int argc, char** argv) {
   if (binlog->parsed()) return BinlogCommand(binlog_args);
   if (sink->parsed()) return SinkCommand(file);
   if (push->parsed()) return PushCommand(push_args);
+  if (token->parsed()) return TokenCommand(token_args);
   if (status->parsed()) {
     Result<ConfigKind> kind = DetectConfigKind(file);
     if (!kind.ok()) {

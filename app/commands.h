@@ -61,4 +61,20 @@ struct PushArgs {
 };
 int PushCommand(const PushArgs& args);
 
+// `deltabridge token GATEWAY.yaml NAME [--read ENTITY]... [--push ENTITY]...
+// [--filter TEXT] [--max-connections N] [--requests-per-minute N]`, or
+// `--list`, or `--revoke NAME`: exactly one of name, list and revoke is set.
+struct TokenArgs {
+  std::string gateway_file;
+  std::string name;               // adds this token
+  std::vector<std::string> read;  // entity names, or "*"
+  std::vector<std::string> push;
+  std::optional<std::string> filter;
+  std::optional<size_t> max_connections;
+  std::optional<uint32_t> requests_per_minute;
+  bool list = false;
+  std::string revoke;  // removes this token
+};
+int TokenCommand(const TokenArgs& args);
+
 }  // namespace deltabridge
