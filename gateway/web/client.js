@@ -1,0 +1,1 @@
+// Placeholder: the real client.js replaces this file.
