@@ -76,11 +76,13 @@ export class RowStore {
 
   // Applies one message. Returns what it was:
   //   {type: 'delta', delta, id, row, previous, oldId, removed}
-  //   {type: 'start' | 'reset' | 'up-to-date' | 'heartbeat', message}
+  //   {type: 'start' | 'reset', message, cleared}
+  //   {type: 'up-to-date' | 'heartbeat', message}
   //   {type: 'duplicate' | 'ignored', message}
   // `row` is the row after the delta (undefined after a delete), `previous`
   // the row before it, `oldId` the id before a key-changing update, `removed`
-  // the ids a truncate dropped.
+  // the ids a truncate dropped, `cleared` how many rows a reset or a
+  // snapshot start dropped.
   apply(message) {
     if (message === null || typeof message !== 'object' || Array.isArray(message)) {
       throw new Error('not a JSON object: ' + JSON.stringify(message));
@@ -106,17 +108,21 @@ export class RowStore {
         this.upToDate = false;
         if (message.mode === 'snapshot') {
           // The current rows follow: whatever was held is replaced.
+          const cleared = this.rows.size;
           this.clearRows();
           this.seq = null;
           this.snapshotting = true;
+          return {type: 'start', message, cleared};
         }
-        return {type: 'start', message};
-      case 'reset':
+        return {type: 'start', message, cleared: 0};
+      case 'reset': {
+        const cleared = this.rows.size;
         this.clearRows();
         this.seq = seq;
         this.snapshotting = true;
         this.upToDate = false;
-        return {type: 'reset', message};
+        return {type: 'reset', message, cleared};
+      }
       case 'up-to-date':
         if (seq !== null) this.seq = seq;
         this.snapshotting = false;
@@ -457,6 +463,9 @@ class Subscription {
         break;
       case 'start':
         this.setState('syncing', {mode: result.message.mode});
+        // A fresh snapshot after a reconnect replaces the rows held: to the
+        // application that is a reset too.
+        if (result.cleared > 0) this.callback('onReset', result.message, this);
         break;
       case 'reset':
         this.callback('onReset', result.message, this);
@@ -562,7 +571,7 @@ class Subscription {
     socket.onopen = () => {
       if (done) return;
       opened = true;
-      this.setState('syncing');
+      this.setState('connected');
     };
     socket.onmessage = (event) => {
       if (done) return;
@@ -665,7 +674,7 @@ class Subscription {
         return {status: response.status, error};
       }
       opened = true;
-      if (!done) this.setState('syncing');
+      if (!done) this.setState('connected');
       const parser = new SseParser();
       const decoder = new TextDecoder();
       const reader = response.body.getReader();
@@ -776,7 +785,7 @@ class Client {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) body = {body};
     if (response.status === 200 || response.status === 409) {
       if (typeof body.ref === 'string') this.ownRefs.add(body.ref);
-      return {...body, status: response.status};
+      return Object.assign({status: response.status}, body, {status: response.status});
     }
     const error = new Error(`push to ${entity}: HTTP ${response.status}` +
                             (body.error ? ': ' + body.error : ''));
