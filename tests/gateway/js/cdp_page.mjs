@@ -6,7 +6,8 @@
 //       [--window-size W,H] [--insecure] [--warnings]
 //
 // Starts Chromium headless in a fresh temporary profile, opens URL and
-// prints {"ready":true,"url":URL} once the page fired its load event (or
+// prints {"ready":true,"url":URL,"chromium_pid":PID,"profile":DIR} once the
+// page fired its load event (or
 // {"error":"..."} and exits 2). Then reads commands from stdin, one JSON per
 // line, answering each with one line, in order:
 //   {"eval": "JS expression"}          -> {"value": V} | {"error": "..."}
@@ -302,7 +303,7 @@ class Page {
   async evaluate(expression) {
     const result = await this.send('Runtime.evaluate', {
       expression: String(expression), returnByValue: true, awaitPromise: true,
-      userGesture: true, replMode: true,
+      userGesture: true,
     });
     if (result.exceptionDetails) {
       const details = result.exceptionDetails;
@@ -326,7 +327,7 @@ async function run(args, browser) {
   await page.send('Runtime.enable');
   await page.send('Log.enable');
   await page.navigate(args.url, args.startupTimeoutMs);
-  print({ready: true, url: args.url});
+  print({ready: true, url: args.url, chromium_pid: browser.process.pid, profile: browser.profile});
   return {cdp, page};
 }
 

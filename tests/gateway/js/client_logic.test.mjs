@@ -504,6 +504,33 @@ test('reset drops the rows and calls onReset', () => {
   assert.equal(deltas.length, 3);
 });
 
+test('a fresh snapshot after a reconnect replaces the rows and calls onReset', () => {
+  const {sub, sockets, timers, events} = subscribeOverFakes();
+  sockets[0].open();
+  sockets[0].send(startMessages(5));
+  // Dropped in the middle of a snapshot: the next stream starts over.
+  sockets[0].send([{control: 'reset', seq: 0, reason: 'x'}, snapshotRow(7, 'a', 1)]);
+  sockets[0].serverClose(1006);
+  timers.runAll();
+  sockets[1].open();
+  sockets[1].send([{control: 'start', mode: 'snapshot'}, snapshotRow(8, 'b', 2),
+                   {control: 'up-to-date', seq: 9}]);
+  assert.deepEqual(events, [['up-to-date', 5], ['reset', 0], ['reset', undefined],
+                            ['up-to-date', 9]]);
+  assert.deepEqual([...sub.rows().keys()], [rowId(kTable, {id: 8})]);
+});
+
+test('a refused handshake the gateway then accepts is retried', async () => {
+  const {sub, sockets, timers, fetches} = subscribeOverFakes();
+  sockets[0].serverClose(1006);
+  await flush();
+  assert.equal(fetches.length, 1, 'asked why');
+  assert.equal(sub.state, 'resuming');
+  assert.equal(timers.pending.length, 1);
+  timers.runAll();
+  assert.equal(sockets.length, 2);
+});
+
 test('a malformed message reconnects', () => {
   const {sub, sockets, timers} = subscribeOverFakes();
   sockets[0].open();

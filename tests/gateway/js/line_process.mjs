@@ -8,6 +8,14 @@ import {fileURLToPath} from 'node:url';
 
 export const kToolsDir = path.dirname(fileURLToPath(import.meta.url));
 
+const running = new Set();
+
+// Kills every LineProcess still running (a test's after hook: a failed test
+// leaves none behind).
+export async function killAll() {
+  await Promise.all([...running].map((tool) => tool.kill('SIGKILL')));
+}
+
 export class LineProcess {
   // `script`: a file in this folder; `args`: its arguments.
   constructor(script, args, {stdin = 'pipe'} = {}) {
@@ -16,8 +24,10 @@ export class LineProcess {
     this.stderr = '';
     this.child = spawn(process.execPath, [path.join(kToolsDir, script), ...args],
                        {stdio: [stdin, 'pipe', 'pipe']});
+    running.add(this);
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
+        running.delete(this);
         this.exitCode = code;
         this.exitSignal = signal;
         resolve({code, signal});

@@ -9,7 +9,7 @@ import {after, before, test} from 'node:test';
 
 import {rowId} from '../../../gateway/web/client.js';
 import {startFakeGateway} from './fake_gateway.mjs';
-import {LineProcess} from './line_process.mjs';
+import {killAll, LineProcess} from './line_process.mjs';
 
 const kTable = 'public.tour_slots';
 let gw;
@@ -26,6 +26,7 @@ before(async () => {
 });
 
 after(async () => {
+  await killAll();
   await gw.stop();
 });
 
@@ -187,7 +188,8 @@ test('client.js in Node: 4008 resumes at once from its seq, without duplicates',
   assert.equal(new Set(seqs).size, seqs.length, 'no delta twice: ' + seqs);
 
   // {"rows":true} and a push from stdin.
-  const rowsLine = await tool.command({rows: true}, {predicate: (line) => line.rows});
+  const rowsLine = await tool.command({rows: true},
+                                      {predicate: (line) => Array.isArray(line.rows)});
   assert.equal(rowsLine.rows.find((r) => r.key.id === 1).values.seats, 51);
   const answer = await tool.command({push: {op: 'update', key: {id: 1},
                                             changes: {seats: {old: 1, new: 2}}}},
