@@ -347,7 +347,6 @@ class Subscription {
     this.connection = null;    // {close(), kind}
     this.timer = null;
     this.closed = false;
-    this.lastError = null;
     this.stats = {messages: 0, deltas: 0, connects: 0, duplicates: 0};
     this.from = this.options.from;  // the first connection's `from`
     this.connect();
@@ -389,7 +388,7 @@ class Subscription {
 
   setState(state, extra) {
     this.state = state;
-    this.callback('onStatus', this.status(extra));
+    this.callback('onStatus', this.status(extra), this);
   }
 
   callback(name, ...args) {
@@ -488,7 +487,6 @@ class Subscription {
   }
 
   protocolError(error) {
-    this.lastError = error;
     this.client.report(error);
     const connection = this.connection;
     this.connection = null;
