@@ -10,6 +10,7 @@ import {after, before, test} from 'node:test';
 import {rowId} from '../../../gateway/web/client.js';
 import {startFakeGateway} from './fake_gateway.mjs';
 import {killAll, LineProcess} from './line_process.mjs';
+import {splitTopLevel} from './ws_subscriber.mjs';
 
 const kTable = 'public.tour_slots';
 let gw;
@@ -33,6 +34,14 @@ after(async () => {
 function subscriber(args) {
   return new LineProcess('ws_subscriber.mjs', args, {stdin: 'ignore'});
 }
+
+test('splitTopLevel keeps each element\'s text as the gateway sent it', () => {
+  assert.deepEqual(splitTopLevel('{"seq":1}'), ['{"seq":1}']);
+  assert.deepEqual(splitTopLevel(' [] '), []);
+  assert.deepEqual(
+      splitTopLevel('[{"a":"x,]\\"{"}, {"b":[1,{"c":2}]},{"n":12345678901234567890}]'),
+      ['{"a":"x,]\\"{"}', '{"b":[1,{"c":2}]}', '{"n":12345678901234567890}']);
+});
 
 test('raw WebSocket: batched messages one per line, exits at --until-seq', async () => {
   const start = gw.seq;
