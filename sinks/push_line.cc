@@ -7,6 +7,7 @@
 #include "cdc/config/common_keys.h"
 #include "cdc/core/utc_time.h"
 #include "cdc/wire/envelope.h"
+#include "cdc/wire/origin_tag.h"
 
 namespace deltabridge {
 namespace {
@@ -241,6 +242,19 @@ Status ReadOrigin(const Json& j, Change& c) {
   return Status::Ok();
 }
 
+Status ReadRef(const Json& j, Change& c) {
+  auto it = j.find("ref");
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_string() || !IsValidOriginRef(it->get_ref<const std::string&>())) {
+    return Bad("ref is " +
+               (it->is_string() ? Quote(it->get_ref<const std::string&>()) : KindOf(*it)) +
+               ": expected a string of 1 to " + std::to_string(kMaxOriginRefBytes) +
+               " printable ASCII characters, like \"app:17\"");
+  }
+  c.ref = it->get<std::string>();
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::optional<std::pair<std::string, std::string>> PushNodeParts(std::string_view node) {
@@ -275,9 +289,9 @@ Result<SinkDelta> ParsePushLine(std::string_view line, const PushRoute& route, u
   if (!j.is_object()) return Bad("the line is " + KindOf(j) + ": expected " + std::string(kShape));
   for (const auto& [member, v] : j.items()) {
     if (member != "op" && member != "key" && member != "changes" && member != "ts" &&
-        member != "origin") {
+        member != "origin" && member != "ref") {
       return Bad("unknown member " + Quote(member) +
-                 ": a push line holds op, key, changes and optionally ts and origin");
+                 ": a push line holds op, key, changes and optionally ts, origin and ref");
     }
   }
 
@@ -305,6 +319,7 @@ Result<SinkDelta> ParsePushLine(std::string_view line, const PushRoute& route, u
     }
   }
   DB_RETURN_IF_ERROR(ReadOrigin(j, c));
+  DB_RETURN_IF_ERROR(ReadRef(j, c));
   return d;
 }
 

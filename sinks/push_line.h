@@ -3,7 +3,7 @@
 // terms (contract section 3):
 //
 //   {"op":"update","key":{"id":42},"changes":{"status":{"old":"open","new":"booked"}},
-//    "ts":"2026-11-27T10:00:00.123456Z","origin":["app.web"]}
+//    "ts":"2026-11-27T10:00:00.123456Z","origin":["app.web"],"ref":"app:17"}
 //
 //   op       insert | update | delete
 //   key      the mapping's key columns and their values (an update that
@@ -12,6 +12,9 @@
 //            or {"new": v}; a delete {"old": v} (or {} for none)
 //   ts       optional: the commit time, UTC (default: when it is pushed)
 //   origin   optional: the path of nodes the change has passed through
+//   ref      optional: the push's own reference (1 to 200 printable ASCII
+//            characters), written into the origin tag so that the change,
+//            captured again, comes back with it (Change::ref)
 //
 // Columns carry the names of the mapping's source (as in a delta the sink
 // would receive); values are JSON scalars (JSON columns as their text in a

@@ -121,7 +121,10 @@ bool OriginFilter::Admit(const Change& change, TxState* tx, std::optional<uint32
 }
 
 void OriginFilter::Stamp(const TxState& tx, Change* change) const {
-  if (tx.origin) change->origin = *tx.origin;
+  if (tx.origin) {
+    change->origin = *tx.origin;
+    change->ref = tx.ref;
+  }
   if (!change_node_.empty()) change->node = change_node_;
 }
 
@@ -133,6 +136,7 @@ void OriginFilter::ReadTag(const Change& change, TxState* tx, std::optional<uint
           : Result<OriginTag>(Status::Corruption("the change carries no text value of column tag"));
   if (tag.ok()) {
     tx->publish = tag->publish;
+    tx->ref = std::move(tag->ref);
     tx->origin = std::move(tag->path);
     tx->returned = std::find(tx->origin->begin(), tx->origin->end(), node_) != tx->origin->end();
     tx->origin->push_back(node_);
@@ -141,6 +145,7 @@ void OriginFilter::ReadTag(const Change& change, TxState* tx, std::optional<uint
   tx->origin.reset();
   tx->returned = false;
   tx->publish = false;
+  tx->ref.clear();
   ++tx->counts.bad_tags;
   uint64_t suppressed = 0;
   if (bad_tag_log_.Allow(&suppressed)) {

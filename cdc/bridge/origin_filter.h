@@ -13,7 +13,7 @@
 //    state tables);
 //  - a change with a current origin is dropped when the source does not
 //    forward (`forward: false`, counted as tagged_dropped), else journaled
-//    with `origin` set to it (tagged_forwarded);
+//    with `origin` set to it, and `ref` to the tag's ref (tagged_forwarded);
 //  - a tag that does not decode is logged (rate-limited), counted (bad_tags)
 //    and leaves the rest of its transaction untagged;
 //  - every journaled change gets `node` = the source's node when that is not
@@ -112,6 +112,8 @@ class OriginFilter final : public ChangeSink, public StreamSpool {
     bool returned = false;
     // The tag asks for the changes to be published (an application's push).
     bool publish = false;
+    // The tag's ref (the push's), given to the changes with the origin.
+    std::string ref;
     Counts counts;
   };
 
@@ -120,7 +122,7 @@ class OriginFilter final : public ChangeSink, public StreamSpool {
   bool Admit(const Change& change, TxState* tx, std::optional<uint32_t> stream_xid);
   // Whether Stamp changes anything of a change admitted under `tx`.
   bool NeedsStamp(const TxState& tx) const { return tx.origin || !change_node_.empty(); }
-  // Sets the origin and node of an admitted change.
+  // Sets the origin, ref and node of an admitted change.
   void Stamp(const TxState& tx, Change* change) const;
   // Reads the tag of a tag-table change into tx->origin.
   void ReadTag(const Change& change, TxState* tx, std::optional<uint32_t> stream_xid);

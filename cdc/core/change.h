@@ -46,6 +46,10 @@ struct Change {
   // through, the one where it first happened first, the capturing node last
   // (docs/two-way.md). Empty for an ordinary change.
   std::vector<std::string> origin;
+  // The ref of the application's push that wrote the change (docs/two-way.md,
+  // "The application's push"): set from the origin tag with `origin`, kept
+  // along the path when the change is forwarded; empty for any other change.
+  std::string ref;
 };
 
 // The path of nodes a delta from `bridge` has passed through: its origin, or

@@ -240,6 +240,10 @@ void AppendOpKeyAndChanges(std::string* out, const Change& c) {
     }
     out->push_back(']');
   }
+  if (!c.ref.empty()) {
+    out->append(",\"ref\":");
+    AppendJsonString(out, c.ref);
+  }
 }
 
 void AppendTail(std::string* out, int64_t commit_time_us, std::string_view pos,

@@ -19,10 +19,11 @@
 namespace deltabridge {
 
 // {"seq":...,"bridge":...,"source":...[,"node":...],"table":...,"op":...,
-//  "key":{...},"changes":{...}[,"origin":[...]],"ts":...,"pos":...,
+//  "key":{...},"changes":{...}[,"origin":[...]][,"ref":...],"ts":...,"pos":...,
 //  "tx":{"id":...,"last":...}}
 // "node" only when the change's node is not the default <bridge>.<source>;
-// "origin" only for a change a sink wrote (Change::origin).
+// "origin" only for a change a sink wrote (Change::origin); "ref" only for
+// the change of an application's push (Change::ref).
 std::string EncodeEnvelope(const Delta& delta);
 // Appends what EncodeEnvelope returns for a delta numbered `seq` from
 // `bridge`, without building the Delta (the journal writer reuses one buffer).

@@ -106,6 +106,10 @@ Delta DecodeFast(std::string_view body) {
         if (c.origin.back().empty()) throw GiveUp{};
       }
       if (c.origin.empty()) throw GiveUp{};
+    } else if (name == "ref") {
+      if (!c.ref.empty()) throw GiveUp{};
+      c.ref = String(v);
+      if (c.ref.empty()) throw GiveUp{};
     } else if (name == "op") {
       if (!ParseOp(Get(v.get_string()), &c.op)) throw GiveUp{};
       op = true;
@@ -219,6 +223,11 @@ Result<Delta> DecodeTree(std::string_view body) {
         }
         c.origin.push_back(n.get<std::string>());
       }
+    }
+    if (j.contains("ref")) {
+      if (!j["ref"].is_string()) return Status::Corruption("ref is not a string");
+      c.ref = j["ref"].get<std::string>();
+      if (c.ref.empty()) return Status::Corruption("ref is empty");
     }
     if (j.contains("pos")) c.pos = j["pos"].get<std::string>();
     if (j.contains("tx")) {

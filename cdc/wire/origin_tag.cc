@@ -14,13 +14,28 @@ std::string_view LastPart(std::string_view table) {
 
 }  // namespace
 
-std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path, bool publish) {
+bool IsValidOriginRef(std::string_view ref) {
+  if (ref.empty() || ref.size() > kMaxOriginRefBytes) return false;
+  for (char c : ref) {
+    if (c < ' ' || c > '~') return false;
+  }
+  return true;
+}
+
+std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path, bool publish,
+                            std::string_view ref) {
   std::string out = "{\"n\":" + std::to_string(n) + ",\"path\":[";
   for (size_t i = 0; i < path.size(); ++i) {
     if (i > 0) out.push_back(',');
     AppendJsonString(&out, path[i]);
   }
-  out.append(publish ? "],\"publish\":true}" : "]}");
+  out.push_back(']');
+  if (publish) out.append(",\"publish\":true");
+  if (!ref.empty()) {
+    out.append(",\"ref\":");
+    AppendJsonString(&out, ref);
+  }
+  out.push_back('}');
   return out;
 }
 
@@ -43,6 +58,15 @@ Result<OriginTag> ParseOriginTag(std::string_view tag) {
     if (!j["publish"].is_boolean())
       return Status::Corruption("origin tag publish is not a boolean");
     parsed.publish = j["publish"].get<bool>();
+  }
+  if (j.contains("ref")) {
+    if (!j["ref"].is_string() || !IsValidOriginRef(j["ref"].get<std::string>())) {
+      std::string shown = j["ref"].dump(-1, ' ', /*ensure_ascii=*/true);
+      if (shown.size() > 80) shown = shown.substr(0, 80) + "...";
+      return Status::Corruption("origin tag ref is " + shown + ", not 1 to " +
+                                std::to_string(kMaxOriginRefBytes) + " printable ASCII characters");
+    }
+    parsed.ref = j["ref"].get<std::string>();
   }
   return parsed;
 }

@@ -8,10 +8,11 @@
 //   {"n":N,"path":["parks.scheduling", ...]}
 // where N changes with every write (MySQL logs no row event for an UPDATE
 // that changes nothing) and path is the path of the deltas that follow
-// (DeltaPath). The bridge strips the row and gives the rest of the
-// transaction that origin. Pure functions; thread-safe.
+// (DeltaPath), with "publish" and "ref" for an application's push. The bridge strips the row and
+// gives the rest of the transaction that origin. Pure functions; thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,18 +41,30 @@ std::string OriginTagGrantSql(std::string_view table, std::string_view grantee);
 inline constexpr std::string_view kOriginTagWriterColumn = "writer";
 inline constexpr std::string_view kOriginTagColumn = "tag";
 
+// The longest ref a tag carries.
+inline constexpr size_t kMaxOriginRefBytes = 200;
+// Whether `ref` can be a tag's ref: 1 to kMaxOriginRefBytes printable ASCII
+// characters (space to tilde).
+bool IsValidOriginRef(std::string_view ref);
+
 // {"n":N,"path":[...]}, with ,"publish":true when `publish`: the change is
 // an application's own (`deltabridge push`): the bridge publishes it, with
 // its origin, whatever its source's `forward:` says (nobody can follow the
-// application's node; the other nodes learn of the change only so).
-std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path, bool publish = false);
+// application's node; the other nodes learn of the change only so). Then
+// ,"ref":"..." when `ref` is not empty: the ref of the push that wrote the
+// change (or that a forwarded change came with), which the bridge publishes
+// with it; it must be IsValidOriginRef.
+std::string EncodeOriginTag(uint64_t n, const std::vector<std::string>& path, bool publish = false,
+                            std::string_view ref = {});
 
 struct OriginTag {
   std::vector<std::string> path;
   bool publish = false;
+  std::string ref;  // empty: none
 };
 // A tag's parts; Corruption when `tag` is not one (a path must hold at least
-// one non-empty node name; publish, when present, is true or false).
+// one non-empty node name; publish, when present, is true or false; ref,
+// when present, is IsValidOriginRef).
 Result<OriginTag> ParseOriginTag(std::string_view tag);
 // ParseOriginTag's path.
 Result<std::vector<std::string>> DecodeOriginTag(std::string_view tag);

@@ -217,6 +217,7 @@ void CheckOriginTag(SqlSession& s, std::string_view writer, std::string_view nod
 }
 
 bool SamePath(const Delta& a, const Delta& b) {
+  if (a.change.ref != b.change.ref) return false;
   if (a.bridge == b.bridge && a.change.source == b.change.source &&
       a.change.node == b.change.node && a.change.origin == b.change.origin) {
     return true;
@@ -288,8 +289,12 @@ const std::vector<std::string>& OriginTagger::PathOf(const Delta& delta) {
 
 Status OriginTagger::Tag(SqlSession& s, const Delta& delta) {
   const std::vector<std::string>& path = PathOf(delta);
-  if (written_ && path == written_path_) return Status::Ok();
-  const std::string tag = EncodeOriginTag(++n_, path, publish_);
+  const std::string& ref = delta.change.ref;
+  if (written_ && path == written_path_ && ref == written_ref_) return Status::Ok();
+  // A ref that a tag cannot carry (only a push line's, which ParsePushLine
+  // checks, or a malformed one from a wire) is left out rather than making
+  // the bridge refuse the whole tag.
+  const std::string tag = EncodeOriginTag(++n_, path, publish_, IsValidOriginRef(ref) ? ref : "");
   auto failed = [&](const Status& error) {
     // A refused value (a path longer than the column) would otherwise look
     // like refused data and be retried delta by delta.
@@ -324,12 +329,14 @@ Status OriginTagger::Tag(SqlSession& s, const Delta& delta) {
   }
   written_ = true;
   written_path_ = path;
+  written_ref_ = ref;
   return Status::Ok();
 }
 
 void OriginTagger::Restore(Mark mark) {
   written_ = mark.written;
   written_path_ = std::move(mark.path);
+  written_ref_ = std::move(mark.ref);
 }
 
 }  // namespace deltabridge

@@ -8,9 +8,10 @@
 // that it holds this sink's row (writer = the sink's name), inserted when
 // missing with the path [target node]. In a transaction, Tag(delta) runs
 //   UPDATE deltabridge_origin SET tag = ? WHERE writer = ?
-// with the delta's path (DeltaPath), unless the last tag written in this
-// transaction has that path already. The engine calls it before it writes
-// any data of a part of the transaction, so the tag precedes the changes it
+// with the delta's path (DeltaPath) and ref (Change::ref: a push's, or the
+// one a delta from a bridge came with; a sink never makes one up), unless
+// the last tag written in this transaction has that path and ref already. The engine calls it
+// before it writes any data of a part of the transaction, so the tag precedes the changes it
 // describes: one UPDATE per transaction when all its deltas share a path.
 //
 // Invariant: `n` in the tag grows with every write and never repeats, also
@@ -58,8 +59,9 @@ OriginTagSetup OriginTagSetupFor(SqlSession& session);
 void CheckOriginTag(SqlSession& session, std::string_view writer, std::string_view node,
                     CheckReport* report);
 
-// Whether two deltas have the same path (DeltaPath), without building the
-// paths in the common case of the same bridge, source, node and origin.
+// Whether two deltas have the same path (DeltaPath) and ref, so that one tag
+// describes both; without building the paths in the common case of the same
+// bridge, source, node and origin.
 bool SamePath(const Delta& a, const Delta& b);
 
 class OriginTagger {
@@ -79,8 +81,8 @@ class OriginTagger {
   // A new target transaction: no tag written in it yet.
   void BeginTransaction() { written_ = false; }
 
-  // Writes the tag of `delta`'s path unless the last one written in this
-  // transaction has that path.
+  // Writes the tag of `delta`'s path and ref unless the last one written in
+  // this transaction has that path and ref.
   Status Tag(SqlSession& session, const Delta& delta);
 
   // The transaction's tag state, to take at a savepoint and give back after
@@ -88,8 +90,9 @@ class OriginTagger {
   struct Mark {
     bool written = false;
     std::vector<std::string> path;
+    std::string ref;
   };
-  Mark mark() const { return {written_, written_path_}; }
+  Mark mark() const { return {written_, written_path_, written_ref_}; }
   void Restore(Mark mark);
 
  private:
@@ -102,9 +105,10 @@ class OriginTagger {
   const bool publish_;
   uint64_t n_ = 0;  // the last n used (Prepare sets the floor)
   // Whether a tag was written in the current transaction (and not rolled
-  // back), and its path.
+  // back), and its path and ref.
   bool written_ = false;
   std::vector<std::string> written_path_;
+  std::string written_ref_;
   // PathOf's cache: the key of the last delta seen and its path.
   bool cached_ = false;
   std::string cached_bridge_, cached_source_, cached_node_;

@@ -205,6 +205,67 @@ TEST(OriginFilterTest, AnApplicationsPushIsPublishedWithoutForward) {
   EXPECT_EQ(f.counters().tagged_dropped.load(), 2u);
 }
 
+TEST(OriginFilterTest, APushsRefGoesWithItsChanges) {
+  FakeSink fake;
+  OriginFilter f(Opts(false), &fake, &fake);
+  ASSERT_TRUE(f.BeginTx().ok());
+  ASSERT_TRUE(f.Add(Row(1)).ok());  // before any tag: no origin, no ref
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(1, {"app.web"}, true, "app:17"))).ok());
+  ASSERT_TRUE(f.Add(Row(2)).ok());
+  ASSERT_TRUE(f.Add(Row(3)).ok());
+  // Another push in the same transaction: its own ref; then one without.
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(2, {"app.web"}, true, "app:18"))).ok());
+  ASSERT_TRUE(f.Add(Row(4)).ok());
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(3, {"app.web"}, true))).ok());
+  ASSERT_TRUE(f.Add(Row(5)).ok());
+  // A bad ref makes the tag bad: the rest is untagged, without a ref.
+  ASSERT_TRUE(f.Add(Tag(R"({"n":4,"path":["app.web"],"publish":true,"ref":""})")).ok());
+  ASSERT_TRUE(f.Add(Row(6)).ok());
+  ASSERT_TRUE(f.EndTx("0/20").ok());
+  ASSERT_EQ(Ids(fake.added), (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(fake.added[0].ref, "");
+  EXPECT_TRUE(fake.added[0].origin.empty());
+  EXPECT_EQ(fake.added[1].ref, "app:17");
+  EXPECT_EQ(fake.added[1].origin, (Path{"app.web", "parks.scheduling"}));
+  EXPECT_EQ(fake.added[2].ref, "app:17");
+  EXPECT_EQ(fake.added[3].ref, "app:18");
+  EXPECT_EQ(fake.added[4].ref, "");
+  EXPECT_EQ(fake.added[4].origin, (Path{"app.web", "parks.scheduling"}));
+  EXPECT_EQ(fake.added[5].ref, "");
+  EXPECT_TRUE(fake.added[5].origin.empty());
+  EXPECT_EQ(f.counters().bad_tags.load(), 1u);
+  // The next transaction starts without one.
+  ASSERT_TRUE(f.BeginTx().ok());
+  ASSERT_TRUE(f.Add(Row(7)).ok());
+  ASSERT_TRUE(f.EndTx("0/30").ok());
+  EXPECT_EQ(fake.added.back().ref, "");
+}
+
+TEST(OriginFilterTest, AForwardedChangeKeepsTheRefItCameWith) {
+  // A sink wrote a pushed change into this hub, tagging it with the ref the
+  // change came with: the hub forwards it with that ref.
+  FakeSink fake;
+  OriginFilter f(Opts(true, "hub.main"), &fake, &fake);
+  ASSERT_TRUE(f.BeginTx().ok());
+  ASSERT_TRUE(
+      f.Add(Tag(EncodeOriginTag(1, {"app.web", "parks.scheduling"}, false, "app:17"))).ok());
+  ASSERT_TRUE(f.Add(Row(1)).ok());
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(2, {"parks.scheduling"}))).ok());
+  ASSERT_TRUE(f.Add(Row(2)).ok());
+  ASSERT_TRUE(f.EndTx("0/20").ok());
+  ASSERT_EQ(Ids(fake.added), (std::vector<int>{1, 2}));
+  EXPECT_EQ(fake.added[0].origin, (Path{"app.web", "parks.scheduling", "hub.main"}));
+  EXPECT_EQ(fake.added[0].ref, "app:17");
+  EXPECT_EQ(fake.added[1].origin, (Path{"parks.scheduling", "hub.main"}));
+  EXPECT_EQ(fake.added[1].ref, "");
+  // Streamed, the same.
+  ASSERT_TRUE(f.Append(100, 100, Tag(EncodeOriginTag(3, {"app.web"}, true, "app:19"))).ok());
+  ASSERT_TRUE(f.Append(100, 101, Row(3)).ok());
+  ASSERT_EQ(fake.appended.size(), 1u);
+  EXPECT_EQ(fake.appended[0].change.ref, "app:19");
+  EXPECT_EQ(fake.appended[0].change.origin, (Path{"app.web", "hub.main"}));
+}
+
 TEST(OriginFilterTest, ASecondTagInOneTransactionChangesTheOriginOfWhatFollows) {
   FakeSink fake;
   OriginFilter f(Opts(true), &fake, &fake);
@@ -425,6 +486,31 @@ TEST_F(OriginFilterJournalTest, StreamedTaggedChangesReachTheJournalWithTheirOri
   EXPECT_FALSE(all[0]["tx"]["last"].get<bool>());
   EXPECT_TRUE(all[1]["tx"]["last"].get<bool>());
   EXPECT_EQ(f.counters().tagged_forwarded.load(), 2u);
+}
+
+TEST_F(OriginFilterJournalTest, APushsChangesReachTheJournalWithItsRef) {
+  OriginFilter f(Opts(false), sink_.get(), sink_.get());
+  ASSERT_TRUE(f.BeginTx().ok());
+  ASSERT_TRUE(f.Add(Row(1)).ok());
+  ASSERT_TRUE(f.Add(Tag(EncodeOriginTag(1, {"app.web"}, true, "app:17"))).ok());
+  ASSERT_TRUE(f.Add(Row(2)).ok());
+  ASSERT_TRUE(f.EndTx("0/20").ok());
+  // Streamed: through the spool.
+  ASSERT_TRUE(f.Clear().ok());
+  ASSERT_TRUE(f.Append(100, 100, Tag(EncodeOriginTag(2, {"app.web"}, true, "app:18"))).ok());
+  ASSERT_TRUE(f.Append(100, 100, Row(3)).ok());
+  ASSERT_TRUE(f.BeginTx().ok());
+  ASSERT_TRUE(f.DrainInto(100, 1795773600000000, "0/30", "100").ok());
+  ASSERT_TRUE(f.EndTx("0/40").ok());
+  ASSERT_TRUE(f.Flush().ok());
+  auto all = All();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_FALSE(all[0].contains("ref"));
+  EXPECT_FALSE(all[0].contains("origin"));
+  EXPECT_EQ(all[1]["ref"], "app:17");
+  EXPECT_EQ(all[1]["origin"], Json::parse(R"(["app.web","parks.scheduling"])"));
+  EXPECT_EQ(all[2]["ref"], "app:18");
+  EXPECT_EQ(all[2]["key"]["id"], 3);
 }
 
 }  // namespace

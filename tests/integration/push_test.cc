@@ -184,7 +184,7 @@ mappings:
               "\n"
               R"({"op":"update","key":{"BOOKING_ID":1},"changes":{"notes":{"old":"z","new":"c"}}})"
               "\n"
-              R"({"op":"delete","key":{"BOOKING_ID":2},"changes":{}})"
+              R"({"op":"delete","key":{"BOOKING_ID":2},"changes":{},"ref":"app:3"})"
               "\n",
               {"--node", "app.web"});
   everything += Joined(run.lines) + run.err;
@@ -199,9 +199,11 @@ mappings:
                         "SELECT count(*) FROM deltabridge_conflicts WHERE source = "
                         "'app.web'"),
             "1");
+  // The last line's ref is in its tag, for the capturing bridge to publish.
   EXPECT_NE(TargetValue(target, "SELECT tag FROM deltabridge_origin WHERE writer = 'sched'")
-                .find(R"("path":["app.web"])"),
-            std::string::npos);
+                .find(R"("path":["app.web"],"publish":true,"ref":"app:3"})"),
+            std::string::npos)
+      << TargetValue(target, "SELECT tag FROM deltabridge_origin WHERE writer = 'sched'");
 
   // A line over 1 MiB is rejected and read past; the next one (ending in
   // CRLF) is read whole.

@@ -167,12 +167,16 @@ TEST_F(TwoWayTest, PostgresPairConvergesAndPublishesEachChangeOnce) {
   // An application pushes a booking into scheduling through to-sched: the
   // bridge publishes it with its origin (a push asks to be published), and
   // it reaches legacy; to-sched suppresses the copy (its node is on the path).
+  // A second booking is pushed with a ref: it comes back with it.
   Result<TempDir> dir = TempDir::Create("dbtw-");
   ASSERT_TRUE(dir.ok());
   const std::string in = dir->Write(
       "push.in",
       R"({"op":"insert","key":{"id":5},"changes":{"status":{"new":"app"},"seats":{"new":1},)"
       R"("note":{"new":"pushed"}}})"
+      "\n"
+      R"({"op":"insert","key":{"id":6},"changes":{"status":{"new":"app"},"seats":{"new":2},)"
+      R"("note":{"new":"with ref"}},"ref":"app:17"})"
       "\n");
   Result<RunResult> push = RunCommand(
       {"/bin/sh", "-c", "exec \"$@\" <\"$0\"", in, DeltabridgeBin(), "push", to_sched.config_path(),
@@ -180,15 +184,30 @@ TEST_F(TwoWayTest, PostgresPairConvergesAndPublishesEachChangeOnce) {
       std::chrono::seconds(60));
   ASSERT_TRUE(push.ok()) << push.status().ToString();
   EXPECT_EQ(push->status.exit_code, 0) << push->output;
-  EXPECT_NE(push->output.find(R"("result":"applied")"), std::string::npos) << push->output;
-  WaitConverged({sched(), legacy()}, "1:booked:7:last,5:app:1:pushed");
-  ASSERT_TRUE(all.WaitCount(9));
+  EXPECT_NE(push->output.find(R"({"line":1,"result":"applied"})"), std::string::npos)
+      << push->output;
+  EXPECT_NE(push->output.find(R"({"line":2,"result":"applied"})"), std::string::npos)
+      << push->output;
+  WaitConverged({sched(), legacy()}, "1:booked:7:last,5:app:1:pushed,6:app:2:with ref");
+  ASSERT_TRUE(all.WaitCount(10));
   ASSERT_TRUE(WaitCaughtUp(to_legacy));
   ASSERT_TRUE(WaitCaughtUp(to_sched));
   deltas = all.deltas();
-  ASSERT_EQ(deltas.size(), 9u);
-  EXPECT_EQ(deltas.back()["origin"], Json::parse(R"(["app.web","parks.scheduling"])"))
-      << deltas.back().dump();
+  ASSERT_EQ(deltas.size(), 10u);
+  const Json& pushed = deltas[8];
+  const Json& pushed_with_ref = deltas[9];
+  EXPECT_EQ(pushed["key"]["id"], 5) << pushed.dump();
+  EXPECT_EQ(pushed["origin"], Json::parse(R"(["app.web","parks.scheduling"])")) << pushed.dump();
+  EXPECT_FALSE(pushed.contains("ref")) << pushed.dump();
+  EXPECT_EQ(pushed_with_ref["key"]["id"], 6) << pushed_with_ref.dump();
+  EXPECT_EQ(pushed_with_ref["origin"], Json::parse(R"(["app.web","parks.scheduling"])"))
+      << pushed_with_ref.dump();
+  EXPECT_EQ(pushed_with_ref["ref"], "app:17") << pushed_with_ref.dump();
+  // to-legacy wrote it into legacy with the ref it came with, in its tag.
+  EXPECT_EQ(Value(legacy(),
+                  "SELECT tag::json->>'ref' FROM deltabridge_origin WHERE writer = "
+                  "'to-legacy'"),
+            "app:17");
   to_legacy.Stop();
   to_sched.Stop();
   bridge.Stop();

@@ -122,6 +122,7 @@ TEST_F(PushLineTest, AnUpdateBecomesTheDeltaOfThePushingNode) {
   EXPECT_FALSE(c.changes[1].old_value);
   EXPECT_EQ(c.changes[1].new_value->i, 3);
   EXPECT_TRUE(c.origin.empty());
+  EXPECT_TRUE(c.ref.empty());
 }
 
 TEST_F(PushLineTest, TsAndOriginAreTakenWhenGiven) {
@@ -133,6 +134,38 @@ TEST_F(PushLineTest, TsAndOriginAreTakenWhenGiven) {
   EXPECT_EQ(c.origin, (std::vector<std::string>{"parks.legacy", "hub.main"}));
   EXPECT_EQ(DeltaPath(d->delta.bridge, c), c.origin);
   EXPECT_TRUE(c.changes[0].new_value->is_null());
+}
+
+TEST_F(PushLineTest, ARefIsThePushs) {
+  Result<SinkDelta> d = Parse(
+      R"({"op":"update","key":{"BOOKING_ID":1},"changes":{"seats":{"new":1}},"ref":"app:17"})");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->delta.change.ref, "app:17");
+  EXPECT_TRUE(d->delta.change.origin.empty());  // the path is still the node's
+  d = Parse(
+      R"({"ref":"x","op":"insert","key":{"BOOKING_ID":1},"changes":{"seats":{"new":1}},"origin":["parks.legacy"]})");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->delta.change.ref, "x");
+  EXPECT_EQ(d->delta.change.origin, std::vector<std::string>{"parks.legacy"});
+  const std::string longest(200, 'r');
+  d = Parse(R"({"op":"update","key":{"BOOKING_ID":1},"changes":{"seats":{"new":1}},"ref":")" +
+            longest + "\"}");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->delta.change.ref, longest);
+}
+
+TEST_F(PushLineTest, ARefIsPrintableAsciiOfAtMost200) {
+  const std::string line = R"({"op":"update","key":{"BOOKING_ID":1},"changes":{"seats":{"new":1}})";
+  const std::string expected =
+      R"(: expected a string of 1 to 200 printable ASCII characters, like "app:17")";
+  EXPECT_EQ(Why(line + R"(,"ref":17})"), "ref is a number" + expected);
+  EXPECT_EQ(Why(line + R"(,"ref":null})"), "ref is null" + expected);
+  EXPECT_EQ(Why(line + R"(,"ref":["a"]})"), "ref is an array" + expected);
+  EXPECT_EQ(Why(line + R"(,"ref":""})"), "ref is \"\"" + expected);
+  EXPECT_EQ(Why(line + R"(,"ref":"a\tb"})"), "ref is \"a\\tb\"" + expected);
+  EXPECT_EQ(Why(line + R"(,"ref":"\u00e9"})"), "ref is \"\u00e9\"" + expected);
+  EXPECT_EQ(Why(line + R"(,"ref":")" + std::string(201, 'r') + "\"}"),
+            "ref is \"" + std::string(64, 'r') + "...\"" + expected);
 }
 
 TEST_F(PushLineTest, DeletesCarryOldValuesOrNone) {
@@ -266,7 +299,7 @@ TEST_F(PushLineTest, TsOriginAndOtherMembers) {
   EXPECT_EQ(Why(line + R"(,"origin":[1]})"), "origin holds a number" + origin_expected);
   EXPECT_EQ(
       Why(line + R"(,"seq":5})"),
-      R"(unknown member "seq": a push line holds op, key, changes and optionally ts and origin)");
+      R"(unknown member "seq": a push line holds op, key, changes and optionally ts, origin and ref)");
 }
 
 }  // namespace

@@ -195,6 +195,8 @@ TEST(EnvelopeTest, FastDecoderMeansWhatTheTreeDecoderMeans) {
   rich.change.changes.push_back({"n", std::nullopt, Value::Int(9007199254740992)});
   rich.change.changes.push_back(
       {"bin", std::nullopt, Value::Textual(Value::Kind::kBinary, "\x00\xff", "bytea")});
+  rich.change.origin = {"app.web", "parks.scheduling"};
+  rich.change.ref = "app:\"17\"\\";
   const std::string body = EncodeEnvelope(rich);
   ASSERT_TRUE(DecodeEnvelope(body).ok());
   ExpectSameMeaning(body);
@@ -244,6 +246,19 @@ TEST(EnvelopeTest, FastDecoderMeansWhatTheTreeDecoderMeans) {
            std::string("{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\\u0000\",\"table\":\"t\",\"op\":"
                        "\"insert\","
                        "\"key\":{},\"changes\":{}}"),
+           // A ref: empty, mistyped, repeated, escaped.
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{},\"ref\":\"\"}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{},\"ref\":17}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{},\"ref\":\"a\",\"ref\":\"b\"}"),
+           std::string(
+               "{\"seq\":3,\"bridge\":\"b\",\"source\":\"s\",\"table\":\"t\",\"op\":\"insert\","
+               "\"key\":{},\"changes\":{},\"ref\":\"a\\u0041\\\"\"}"),
        }) {
     ExpectSameMeaning(odd);
   }
@@ -325,6 +340,7 @@ TEST(EnvelopeTest, NodeAndOriginRoundTripAndAreOmittedWhenEmpty) {
   std::string plain = EncodeEnvelope(d);
   EXPECT_EQ(plain.find("\"node\""), std::string::npos);
   EXPECT_EQ(plain.find("\"origin\""), std::string::npos);
+  EXPECT_EQ(plain.find("\"ref\""), std::string::npos);
   EXPECT_EQ(DeltaPath(d.bridge, d.change), std::vector<std::string>{"hub.main"});
 
   d.change.node = "hub.central";
@@ -352,11 +368,41 @@ TEST(EnvelopeTest, NodeAndOriginRoundTripAndAreOmittedWhenEmpty) {
   EXPECT_EQ(out, body);
 }
 
+TEST(EnvelopeTest, RefRoundTripsAfterOrigin) {
+  Delta d = SampleDelta();
+  d.change.origin = {"app.web", "parks.scheduling"};
+  d.change.ref = "app:17";
+  std::string body = EncodeEnvelope(d);
+  EXPECT_NE(body.find("\"origin\":[\"app.web\",\"parks.scheduling\"],\"ref\":\"app:17\",\"ts\":"),
+            std::string::npos)
+      << body;
+  for (auto decode : {DecodeEnvelope, DecodeEnvelopeWithTreeForTest}) {
+    Result<Delta> back = decode(body);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->change.ref, "app:17");
+    EXPECT_EQ(back->change.origin, d.change.origin);
+    EXPECT_EQ(EncodeEnvelope(*back), body);
+  }
+  // The shared-head form writes the same body.
+  std::string out;
+  AppendEnvelopeWith(&out, d.seq, EnvelopeHead(d.bridge, d.change.source, d.change.table), d.change,
+                     EnvelopeTail(d.change.commit_time_us, d.change.pos, d.change.tx_id));
+  EXPECT_EQ(out, body);
+  // A body without "ref" decodes to none.
+  d.change.ref.clear();
+  for (auto decode : {DecodeEnvelope, DecodeEnvelopeWithTreeForTest}) {
+    Result<Delta> back = decode(EncodeEnvelope(d));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->change.ref, "");
+  }
+}
+
 TEST(EnvelopeTest, BadOriginIsCorruption) {
   const std::string head =
       R"({"seq":1,"bridge":"b","source":"s","table":"t","op":"insert","key":{},"changes":{},)";
-  for (const char* bad : {R"("origin":[])", R"("origin":"a")", R"("origin":[1])",
-                          R"("origin":[""])", R"("node":"")"}) {
+  for (const char* bad :
+       {R"("origin":[])", R"("origin":"a")", R"("origin":[1])", R"("origin":[""])", R"("node":"")",
+        R"("ref":"")", R"("ref":1)", R"("ref":["a"])"}) {
     Result<Delta> d = DecodeEnvelope(head + bad + "}");
     EXPECT_FALSE(d.ok()) << bad;
   }

@@ -25,6 +25,47 @@ TEST(OriginTagTest, APushAsksToBePublished) {
   EXPECT_FALSE(ParseOriginTag(R"({"n":1,"path":["a"],"publish":1})").ok());
 }
 
+TEST(OriginTagTest, CarriesAPushsRef) {
+  std::string tag = EncodeOriginTag(4, {"app.web"}, /*publish=*/true, "app:17");
+  EXPECT_EQ(tag, R"({"n":4,"path":["app.web"],"publish":true,"ref":"app:17"})");
+  Result<OriginTag> parsed = ParseOriginTag(tag);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->ref, "app:17");
+  EXPECT_TRUE(parsed->publish);
+  // Also without publish (a sink forwarding a pushed change), escaped.
+  tag = EncodeOriginTag(5, {"app.web", "parks.main"}, false, R"(a "b" \c)");
+  EXPECT_EQ(tag, R"({"n":5,"path":["app.web","parks.main"],"ref":"a \"b\" \\c"})");
+  parsed = ParseOriginTag(tag);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->ref, R"(a "b" \c)");
+  EXPECT_FALSE(parsed->publish);
+  // None: no member, and an empty ref.
+  EXPECT_EQ(EncodeOriginTag(6, {"a"}, false, ""), R"({"n":6,"path":["a"]})");
+  EXPECT_EQ(ParseOriginTag(R"({"n":6,"path":["a"]})")->ref, "");
+  // 200 printable ASCII characters at most.
+  std::string longest(kMaxOriginRefBytes, '~');
+  EXPECT_EQ(ParseOriginTag(EncodeOriginTag(7, {"a"}, true, longest))->ref, longest);
+  EXPECT_TRUE(IsValidOriginRef(" "));
+  EXPECT_TRUE(IsValidOriginRef(longest));
+  EXPECT_FALSE(IsValidOriginRef(""));
+  EXPECT_FALSE(IsValidOriginRef(longest + "~"));
+  EXPECT_FALSE(IsValidOriginRef("a\tb"));
+  EXPECT_FALSE(IsValidOriginRef("\x7f"));
+  EXPECT_FALSE(IsValidOriginRef("\xc3\xa9"));
+  for (const std::string& bad : {std::string(R"({"n":1,"path":["a"],"ref":""})"),
+                                 std::string(R"({"n":1,"path":["a"],"ref":17})"),
+                                 std::string(R"({"n":1,"path":["a"],"ref":null})"),
+                                 std::string(R"({"n":1,"path":["a"],"ref":"a\u0001"})"),
+                                 std::string(R"({"n":1,"path":["a"],"ref":"\u00e9"})"),
+                                 R"({"n":1,"path":["a"],"ref":")" + longest + "~\"}"}) {
+    Result<OriginTag> r = ParseOriginTag(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(r.status().IsCorruption()) << bad;
+  }
+  EXPECT_EQ(ParseOriginTag(R"({"n":1,"path":["a"],"ref":17})").status().message(),
+            "origin tag ref is 17, not 1 to 200 printable ASCII characters");
+}
+
 TEST(OriginTagTest, RejectsWhatIsNotATag) {
   for (const char* bad : {"", "x", "[]", R"({"n":1})", R"({"path":[]})", R"({"path":"a"})",
                           R"({"path":[1]})", R"({"path":[""]})"}) {

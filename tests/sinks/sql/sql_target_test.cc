@@ -101,6 +101,11 @@ class D {
     d_.delta.change.origin = std::move(path);
     return *this;
   }
+  // The change of an application's push, or one that came with its ref.
+  D& Ref(std::string ref) {
+    d_.delta.change.ref = std::move(ref);
+    return *this;
+  }
   // A change of the target's own node (as the sink runner marks it).
   D& Self() {
     d_.self = true;
@@ -1140,6 +1145,81 @@ TEST_P(SqlTargetTagTest, TheTagSurvivesTheOneByOneFallback) {
                  });
   EXPECT_EQ(Rows("SELECT what FROM events WHERE i > 6 ORDER BY i"),
             "tag [\"parks.legacy\"]\ninsert 6\n");
+}
+
+TEST_P(SqlTargetTagTest, ANewTagWhereTheRefChangesAlsoAfterARollback) {
+  SinkConfig config = NodeConfig("to-dash", "dash.main", {"parks"}, kAnySlots);
+  Sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, status TEXT, seats INTEGER CHECK (seats >= 0))");
+  auto target = Target(config);
+  Open(*target);
+  CaptureEvents("slots");
+  Sql("CREATE TABLE refs (i INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT);"
+      "CREATE TRIGGER tag_ref AFTER UPDATE ON deltabridge_origin BEGIN INSERT INTO refs (ref) "
+      "VALUES (coalesce(json_extract(NEW.tag, '$.ref'), '-')); END;");
+  const std::string t = "public.tour_slots";
+  const std::vector<std::string> pushed = {"app.web", "parks.scheduling"};
+  ApplyAndCommit(
+      *target,
+      {
+          D(1, "scheduling", t, Op::kInsert)
+              .Key("id", I(1))
+              .New("seats", I(1))
+              .Origin(pushed)
+              .Ref("app:17")
+              .For(config),
+          D(2, "scheduling", t, Op::kInsert)
+              .Key("id", I(2))
+              .New("seats", I(2))
+              .Origin(pushed)
+              .Ref("app:17")
+              .For(config),
+          D(3, "scheduling", t, Op::kInsert)
+              .Key("id", I(3))
+              .New("seats", I(-3))  // refused: rolled back with its tag
+              .Origin(pushed)
+              .Ref("app:18")
+              .For(config),
+          D(4, "scheduling", t, Op::kInsert)
+              .Key("id", I(4))
+              .New("seats", I(4))
+              .Origin(pushed)
+              .Ref("app:18")
+              .For(config),
+          D(5, "scheduling", t, Op::kInsert)
+              .Key("id", I(5))
+              .New("seats", I(5))
+              .Origin(pushed)
+              .For(config),
+          D(6, "scheduling", t, Op::kInsert).Key("id", I(6)).New("seats", I(6)).For(config),
+      });
+  EXPECT_EQ(Events(),
+            "tag [\"app.web\",\"parks.scheduling\"]\ninsert 1\ninsert 2\n"
+            "tag [\"app.web\",\"parks.scheduling\"]\ninsert 4\n"
+            "tag [\"app.web\",\"parks.scheduling\"]\ninsert 5\n"
+            "tag [\"parks.scheduling\"]\ninsert 6\n");
+  EXPECT_EQ(Rows("SELECT ref FROM refs ORDER BY i"), "app:17\napp:18\n-\n-\n");
+  EXPECT_EQ(Rows("SELECT kind, row_key FROM deltabridge_conflicts"), "rejected|[3]\n");
+}
+
+TEST(SamePathTest, ARefOfItsOwnIsAnotherTag) {
+  Delta a;
+  a.bridge = "parks";
+  a.change.source = "scheduling";
+  a.change.origin = {"app.web", "parks.scheduling"};
+  Delta b = a;
+  EXPECT_TRUE(SamePath(a, b));
+  b.change.ref = "app:17";
+  EXPECT_FALSE(SamePath(a, b));
+  a.change.ref = "app:17";
+  EXPECT_TRUE(SamePath(a, b));
+  // The same path reached another way, with the same ref.
+  b.change.source = "other";
+  b.change.node = "parks.scheduling";
+  b.change.origin.clear();
+  a.change.origin = {"parks.scheduling"};
+  EXPECT_TRUE(SamePath(a, b));
+  b.change.ref = "app:18";
+  EXPECT_FALSE(SamePath(a, b));
 }
 
 TEST_P(SqlTargetTagTest, TheBulkPathTagsBeforeItsSavepoint) {
