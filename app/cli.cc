@@ -31,10 +31,15 @@ int RunCli(int argc, char** argv) {
 
   CLI::App* sink = app.add_subcommand("sink", "run a sink in the foreground until SIGTERM/SIGINT");
   sink->add_option("SINK.yaml", file, "sink file")->required();
+  CLI::App* gateway = app.add_subcommand(
+      "gateway",
+      "serve entities to applications over WebSocket and Server-Sent Events, and take their "
+      "pushes, until SIGTERM/SIGINT (docs/gateway.md)");
+  gateway->add_option("GATEWAY.yaml", file, "gateway file")->required();
   CLI::App* status = app.add_subcommand(
       "status",
       "positions, lag, journal range of a bridge; last applied seq and conflicts of a sink");
-  status->add_option("FILE", file, "bridge or sink file")->required();
+  status->add_option("FILE", file, "bridge, sink or gateway file")->required();
   CLI::App* conflicts =
       app.add_subcommand("conflicts", "list the conflicts a sink holds for review, or resolve one");
   conflicts->add_option("SINK.yaml", file, "sink file")->required();
@@ -141,19 +146,14 @@ int RunCli(int argc, char** argv) {
   if (sink->parsed()) return SinkCommand(file);
   if (push->parsed()) return PushCommand(push_args);
   if (token->parsed()) return TokenCommand(token_args);
+  if (gateway->parsed()) return GatewayCommand(file);
   if (status->parsed()) {
     Result<ConfigKind> kind = DetectConfigKind(file);
     if (!kind.ok()) {
       std::fprintf(stderr, "%s\n", kind.status().message().c_str());
       return kExitUsage;
     }
-    if (*kind == ConfigKind::kGateway) {
-      std::fprintf(stderr,
-                   "%s: a gateway file (top-level gateway:); deltabridge status takes a bridge or "
-                   "a sink file\n",
-                   file.c_str());
-      return kExitUsage;
-    }
+    if (*kind == ConfigKind::kGateway) return GatewayStatusCommand(file);
     if (*kind != ConfigKind::kSink) return BridgeStatusCommand(file);
     return SinkStatusCommand(file);
   }

@@ -77,4 +77,9 @@ struct TokenArgs {
 };
 int TokenCommand(const TokenArgs& args);
 
+// `deltabridge gateway GATEWAY.yaml`
+int GatewayCommand(const std::string& gateway_file);
+// `deltabridge status GATEWAY.yaml`
+int GatewayStatusCommand(const std::string& gateway_file);
+
 }  // namespace deltabridge

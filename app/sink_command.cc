@@ -17,11 +17,14 @@
 
 #include "app/commands.h"
 #include "app/stop_signals.h"
+#include "cdc/config/config_kind.h"
 #include "cdc/core/live_report.h"
 #include "cdc/core/log_limiter.h"
 #include "cdc/core/utc_time.h"
 #include "cdc/core/wall_clock.h"
 #include "cdc/metrics/metrics_server.h"
+#include "gateway/gateway_config.h"
+#include "gateway/push_worker.h"
 #include "sinks/bridge_probe.h"
 #include "sinks/sink_config.h"
 #include "sinks/sink_metrics.h"
@@ -283,11 +286,13 @@ int SinkStatusCommand(const std::string& file) {
   return exit_code;
 }
 
-int ConflictsCommand(const std::string& file, const std::string& action, int64_t id,
-                     const std::string& take, bool all) {
-  int rc = kExitOk;
-  Result<SinkConfig> cfg = Load(file, &rc);
-  if (!cfg.ok()) return rc;
+namespace {
+
+// `conflicts` for one sink's target (a sink file's, or a gateway entity's
+// push sink); `file` is the file named on the command line.
+int ConflictsOf(const std::string& file, const SinkConfig& sink, const std::string& action,
+                int64_t id, const std::string& take, bool all, bool* resolved) {
+  const SinkConfig* cfg = &sink;
   if (cfg->target.type == TargetType::kJsonl) {
     std::printf(
         "sink %s writes a JSON-lines file: it holds no conflicts (rules do not apply to "
@@ -303,9 +308,11 @@ int ConflictsCommand(const std::string& file, const std::string& action, int64_t
   if (action == "resolve") {
     Status s = (*admin)->ResolveConflict(id, take, WallClockMicros());
     if (!s.ok()) {
+      if (resolved != nullptr) return kExitFailure;  // another entity's target may hold it
       std::fprintf(stderr, "conflict %lld: %s\n", static_cast<long long>(id), s.message().c_str());
       return s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;
     }
+    if (resolved != nullptr) *resolved = true;
     std::printf("conflict %lld resolved: took %s\n", static_cast<long long>(id), take.c_str());
     return kExitOk;
   }
@@ -342,6 +349,49 @@ int ConflictsCommand(const std::string& file, const std::string& action, int64_t
       "incoming|current\n",
       list->size(), file.c_str());
   return kExitOk;
+}
+
+}  // namespace
+
+int ConflictsCommand(const std::string& file, const std::string& action, int64_t id,
+                     const std::string& take, bool all) {
+  Result<ConfigKind> kind = DetectConfigKind(file);
+  if (kind.ok() && *kind == ConfigKind::kGateway) {
+    Result<GatewayConfig> gateway = LoadGatewayConfig(file);
+    if (!gateway.ok()) {
+      std::fprintf(stderr, "%s\n", gateway.status().message().c_str());
+      return kExitUsage;
+    }
+    int rc = kExitOk;
+    bool resolved = false;
+    bool any = false;
+    for (const EntityConfig& entity : gateway->entities) {
+      if (!entity.push) continue;
+      any = true;
+      if (action != "resolve") std::printf("entity %s:\n", entity.name.c_str());
+      int r = ConflictsOf(file, PushSinkConfig(*gateway, entity), action, id, take, all,
+                          action == "resolve" ? &resolved : nullptr);
+      if (action == "resolve" && resolved) return kExitOk;
+      if (action != "resolve" && r != kExitOk) rc = r;
+    }
+    if (!any) {
+      std::printf("gateway %s has no entity that takes pushes: it holds no conflicts\n",
+                  gateway->name.c_str());
+      return kExitOk;
+    }
+    if (action == "resolve") {
+      std::fprintf(stderr,
+                   "conflict %lld: no entity's target of gateway %s holds it open (list them "
+                   "with: deltabridge conflicts %s)\n",
+                   static_cast<long long>(id), gateway->name.c_str(), file.c_str());
+      return kExitFailure;
+    }
+    return rc;
+  }
+  int rc = kExitOk;
+  Result<SinkConfig> cfg = Load(file, &rc);
+  if (!cfg.ok()) return rc;
+  return ConflictsOf(file, *cfg, action, id, take, all, nullptr);
 }
 
 }  // namespace deltabridge
