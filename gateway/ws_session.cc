@@ -87,11 +87,9 @@ void WsSession<Stream>::OnAccept(boost::system::error_code ec) {
 template <class Stream>
 void WsSession<Stream>::Shutdown() {
   stop_requested_ = true;
-  if (!open_) {
-    CloseSocket(ws_.next_layer());
-    return;
-  }
-  Pump();  // closes now, or once the write in flight completes
+  // Closes now, or once the write in flight (or the handshake: the client
+  // may hold its 101 already) completes.
+  Pump();
 }
 
 template <class Stream>

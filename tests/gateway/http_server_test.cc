@@ -771,12 +771,14 @@ TEST_F(HttpServerTest, AClientThatDoesNotReadHoldsNoUnboundedBuffer) {
 
   // The server stops taking: what it took stays put while the client reads nothing.
   uint64_t last = 0;
-  int stable_polls = 0;
+  auto since = std::chrono::steady_clock::now();
   ASSERT_TRUE(WaitUntil([&] {
     const uint64_t now = OnIo([&] { return service_.subs[0]->taken_bytes; });
-    stable_polls = now == last && now > 0 ? stable_polls + 1 : 0;
-    last = now;
-    return stable_polls >= 100;  // unchanged over 100 polls (>= 200 ms)
+    if (now != last || now == 0) {
+      last = now;
+      since = std::chrono::steady_clock::now();
+    }
+    return std::chrono::steady_clock::now() - since >= 500ms;  // unchanged for half a second
   }));
   EXPECT_GT(last, 0u);
   EXPECT_LT(last, 64u << 20) << "the server buffered without bound";
@@ -1114,6 +1116,20 @@ TEST_F(HttpServerTest, StopClosesEveryConnection) {
   // No longer listening.
   RawClient late;
   EXPECT_FALSE(late.Connect(port_));
+}
+
+TEST_F(HttpServerTest, StopOnTheIoThreadReturnsAtOnce) {
+  StartServer();
+  WsClient client;
+  ASSERT_TRUE(client.Open(port_, "/sync/s"));
+  OnIo([&] {
+    server_->Stop();  // cannot wait here: the closes run after it returns
+    return 0;
+  });
+  const websocket::close_reason reason = client.ReadUntilClosed();
+  EXPECT_EQ(reason.code, websocket::close_code::going_away);
+  EXPECT_TRUE(WaitUntil([this] { return io_returned_.load(); }));
+  EXPECT_TRUE(service_.subs[0]->closed);
 }
 
 TEST_F(HttpServerTest, StopClosesAStuckClientAfterTheTimeout) {
