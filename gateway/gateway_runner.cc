@@ -18,7 +18,9 @@
 
 #include "cdc/core/glob.h"
 #include "cdc/core/log_limiter.h"
+#include "cdc/metrics/metrics_server.h"
 #include "gateway/entity_store.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/gateway_service.h"
 #include "gateway/gateway_status_file.h"
 #include "gateway/http_server.h"
@@ -239,6 +241,23 @@ Status GatewayRunner::Run(const std::atomic<bool>& stop) {
   HttpServer server(io, server_options, &core);
   DB_RETURN_IF_ERROR(server.Start());
   const uint16_t port = server.port();
+  // The latest status, for scrapes (refreshed once a second below).
+  std::mutex latest_mu;
+  GatewayStatus latest;
+  latest.gateway = config_.name;
+  MetricsServer metrics;
+  if (config_.metrics) {
+    Status ms = metrics.Start(*config_.metrics, "gateway " + config_.name, [&] {
+      std::lock_guard<std::mutex> lock(latest_mu);
+      return RenderGatewayMetrics(latest);
+    });
+    if (!ms.ok()) {
+      hub.Stop();
+      server.Stop();
+      core.Stop();
+      return ms;
+    }
+  }
   spdlog::info("gateway {}: listening on {}:{} ({}), {} entit{}", config_.name, config_.listen.host,
                port, config_.tls ? "https, wss" : "http, ws", config_.entities.size(),
                config_.entities.size() == 1 ? "y" : "ies");
@@ -341,11 +360,12 @@ Status GatewayRunner::Run(const std::atomic<bool>& stop) {
         s = Status::FailedPrecondition(
             s.message() + ". The gateway holds bridge " + feed->bridge() + " through seq " +
             std::to_string(applied[feed->bridge()]) +
-            "; the bridge's journal no longer has what follows. To rebuild the entities from "
-            "what the journal has, stop the gateway, remove " +
-            config_.state_dir +
-            "/store and raise the bridge's retention, or resnapshot the source tables on the "
-            "bridge (`deltabridge run BRIDGE.yaml --resnapshot ...`)");
+            "; the bridge's journal no longer has what follows, so the gateway cannot build "
+            "its rows without a gap. A gateway builds its rows from the bridge's stream; if its "
+            "store is new (or was rebuilt because the entities changed) it needs the journal "
+            "from seq 1: raise the bridge's retention before starting a new gateway. The store "
+            "is in " +
+            config_.state_dir + "/store");
       }
       result = s;
       break;
@@ -376,6 +396,10 @@ Status GatewayRunner::Run(const std::atomic<bool>& stop) {
       read.get_future().wait();
       status.pushes = core.push_counters();
       status.server = ServerJson(server.stats());
+      {
+        std::lock_guard<std::mutex> lock(latest_mu);
+        latest = status;
+      }
       if (Status s = status_file.Write(status); !s.ok()) {
         spdlog::warn("gateway {}: {}", config_.name, s.message());
       }

@@ -109,7 +109,9 @@ TEST_F(GatewayTest, ANewClientGetsTheCurrentRowsThenEveryChange) {
   ASSERT_NO_FATAL_FAILURE(StartBridge());
   Sql(sched(),
       "INSERT INTO slots VALUES (1,'open',3,7,'n1'),(2,'open',5,7,'n2'),(3,'closed',0,8,'n3')");
-  MakeGateway(SlotsEntity(pg_->Conninfo(sched())));
+  const int metrics_port = FreeLoopbackPort();
+  MakeGateway(SlotsEntity(pg_->Conninfo(sched())),
+              "  metrics: 127.0.0.1:" + std::to_string(metrics_port) + "\n");
   const std::string token = gateway_->AddToken("app", {"--read", "slots"});
   ASSERT_NO_FATAL_FAILURE(gateway_->Start());
 
@@ -131,6 +133,14 @@ TEST_F(GatewayTest, ANewClientGetsTheCurrentRowsThenEveryChange) {
     EXPECT_TRUE(line["ts"].is_string());
   }
   EXPECT_EQ(RowsOf(*client).Text(), DbRows());
+  // The metrics count the stream (refreshed once a second).
+  ASSERT_TRUE(WaitUntil([&] {
+    const HttpResult scrape =
+        Http("GET", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics");
+    return MetricValue(scrape.body, "deltabridge_gateway_streams{gateway=\"app\"}") == 1 &&
+           MetricValue(scrape.body,
+                       "deltabridge_gateway_applied_seq{gateway=\"app\",bridge=\"parks\"}") >= 4;
+  }));
   client->Kill();
   gateway_->Stop();
 }
