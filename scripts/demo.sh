@@ -4,8 +4,10 @@
 # system both change the same tour slots; a bridge turns their changes into
 # field-level deltas on a ZeroMQ stream; a sink reconciles them, field by
 # field, into a dashboard table; a change the rules hold back is listed for
-# review; and the two systems' visitor lists are kept in step both ways,
-# each booking reaching the other side once, never echoing back.
+# review; the two systems' visitor lists are kept in step both ways, each
+# booking reaching the other side once, never echoing back; and a booking
+# screen follows the tour slots live through the gateway (WebSocket) and
+# books a slot itself with one POST.
 #
 #   bash scripts/demo.sh          (as root on Debian 12, from a fresh clone)
 #
@@ -37,8 +39,10 @@ chmod 755 "${work}"
 bridge_pid=""
 sink_pid=""
 two_way_pids=""
+gateway_pid=""
 cleanup() {
   local p
+  [[ -n "${gateway_pid}" ]] && kill "${gateway_pid}" 2>/dev/null && wait "${gateway_pid}" 2>/dev/null
   for p in ${two_way_pids}; do kill "${p}" 2>/dev/null && wait "${p}" 2>/dev/null; done
   [[ -n "${sink_pid}" ]] && kill "${sink_pid}" 2>/dev/null && wait "${sink_pid}" 2>/dev/null
   [[ -n "${bridge_pid}" ]] && kill "${bridge_pid}" 2>/dev/null && wait "${bridge_pid}" 2>/dev/null
@@ -260,6 +264,57 @@ echo "deltas published for visitors: ${published} (4 local changes; no echo)"
 [[ "${published}" == 4 ]]
 "${bin}" status "${work}/to-legacy.yaml"
 
+say "The gateway: a booking screen follows the tour slots live, and books one"
+gateway_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+cat >"${work}/gateway.yaml" <<YAML
+gateway:
+  name: app
+  listen: 127.0.0.1:${gateway_port}
+  tokens_file: ${work}/app.tokens
+  state_dir: ${work}/gateway-state
+  page: true                           # a live page at / for watching an entity
+subscribe:
+  - {bridge: parks, publish: ipc://${work}/pub, replay: ipc://${work}/replay}
+entities:
+  - name: slots                        # GET (WebSocket, SSE) and POST /sync/slots
+    from: [parks.scheduling.public.tour_slots]
+    exclude: [notes]
+    push:                              # a booking goes into the scheduling database
+      target: {type: postgres, dsn: "host=127.0.0.1 port=${PG_PORT} dbname=scheduling user=postgres", node: parks.scheduling}
+      to: public.tour_slots
+      key: [id]
+      rules: {default: last_writer_wins, seats_taken: additive}
+YAML
+cat "${work}/gateway.yaml"
+token="$("${bin}" token "${work}/gateway.yaml" booking-screen --read slots --push slots 2>/dev/null)"
+echo "deltabridge token gateway.yaml booking-screen --read slots --push slots: ${token:0:12}... (printed once, stored hashed)"
+"${bin}" gateway "${work}/gateway.yaml" 2>"${work}/gateway.log" &
+gateway_pid=$!
+for _ in $(seq 100); do grep -q "listening on" "${work}/gateway.log" && break; sleep 0.1; done
+# The screen: a real WebSocket client (Node, ws) printing what it receives.
+node tests/gateway/js/ws_subscriber.mjs "ws://127.0.0.1:${gateway_port}/sync/slots" \
+  --token "${token}" --timeout-ms 30000 >"${work}/screen.out" 2>&1 &
+screen_pid=$!
+two_way_pids+=" ${screen_pid}"
+for _ in $(seq 100); do grep -q '"up-to-date"' "${work}/screen.out" && break; sleep 0.1; done
+echo "the screen's first messages: the current rows, then up-to-date"
+cat "${work}/screen.out"
+echo
+echo "the screen books 2 seats on slot 3: POST /sync/slots"
+curl -sS -X POST -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' \
+  --data '{"key":{"id":3},"changes":{"seats_taken":{"old":0,"new":2},"status":{"old":"open","new":"booked"}}}' \
+  "http://127.0.0.1:${gateway_port}/sync/slots"
+echo
+wait_for "SELECT status || ' ' || seats_taken FROM tour_slots WHERE id = 3" "booked 2" scheduling
+echo "scheduling now holds slot 3: $(pg_psql scheduling -Atc "SELECT status || ', ' || seats_taken || ' seats' FROM tour_slots WHERE id = 3")"
+for _ in $(seq 100); do grep -q '"ref"' "${work}/screen.out" && break; sleep 0.1; done
+echo "and the change came back to the screen through the bridge, with the push's ref:"
+grep '"ref"' "${work}/screen.out"
+grep -q '"ref"' "${work}/screen.out"
+"${bin}" status "${work}/gateway.yaml"
+echo "the live page: http://127.0.0.1:${gateway_port}/?entity=slots (with ?token=...)"
+
 say "Logs"
-cat "${work}/bridge.log" "${work}/sink.log" "${work}/to-scheduling.log" "${work}/to-legacy.log"
-say "Done: stopping the sink, the bridge and PostgreSQL, removing ${work}"
+cat "${work}/bridge.log" "${work}/sink.log" "${work}/to-scheduling.log" "${work}/to-legacy.log" \
+  "${work}/gateway.log"
+say "Done: stopping the gateway, the sinks, the bridge and PostgreSQL, removing ${work}"
