@@ -107,6 +107,8 @@ class Feed {
   const std::string& bridge() const { return sub_.bridge; }
   SubscriberCounters counters() const { return subscriber_.counters(); }
   uint64_t malformed() const { return malformed_.load(); }
+  // A delta that decoded as JSON but is not one the store can apply.
+  void CountMalformed() { ++malformed_; }
 
  private:
   static SubscriberOptions MakeOptions(const SubscribeConfig& sub, uint64_t from_seq,
@@ -292,6 +294,7 @@ Status GatewayRunner::Run(const std::atomic<bool>& stop) {
       commits;
 
   Status result = Status::Ok();
+  LogLimiter skip_limiter(std::chrono::seconds(10));
   auto materialize = [&]() -> Status {
     for (auto& feed : feeds) {
       std::vector<Feed::Item> items;
@@ -308,7 +311,13 @@ Status GatewayRunner::Run(const std::atomic<bool>& stop) {
             store->Apply(&batch, feed->bridge(), item.body, item.seq);
         if (!change.ok()) {
           if (change.status().code() != Status::Code::kCorruption) return change.status();
-          spdlog::warn("gateway {}: {}; skipped", config_.name, change.status().message());
+          feed->CountMalformed();
+          if (uint64_t held = 0; skip_limiter.Allow(&held)) {
+            spdlog::warn(
+                "gateway {}: {}; skipped (counted as malformed){}", config_.name,
+                change.status().message(),
+                held ? " (" + std::to_string(held) + " more since the last such line)" : "");
+          }
           continue;
         }
         if (*change) changes.push_back(std::move(**change));

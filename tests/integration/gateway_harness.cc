@@ -183,10 +183,11 @@ nlohmann::json HttpResult::json() const {
 }
 
 HttpResult Http(const std::string& method, const std::string& url, const std::string& token,
-                const std::string& body, const std::vector<std::string>& headers) {
+                const std::string& body, const std::vector<std::string>& headers, bool insecure) {
   TempDir dir = TempDir::CreateOrDie("dbcurl-");
   const std::string out = dir.Join("body");
   std::vector<std::string> argv = {"curl", "-sS", "-o", out, "-w", "%{http_code}", "-X", method};
+  if (insecure) argv.push_back("-k");
   if (!token.empty()) {
     argv.push_back("-H");
     argv.push_back("Authorization: Bearer " + token);

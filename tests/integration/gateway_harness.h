@@ -84,8 +84,10 @@ struct HttpResult {
 };
 // curl -X METHOD URL [-H Authorization: Bearer TOKEN] [--data-binary BODY]
 // (Content-Type: application/json with a body), plus `headers`.
+// `insecure`: accept the server's self-signed certificate (curl -k).
 HttpResult Http(const std::string& method, const std::string& url, const std::string& token = "",
-                const std::string& body = "", const std::vector<std::string>& headers = {});
+                const std::string& body = "", const std::vector<std::string>& headers = {},
+                bool insecure = false);
 
 // The rows a client holds after the messages of a raw stream (snapshot,
 // insert, update (also a key change), delete, truncate, reset), keyed by

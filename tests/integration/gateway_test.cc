@@ -494,6 +494,76 @@ TEST_F(GatewayTest, ServerSentEventsResumeWithLastEventId) {
   gateway_->Stop();
 }
 
+// The shipped client.js resumes by itself after the gateway is killed (-9)
+// and started again: every change made meanwhile arrives once.
+TEST_F(GatewayTest, ClientJsResumesAfterTheGatewayIsKilledAndRestarted) {
+  ASSERT_NO_FATAL_FAILURE(StartBridge());
+  Sql(sched(), "INSERT INTO slots VALUES (1,'open',0,7,'n'),(2,'open',0,7,'n')");
+  MakeGateway(SlotsEntity(pg_->Conninfo(sched())));
+  const std::string token = gateway_->AddToken("app", {"--read", "slots"});
+  ASSERT_NO_FATAL_FAILURE(gateway_->Start());
+  auto client = std::make_unique<NodeClient>(std::vector<std::string>{
+      "--client-js", gateway_->Url("/client.js"), "--entity", "slots", "--url", gateway_->Url(""),
+      "--token", token, "--timeout-ms", "300000"});
+  ASSERT_TRUE(client->WaitFor([](const json& l) { return l.contains("up_to_date"); }));
+  gateway_->Kill9();
+  for (int i = 1; i <= 5; ++i) {
+    Sql(sched(), "UPDATE slots SET seats = " + std::to_string(i) +
+                     " WHERE id = " + std::to_string(1 + i % 2));
+  }
+  ASSERT_NO_FATAL_FAILURE(gateway_->Start());
+  Sql(sched(), "UPDATE slots SET status = 'booked' WHERE id = 1");
+  ASSERT_TRUE(client->WaitFor([](const json& l) {
+    return l.contains("delta") && l["delta"].value("op", "") == "update" &&
+           l["delta"]["changes"].contains("status");
+  }));
+  // Five seat changes and the booking, each once, in seq order; no reset.
+  std::vector<uint64_t> seqs;
+  for (const json& l : client->Lines()) {
+    if (l.contains("reset")) ADD_FAILURE() << l.dump();
+    if (!l.contains("delta") || l["delta"].value("op", "") != "update") continue;
+    seqs.push_back(l["delta"]["seq"].get<uint64_t>());
+  }
+  ASSERT_EQ(seqs.size(), 6u) << client->output();
+  for (size_t i = 1; i < seqs.size(); ++i) EXPECT_GT(seqs[i], seqs[i - 1]);
+  gateway_->Stop();
+}
+
+// TLS on the listener (a WebSocket over wss, a push over https), and a
+// token's connection limit answered 429.
+TEST_F(GatewayTest, TlsListenerAndATokensConnectionLimit) {
+  ASSERT_NO_FATAL_FAILURE(StartBridge());
+  Sql(sched(), "INSERT INTO slots VALUES (1,'open',0,7,'n')");
+  TempDir certs = TempDir::CreateOrDie("dbtls-");
+  Result<RunResult> made = RunCommand(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+       "/CN=127.0.0.1", "-keyout", certs.Join("key.pem"), "-out", certs.Join("cert.pem")},
+      std::chrono::seconds(60));
+  ASSERT_TRUE(made.ok() && made->status.Success()) << (made.ok() ? made->output : "");
+  MakeGateway(SlotsEntity(pg_->Conninfo(sched())), "  tls: {cert_file: " + certs.Join("cert.pem") +
+                                                       ", key_file: " + certs.Join("key.pem") +
+                                                       "}\n");
+  const std::string token =
+      gateway_->AddToken("one", {"--read", "slots", "--push", "slots", "--max-connections", "1"});
+  ASSERT_NO_FATAL_FAILURE(gateway_->Start());
+  const std::string wss = "wss://127.0.0.1:" + std::to_string(gateway_->port()) + "/sync/slots";
+  auto first = std::make_unique<NodeClient>(
+      std::vector<std::string>{wss, "--token", token, "--insecure", "--timeout-ms", "300000"});
+  ASSERT_TRUE(first->WaitFor([](const json& l) { return IsControl(l, "up-to-date"); }));
+  auto second = std::make_unique<NodeClient>(
+      std::vector<std::string>{wss, "--token", token, "--insecure", "--timeout-ms", "300000"});
+  ASSERT_TRUE(second->WaitFor([](const json& l) { return l.value("http_status", 0) == 429; }));
+  // Plain HTTP to a TLS listener gets nothing readable.
+  HttpResult plain = Http("GET", gateway_->Url("/healthz"));
+  EXPECT_NE(plain.status, 200);
+  HttpResult push =
+      Http("POST", "https://127.0.0.1:" + std::to_string(gateway_->port()) + "/sync/slots", token,
+           R"({"key":{"id":1},"changes":{"seats":{"old":0,"new":1}}})", {}, /*insecure=*/true);
+  EXPECT_EQ(push.status, 200) << push.body;
+  ASSERT_TRUE(first->WaitFor([](const json& l) { return l.value("op", "") == "update"; }));
+  gateway_->Stop();
+}
+
 // Headless Chromium loads the gateway's own page and client.js, and a change
 // committed in PostgreSQL appears on the page.
 TEST_F(GatewayTest, AChangeCommittedInPostgresAppearsOnTheLivePage) {
