@@ -34,6 +34,8 @@ namespace {
 // materializer; beyond, the subscriber waits (and the bridge's socket
 // buffers, then drops what the replay repairs).
 constexpr size_t kMaxQueued = 20'000;
+// At most this many committed batches wait for the network thread.
+constexpr size_t kMaxPendingPublishes = 64;
 
 // The topic patterns of `bridge`'s entities, sorted and unique.
 std::vector<std::string> PatternsOf(const GatewayConfig& config, std::string_view bridge) {
@@ -295,6 +297,8 @@ Status GatewayRunner::Run(const std::atomic<bool>& stop) {
 
   Status result = Status::Ok();
   LogLimiter skip_limiter(std::chrono::seconds(10));
+  // Batches committed and posted to the network thread, not yet fanned out.
+  std::atomic<size_t> pending_publishes{0};
   auto materialize = [&]() -> Status {
     for (auto& feed : feeds) {
       std::vector<Feed::Item> items;
@@ -339,10 +343,18 @@ Status GatewayRunner::Run(const std::atomic<bool>& stop) {
       while (history.size() > 100'000) history.pop_front();
       DB_RETURN_IF_ERROR(store->Commit(std::move(batch)));
       position = through;
-      boost::asio::post(
-          io, [&hub, bridge = feed->bridge(), changes = std::move(changes), through]() mutable {
-            hub.Publish(bridge, std::move(changes), through);
-          });
+      // Back-pressure: while the network thread is this far behind, the
+      // materializer waits (and with it the feeds, then the bridge's socket,
+      // whose losses the replay repairs), so memory stays bounded.
+      while (pending_publishes.load() >= kMaxPendingPublishes && !stop) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      ++pending_publishes;
+      boost::asio::post(io, [&hub, &pending_publishes, bridge = feed->bridge(),
+                             changes = std::move(changes), through]() mutable {
+        hub.Publish(bridge, std::move(changes), through);
+        --pending_publishes;
+      });
     }
     if (std::chrono::steady_clock::now() - last_trim > std::chrono::seconds(5)) {
       last_trim = std::chrono::steady_clock::now();
