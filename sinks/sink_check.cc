@@ -74,13 +74,13 @@ std::string Located(const std::string& path, const std::string& problem) {
   return LocateConfigKey(path, std::string_view(problem).substr(0, colon)) + ": " + problem;
 }
 
-std::string FixFor(const std::string& problem) {
+std::string FixFor(const std::string& problem, const std::string& file) {
   if (problem.find("additive needs a numeric") != std::string::npos) {
     return "give the column a numeric type (ALTER TABLE ... ALTER COLUMN ... TYPE integer), or "
            "choose another rule for it";
   }
   if (problem.find("has no column") != std::string::npos) {
-    return "add the column to the target table, or correct the column name in the sink file";
+    return "add the column to the target table, or correct the column name in " + file;
   }
   if (problem.find("has no table") != std::string::npos) {
     return "create the table in the target (deltabridge does not create target tables), with a "
@@ -98,21 +98,31 @@ std::string Parent(const std::string& path) {
   return path.substr(0, slash);
 }
 
-void CheckSqlTarget(const SinkConfig& config, const std::string& path, CheckReport* report) {
+std::string DefaultMappingKey(size_t i) { return "mappings[" + std::to_string(i) + "]"; }
+
+}  // namespace
+
+void CheckSqlTarget(const SinkConfig& config, const std::string& path,
+                    const SqlTargetCheckNames& names, CheckReport* report) {
+  const std::string subject = names.target.subject + ": ";
+  const std::string& writer = names.target.writer;
+  auto mapping_key = [&](size_t i) {
+    return names.mapping_key ? names.mapping_key(i) : DefaultMappingKey(i);
+  };
   Result<SqlSessionFactory> factory = MakeSqlSessionFactory(config.target);
   if (!factory.ok()) {
-    report->Fail("target: " + factory.status().message(), "fix the target section");
+    report->Fail(subject + factory.status().message(), "fix the " + names.target_key + " section");
     return;
   }
   Result<std::unique_ptr<SqlSession>> session = (*factory)();
   if (!session.ok()) {
-    report->Fail("target: " + session.status().message(),
+    report->Fail(subject + session.status().message(),
                  "check the target's address, user, password and database; the server must be "
                  "running and accept this user");
     return;
   }
   SqlSession& s = **session;
-  report->Ok("target: connected to " + s.Describe());
+  report->Ok(subject + "connected to " + s.Describe());
   // The state tables: one line for those present, one for those missing.
   std::vector<std::string> present, missing;
   for (std::string_view t : {kCheckpointsTable, kRowWritersTable, kConflictsTable}) {
@@ -124,29 +134,35 @@ void CheckSqlTarget(const SinkConfig& config, const std::string& path, CheckRepo
     return out;
   };
   if (!present.empty()) {
-    report->Ok("target: " + join(present) + (present.size() == 1 ? " exists" : " exist"));
+    report->Ok(subject + join(present) + (present.size() == 1 ? " exists" : " exist"));
   }
   if (!missing.empty()) {
     const bool one = missing.size() == 1;
     const std::string them = one ? "it" : "them";
-    report->Note("target: " + join(missing) + (one ? " does not exist yet" : " do not exist yet"),
-                 "the sink creates " + them +
-                     " on first start; its user needs the CREATE privilege there, or a DBA "
-                     "creates " +
-                     them + " from docs/target-tables.md");
+    report->Note(subject + join(missing) + (one ? " does not exist yet" : " do not exist yet"),
+                 writer + " creates " + them + " " + names.target.when +
+                     "; its user needs the CREATE privilege there, or a DBA creates " + them +
+                     " from docs/target-tables.md");
   }
-  if (!config.target.node.empty()) CheckOriginTag(s, config.name, config.target.node, report);
+  if (!config.target.node.empty()) {
+    CheckOriginTag(s, config.name, config.target.node, report, names.target);
+  }
   for (size_t i = 0; i < config.mappings.size(); ++i) {
     const MappingConfig& m = config.mappings[i];
-    const std::string where = "mappings[" + std::to_string(i) + "]";
+    const std::string where = mapping_key(i);
     Result<TargetTableInfo> info = s.DescribeTable(m.to);
     if (!info.ok()) {
       std::string problem = where + ".to: the target has no table " + m.to;
-      report->Fail(Located(path, problem), FixFor("has no table"));
+      report->Fail(Located(path, problem), FixFor("has no table", names.file));
       continue;
     }
     std::vector<std::string> problems = CheckMappingAgainstTable(m, i, *info);
-    for (const std::string& p : problems) report->Fail(Located(path, p), FixFor(p));
+    for (std::string p : problems) {
+      // The mapping check names mapping i "mappings[i]"; the file may call it otherwise.
+      const std::string own = DefaultMappingKey(i);
+      if (where != own && p.starts_with(own)) p = where + p.substr(own.size());
+      report->Fail(Located(path, p), FixFor(p, names.file));
+    }
     if (problems.empty()) {
       report->Ok(where + " " + m.from + " -> " + m.to + ": table, key, columns and rules fit (" +
                  std::to_string(info->columns.size()) + " columns)");
@@ -164,20 +180,16 @@ void CheckSqlTarget(const SinkConfig& config, const std::string& path, CheckRepo
       for (const std::string& k : m.key) key += (key.empty() ? "" : ", ") + k;
       report->Note(LocateConfigKey(path, where + ".key") + ": " + where + ".key (" + key +
                        ") is not the primary key of " + m.to,
-                   "make sure a unique index covers (" + key +
-                       "): the sink finds rows by it, and two rows with one key would both be "
-                       "written");
+                   "make sure a unique index covers (" + key + "): " + writer +
+                       " finds rows by it, and two rows with one key would both be written");
     }
   }
 }
 
-}  // namespace
-
-void CheckSink(const SinkConfig& config, const std::string& path, CheckReport* report) {
-  report->Ok(path + ": configuration valid (" + std::to_string(config.subscribe.size()) +
-             " bridge(s), " + std::to_string(config.mappings.size()) + " mapping(s))");
-  for (size_t i = 0; i < config.subscribe.size(); ++i) {
-    const SubscribeConfig& sub = config.subscribe[i];
+void CheckSubscribedBridges(const std::vector<SubscribeConfig>& subscribe, const std::string& path,
+                            CheckReport* report) {
+  for (size_t i = 0; i < subscribe.size(); ++i) {
+    const SubscribeConfig& sub = subscribe[i];
     Result<uint64_t> newest =
         ProbeBridgeNewestSeq(sub.publish, sub.bridge, std::chrono::milliseconds(3000));
     if (newest.ok()) {
@@ -189,22 +201,34 @@ void CheckSink(const SinkConfig& config, const std::string& path, CheckReport* r
                        LocateConfigKey(path, "subscribe[" + std::to_string(i) + "].publish"));
     }
   }
+}
+
+void CheckStateDir(const std::string& state_dir, std::string_view key, std::string_view program,
+                   CheckReport* report) {
+  const std::string prog(program);
   struct stat st {};
-  if (stat(config.state_dir.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode) && WritableDir(config.state_dir)) {
-      report->Ok("state_dir " + config.state_dir + " is writable");
+  if (stat(state_dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode) && WritableDir(state_dir)) {
+      report->Ok("state_dir " + state_dir + " is writable");
     } else {
-      report->Fail("state_dir " + config.state_dir + " is not a writable directory",
-                   "chown it to the user the sink runs as, or choose another sink.state_dir");
+      report->Fail(
+          "state_dir " + state_dir + " is not a writable directory",
+          "chown it to the user the " + prog + " runs as, or choose another " + std::string(key));
     }
-  } else if (WritableDir(Parent(config.state_dir))) {
-    report->Ok("state_dir " + config.state_dir + " will be created");
+  } else if (WritableDir(Parent(state_dir))) {
+    report->Ok("state_dir " + state_dir + " will be created");
   } else {
-    report->Fail("state_dir " + config.state_dir + " does not exist and cannot be created",
-                 "mkdir -p " + config.state_dir +
-                     " as a user that may, and chown it to the "
-                     "sink's user");
+    report->Fail(
+        "state_dir " + state_dir + " does not exist and cannot be created",
+        "mkdir -p " + state_dir + " as a user that may, and chown it to the " + prog + "'s user");
   }
+}
+
+void CheckSink(const SinkConfig& config, const std::string& path, CheckReport* report) {
+  report->Ok(path + ": configuration valid (" + std::to_string(config.subscribe.size()) +
+             " bridge(s), " + std::to_string(config.mappings.size()) + " mapping(s))");
+  CheckSubscribedBridges(config.subscribe, path, report);
+  CheckStateDir(config.state_dir, "sink.state_dir", "sink", report);
   if (config.target.type == TargetType::kJsonl) {
     const std::string& file = config.target.jsonl()->path;
     if (WritableDir(Parent(file))) {
@@ -215,7 +239,7 @@ void CheckSink(const SinkConfig& config, const std::string& path, CheckReport* r
     }
     return;
   }
-  CheckSqlTarget(config, path, report);
+  CheckSqlTarget(config, path, SqlTargetCheckNames{}, report);
 }
 
 }  // namespace deltabridge

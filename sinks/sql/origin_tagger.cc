@@ -161,10 +161,11 @@ Status TryRolledBack(SqlSession& session, const std::string& sql,
 }  // namespace
 
 void CheckOriginTag(SqlSession& s, std::string_view writer, std::string_view node,
-                    CheckReport* report) {
+                    CheckReport* report, const TargetCheckNames& names) {
   const std::string table(kOriginTagTable);
-  const std::string what =
-      "target: " + table + " (the origin tag of target.node " + std::string(node) + ")";
+  const std::string what = names.subject + ": " + table + " (the origin tag of " + names.node_key +
+                           " " + std::string(node) + ")";
+  const std::string user = names.writer + "'s user";
   const OriginTagSetup setup = OriginTagSetupFor(s);
   std::string dba_fix = setup.create_sql + ";";
   if (!setup.grant_sql.empty()) dba_fix += " " + setup.grant_sql + ";";
@@ -176,23 +177,23 @@ void CheckOriginTag(SqlSession& s, std::string_view writer, std::string_view nod
     }
     std::optional<bool> may = MayCreateTables(s);
     if (may.value_or(false)) {
-      report->Ok(what + " does not exist yet; the sink creates it on first start");
+      report->Ok(what + " does not exist yet; " + names.writer + " creates it " + names.when);
     } else if (may.has_value()) {
-      report->Fail(what + " does not exist, and the sink's user may not create it",
+      report->Fail(what + " does not exist, and " + user + " may not create it",
                    setup.create_privilege + "; or have a DBA run: " + dba_fix);
     } else {
-      report->Note(what + " does not exist yet",
-                   "the sink creates it on first start; its user needs " + setup.create_privilege +
-                       ", or a DBA runs: " + dba_fix);
+      report->Note(what + " does not exist yet", names.writer + " creates it " + names.when +
+                                                     "; its user needs " + setup.create_privilege +
+                                                     ", or a DBA runs: " + dba_fix);
     }
     return;
   }
   if (info->Find(kOriginTagWriterColumn) == nullptr || info->Find(kOriginTagColumn) == nullptr) {
     report->Fail(what + " exists without the columns writer and tag",
-                 "drop it (the sink creates it again), or recreate it: " + dba_fix);
+                 "drop it (" + names.writer + " creates it again), or recreate it: " + dba_fix);
     return;
   }
-  // What the sink runs, tried and rolled back.
+  // What the writer runs, tried and rolled back.
   const std::string probe = std::string(writer) + "~check";
   Status inserted = TryRolledBack(
       s,
@@ -206,14 +207,13 @@ void CheckOriginTag(SqlSession& s, std::string_view writer, std::string_view nod
                           "UPDATE " + table + " SET tag = tag WHERE writer = " + s.Placeholder(1),
                           {SqlParam::Text(std::string(writer))});
   if (inserted.ok() && updated.ok()) {
-    report->Ok(what + " exists, and the sink's user may insert and update it");
+    report->Ok(what + " exists, and " + user + " may insert and update it");
     return;
   }
   const Status& failed = inserted.ok() ? updated : inserted;
-  report->Fail(
-      what + ": the sink's user may not " + (inserted.ok() ? "update" : "insert into") +
-          " it: " + failed.message(),
-      setup.grant_sql.empty() ? "make the table writable by the sink's user" : setup.grant_sql);
+  report->Fail(what + ": " + user + " may not " + (inserted.ok() ? "update" : "insert into") +
+                   " it: " + failed.message(),
+               setup.grant_sql.empty() ? "make the table writable by " + user : setup.grant_sql);
 }
 
 bool SamePath(const Delta& a, const Delta& b) {

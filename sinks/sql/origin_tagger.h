@@ -50,14 +50,23 @@ struct OriginTagSetup {
 // when it cannot say).
 OriginTagSetup OriginTagSetupFor(SqlSession& session);
 
+// How `deltabridge check` names a target and what writes it: a sink's own
+// target (the defaults), or a gateway entity's push target.
+struct TargetCheckNames {
+  std::string subject = "target";        // each line starts "<subject>: "
+  std::string node_key = "target.node";  // the file's key of the target's node
+  std::string writer = "the sink";       // what creates the tables and writes them
+  std::string when = "on first start";   // when it creates them
+};
+
 // `deltabridge check` for a target with a node: that deltabridge_origin
 // exists with its columns (or that the sink's user may create it), and that
 // the user may read, insert and update it (tried in transactions that are
 // rolled back, which neither logical decoding nor the binlog report). One
 // report line each, FAIL with the SQL that fixes it. `writer` is the sink's
-// name, `node` the target's node.
+// name, `node` the target's node; `names` words the lines.
 void CheckOriginTag(SqlSession& session, std::string_view writer, std::string_view node,
-                    CheckReport* report);
+                    CheckReport* report, const TargetCheckNames& names = {});
 
 // Whether two deltas have the same path (DeltaPath) and ref, so that one tag
 // describes both; without building the paths in the common case of the same
