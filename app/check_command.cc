@@ -5,6 +5,8 @@
 #include "cdc/config/bridge_config.h"
 #include "cdc/config/config_kind.h"
 #include "cdc/core/check_report.h"
+#include "gateway/gateway_check.h"
+#include "gateway/gateway_config.h"
 #include "sinks/sink_check.h"
 #include "sinks/sink_config.h"
 
@@ -37,11 +39,16 @@ int CheckCommand(const std::string& file) {
     return kExitUsage;
   }
   if (*kind == ConfigKind::kGateway) {
-    std::fprintf(stderr,
-                 "%s: a gateway file (top-level gateway:); deltabridge check takes a bridge or a "
-                 "sink file\n",
-                 file.c_str());
-    return kExitUsage;
+    Result<GatewayConfig> gateway = LoadGatewayConfig(file);
+    if (!gateway.ok()) {
+      std::printf("FAIL  %s\n", gateway.status().message().c_str());
+      return kExitUsage;
+    }
+    CheckReport report;
+    CheckGateway(*gateway, file, &report);
+    Print(report);
+    std::fflush(stdout);
+    return report.passed() ? kExitOk : kExitFailure;
   }
   if (*kind == ConfigKind::kSink) {
     Result<SinkConfig> sink = LoadSinkConfig(file);

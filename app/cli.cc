@@ -25,9 +25,9 @@ int RunCli(int argc, char** argv) {
   run->add_option("--resnapshot", resnapshot,
                   "forget SOURCE's position and take a new initial snapshot (after a lost slot)");
 
-  CLI::App* check =
-      app.add_subcommand("check", "validate a bridge file, connect, check every prerequisite");
-  check->add_option("FILE", file, "bridge file")->required();
+  CLI::App* check = app.add_subcommand(
+      "check", "validate a bridge, sink or gateway file, connect, check every prerequisite");
+  check->add_option("FILE", file, "bridge, sink or gateway file")->required();
 
   CLI::App* sink = app.add_subcommand("sink", "run a sink in the foreground until SIGTERM/SIGINT");
   sink->add_option("SINK.yaml", file, "sink file")->required();
