@@ -89,17 +89,20 @@ ShownChange Show(const EntityView& view, const RowChange& change) {
 
 std::optional<std::string> EncodeDelta(const ShownChange& shown, const ClientView& client) {
   const RowChange& change = *shown.change;
+  const bool truncate = change.kind == RowChange::Kind::kTruncate;
+  // The filter first: most filtered clients see none of a change.
+  const bool in_before =
+      !truncate && !shown.before.is_null() && client.filter.Matches(shown.before);
+  const bool in_after = !truncate && !shown.after.is_null() && client.filter.Matches(shown.after);
+  if (!truncate && !in_before && !in_after) return std::nullopt;
   Row message = Row::object();
   message["seq"] = change.seq;
-  if (change.kind == RowChange::Kind::kTruncate) {
+  if (truncate) {
     message["op"] = "truncate";
     message["table"] = change.table->table;
     message["ts"] = change.ts;
     return message.dump();
   }
-  const bool in_before = !shown.before.is_null() && client.filter.Matches(shown.before);
-  const bool in_after = !shown.after.is_null() && client.filter.Matches(shown.after);
-  if (!in_before && !in_after) return std::nullopt;
 
   Row changes = Row::object();
   if (in_before && in_after) {

@@ -118,16 +118,27 @@ void Hub::Publish(const std::string& bridge, std::vector<RowChange> changes, uin
   if (stopped_) return;
   uint64_t& published = published_[bridge];
   published = std::max(published, applied);
+  if (changes.empty()) return;
+  // Each view's streams, copied once for the whole batch: a stream may close
+  // (and unregister) while it takes a change; a closed one takes no more
+  // (OnChange), and none is destroyed before this returns (its session
+  // drops it in a handler of its own), nor opened meanwhile.
+  std::vector<std::vector<ClientStream*>> streams_of_view(views_.size());
+  for (size_t v = 0; v < views_.size(); ++v) {
+    if (views_[v]->config().bridge != bridge) continue;
+    auto it = streams_by_entity_.find(views_[v]->name());
+    if (it != streams_by_entity_.end()) {
+      streams_of_view[v].assign(it->second.begin(), it->second.end());
+    }
+  }
   for (const RowChange& change : changes) {
-    for (const auto& view : views_) {
-      if (view->config().bridge != bridge || !view->Shows(*change.table)) continue;
-      auto it = streams_by_entity_.find(view->name());
-      if (it == streams_by_entity_.end() || it->second.empty()) continue;
+    for (size_t v = 0; v < views_.size(); ++v) {
+      const std::vector<ClientStream*>& streams = streams_of_view[v];
+      if (streams.empty() || !views_[v]->Shows(*change.table)) continue;
+      const EntityView* view = views_[v].get();
       const ShownChange shown = Show(*view, change);
       std::shared_ptr<const std::string> plain;
       bool plain_done = false;
-      // A copy: a stream may close (and unregister) while it takes the change.
-      const std::vector<ClientStream*> streams(it->second.begin(), it->second.end());
       for (ClientStream* stream : streams) {
         if (stream->client_.plain() && !plain_done) {
           plain_done = true;

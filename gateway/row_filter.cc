@@ -100,15 +100,17 @@ int CompareDecimal(const Decimal& a, const Decimal& b) {
 
 // A JSON number as an exact decimal; a double by its shortest form that
 // reads back as the same double (0.1 is "0.1"). nullopt for NaN and infinity.
-std::optional<Decimal> JsonNumberDecimal(const nlohmann::json& v) {
+// J: nlohmann::json or nlohmann::ordered_json.
+template <typename J>
+std::optional<Decimal> JsonNumberDecimal(const J& v) {
   char buf[64];
   std::to_chars_result r;
   if (v.is_number_integer() && !v.is_number_unsigned()) {
-    r = std::to_chars(buf, buf + sizeof buf, v.get<int64_t>());
+    r = std::to_chars(buf, buf + sizeof buf, v.template get<int64_t>());
   } else if (v.is_number_unsigned()) {
-    r = std::to_chars(buf, buf + sizeof buf, v.get<uint64_t>());
+    r = std::to_chars(buf, buf + sizeof buf, v.template get<uint64_t>());
   } else {
-    double d = v.get<double>();
+    double d = v.template get<double>();
     if (!std::isfinite(d)) return std::nullopt;
     r = std::to_chars(buf, buf + sizeof buf, d);
   }
@@ -154,22 +156,23 @@ std::optional<int64_t> ParseInt64(std::string_view s) {
 // How `value` (a row's) compares with `lit`: <0, 0, >0, or nullopt when
 // unknown (NULL on either side, or kinds that do not compare). Booleans
 // order false < true; the parser allows only = and != with them.
-std::optional<int> CompareValue(const nlohmann::json* value, const Literal& lit) {
+template <typename J>
+std::optional<int> CompareValue(const J* value, const Literal& lit) {
   if (value == nullptr || value->is_null() || lit.kind == Literal::Kind::kNull) {
     return std::nullopt;
   }
   if (value->is_boolean()) {
     if (lit.kind != Literal::Kind::kBool) return std::nullopt;
-    return static_cast<int>(value->get<bool>()) - static_cast<int>(lit.boolean);
+    return static_cast<int>(value->template get<bool>()) - static_cast<int>(lit.boolean);
   }
   if (value->is_number()) {
     if (!lit.number) return std::nullopt;  // a boolean, or text that is not a number
     if (lit.int64 && value->is_number_integer()) {
       if (!value->is_number_unsigned()) {
-        int64_t v = value->get<int64_t>();
+        int64_t v = value->template get<int64_t>();
         return v < *lit.int64 ? -1 : (v > *lit.int64 ? 1 : 0);
       }
-      uint64_t v = value->get<uint64_t>();
+      uint64_t v = value->template get<uint64_t>();
       if (*lit.int64 < 0) return 1;
       uint64_t l = static_cast<uint64_t>(*lit.int64);
       return v < l ? -1 : (v > l ? 1 : 0);
@@ -179,7 +182,7 @@ std::optional<int> CompareValue(const nlohmann::json* value, const Literal& lit)
     return CompareDecimal(*d, *lit.number);
   }
   if (value->is_string()) {
-    const std::string& s = value->get_ref<const std::string&>();
+    const std::string& s = value->template get_ref<const std::string&>();
     if (lit.kind == Literal::Kind::kText) {
       int c = std::string_view(s).compare(lit.text);  // bytewise, as unsigned char
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
@@ -316,12 +319,12 @@ Tri Evaluate(const Node& n, const Lookup& lookup) {
       return OpHolds(n.op, *c) ? Tri::kTrue : Tri::kFalse;
     }
     case Node::Kind::kIsNull: {
-      const nlohmann::json* v = lookup(n.column);
+      const auto* v = lookup(n.column);
       bool is_null = v == nullptr || v->is_null();
       return is_null != n.negated ? Tri::kTrue : Tri::kFalse;
     }
     case Node::Kind::kIn: {
-      const nlohmann::json* v = lookup(n.column);
+      const auto* v = lookup(n.column);
       Tri out = Tri::kFalse;
       for (const Literal& lit : n.literals) {
         std::optional<int> c = CompareValue(v, lit);
@@ -766,15 +769,14 @@ bool RowFilter::Matches(const std::vector<std::pair<std::string, nlohmann::json>
 
 bool RowFilter::Matches(const nlohmann::ordered_json& row) const {
   if (root_ == nullptr) return true;
-  std::vector<std::pair<std::string, nlohmann::json>> named;
-  named.reserve(columns_.size());
-  if (row.is_object()) {
-    for (const auto& column : columns_) {
-      auto it = row.find(column);
-      if (it != row.end()) named.emplace_back(column, nlohmann::json(*it));
-    }
-  }
-  return Matches(named);
+  // Looked up in place: the hub evaluates every filtered stream's filter on
+  // every change, so no copy of the row's values.
+  auto lookup = [&row](const std::string& column) -> const nlohmann::ordered_json* {
+    if (!row.is_object()) return nullptr;
+    auto it = row.find(column);
+    return it == row.end() ? nullptr : &*it;
+  };
+  return Evaluate(*root_, lookup) == Tri::kTrue;
 }
 
 }  // namespace deltabridge

@@ -233,6 +233,70 @@ TEST_F(HubTest, ASlowClientIsClosedWithTheSeqToResumeFrom) {
   EXPECT_EQ(messages[61]["seq"], 61);
 }
 
+// One batch (one Publish) in which a client overflows and is closed part
+// way: the others still get every change of the batch meant for them, a
+// filtered client only its rows, and a truncate reaches every client,
+// filtered or narrowed.
+TEST_F(HubTest, AClientClosedInTheMiddleOfABatchLeavesTheOthersTheirChanges) {
+  Commit(1, {Slot(1, "open", 0), Slot(2, "open", 0)});
+  auto plain = Open({StreamStart::Mode::kLive});
+  ClientView only_two;
+  only_two.filter = *RowFilter::Parse("id = 2");
+  auto filtered = Open({StreamStart::Mode::kLive}, std::move(only_two));
+  ClientView narrowed;
+  narrowed.columns.emplace();
+  narrowed.columns->insert("seats");
+  auto columns = Open({StreamStart::Mode::kLive}, std::move(narrowed));
+  ASSERT_FALSE(Drain(plain.get()).empty());
+  ASSERT_FALSE(Drain(filtered.get()).empty());
+  ASSERT_FALSE(Drain(columns.get()).empty());
+  // 60 updates (seq 3..62), every 6th of row 2, then a truncate (seq 63): the
+  // plain and the narrowed clients overflow (50 queued at most) at the 51st.
+  std::vector<std::string> bodies;
+  for (int i = 1; i <= 60; ++i) {
+    bodies.push_back(Update(i % 6 == 0 ? 2 : 1, "seats", std::to_string(i)));
+  }
+  bodies.push_back(R"({"source":"scheduling","table":"public.slots","op":"truncate","ts":"T"})");
+  Commit(3, bodies);
+  ASSERT_TRUE(plain->closing());
+  EXPECT_EQ(plain->closing()->websocket_code, 4008);
+  ASSERT_TRUE(columns->closing());
+  EXPECT_EQ(hub_->counters().overflow_closes, 2u);
+  ASSERT_FALSE(filtered->closing());
+  auto messages = Drain(filtered.get());
+  ASSERT_EQ(messages.size(), 11u);
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_EQ(messages[k]["op"], "update");
+    EXPECT_EQ(messages[k]["key"]["id"], 2);
+    EXPECT_EQ(messages[k]["seq"], 3 + 6 * (k + 1) - 1);
+    EXPECT_EQ(messages[k]["changes"]["seats"]["new"], 6 * (k + 1));
+  }
+  EXPECT_EQ(messages[10]["op"], "truncate");
+  EXPECT_EQ(messages[10]["seq"], 63);
+  EXPECT_EQ(messages[10]["table"], "public.slots");
+  // A truncate to a narrowed client, and to a filtered one with rows gone.
+  ClientView narrowed_again;
+  narrowed_again.columns.emplace();
+  narrowed_again.columns->insert("seats");
+  auto columns_again = Open({StreamStart::Mode::kLive}, std::move(narrowed_again));
+  ClientView nothing;
+  nothing.filter = *RowFilter::Parse("id = 99");
+  auto none = Open({StreamStart::Mode::kLive}, std::move(nothing));
+  ASSERT_FALSE(Drain(columns_again.get()).empty());
+  ASSERT_FALSE(Drain(none.get()).empty());
+  Commit(64, {Slot(5, "open", 1),
+              R"({"source":"scheduling","table":"public.slots","op":"truncate","ts":"T"})"});
+  auto narrowed_messages = Drain(columns_again.get());
+  ASSERT_EQ(narrowed_messages.size(), 2u);
+  EXPECT_EQ(narrowed_messages[0]["changes"],
+            nlohmann::json::parse(R"({"id":{"new":5},"seats":{"new":1}})"));
+  EXPECT_EQ(narrowed_messages[1]["op"], "truncate");
+  auto none_messages = Drain(none.get());
+  ASSERT_EQ(none_messages.size(), 1u);
+  EXPECT_EQ(none_messages[0]["op"], "truncate");
+  EXPECT_EQ(none_messages[0]["seq"], 65);
+}
+
 TEST_F(HubTest, HeartbeatsCarryTheNewestSeqWhenNothingElseIsQueued) {
   Commit(1, {Slot(1, "open", 0)});
   auto stream = Open({});
