@@ -1,5 +1,6 @@
 // `deltabridge gateway GATEWAY.yaml` and `status GATEWAY.yaml`.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +23,25 @@ int GatewayCommand(const std::string& file) {
   if (!cfg.ok()) {
     std::fprintf(stderr, "%s\n", cfg.status().message().c_str());
     return kExitUsage;
+  }
+  // Every client is a descriptor: the soft limit (1024 by default outside
+  // systemd) goes up to the hard one, which the unit sets to 65536.
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    const rlim_t before = files.rlim_cur;
+    files.rlim_cur = files.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &files) == 0) {
+      spdlog::info("gateway {}: open files limit raised from {} to {}", cfg->name,
+                   static_cast<unsigned long long>(before),
+                   static_cast<unsigned long long>(files.rlim_max));
+    }
+  }
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+                      files.rlim_cur < cfg->limits.max_connections + 64) {
+    spdlog::warn(
+        "gateway {}: the open files limit ({}) is below limits.max_connections ({}): clients "
+        "beyond it are refused by the system; raise LimitNOFILE (the unit sets 65536) or "
+        "ulimit -n",
+        cfg->name, static_cast<unsigned long long>(files.rlim_cur), cfg->limits.max_connections);
   }
   const StopSignals signals;
   std::atomic<bool> stop{false};

@@ -556,6 +556,23 @@ TEST_F(GatewayTest, TlsListenerAndATokensConnectionLimit) {
   // Plain HTTP to a TLS listener gets nothing readable.
   HttpResult plain = Http("GET", gateway_->Url("/healthz"));
   EXPECT_NE(plain.status, 200);
+  // A token's request limit: the third request of a minute is refused with Retry-After.
+  const std::string metered =
+      gateway_->AddToken("metered", {"--push", "slots", "--requests-per-minute", "2"});
+  ASSERT_TRUE(WaitUntil([&] {  // the gateway re-reads the tokens file within 2 s
+    return gateway_->log().find("tokens reloaded") != std::string::npos;
+  })) << gateway_->log();
+  const std::string https_slots =
+      "https://127.0.0.1:" + std::to_string(gateway_->port()) + "/sync/slots";
+  const std::string nothing = R"({"key":{"id":1},"changes":{"seats":{"old":0,"new":0}}})";
+  for (int i = 0; i < 2; ++i) {
+    HttpResult within = Http("POST", https_slots, metered, nothing, {}, /*insecure=*/true);
+    EXPECT_NE(within.status, 429) << within.body;
+  }
+  HttpResult over = Http("POST", https_slots, metered, nothing, {}, /*insecure=*/true);
+  EXPECT_EQ(over.status, 429) << over.body;
+  EXPECT_NE(over.json().value("error", "").find("limit of 2 requests a minute"), std::string::npos)
+      << over.body;
   HttpResult push =
       Http("POST", "https://127.0.0.1:" + std::to_string(gateway_->port()) + "/sync/slots", token,
            R"({"key":{"id":1},"changes":{"seats":{"old":0,"new":1}}})", {}, /*insecure=*/true);
