@@ -2,7 +2,8 @@
 # Benchmark: the application gateway (docs/gateway.md) with 1,000 WebSocket
 # subscribers on one gateway, and its push path.
 #
-#   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build --target deltabridge
+#   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDELTABRIDGE_BUILD_TESTS=ON
+#   cmake --build build --target deltabridge sink_bench_probe hub_fanout_bench
 #   bash tests/bench/gateway_bench.sh [CLIENTS] [RATE] [SECONDS]
 #   (or GW_BENCH_CLIENTS, GW_BENCH_RATE, GW_BENCH_SECONDS in the environment)
 #
@@ -19,6 +20,11 @@
 # latency: its receipt wall time minus its `ts`, the source commit time
 # (same machine, same clock). Every figure of a phase is taken over
 # SECONDS (default 15) after GW_BENCH_WARMUP seconds (default 3) of load.
+# With tests/bench/sink_bench_probe built, each measurement also splits the
+# latency: a second subscriber of the bridge records when each delta leaves
+# it (source commit -> published; the rest is the gateway's and the
+# client's). tests/bench/hub_fanout_bench measures the gateway's fan-out
+# alone (no network), for comparing builds.
 #
 # 0. The pipeline alone: one all-rows subscriber at RATE (default 5000)
 #    deltas/s: the latency and CPU of PostgreSQL, bridge and gateway with
@@ -52,9 +58,11 @@
 #    medians and their ratio gateway/push command. Both apply each change
 #    in a transaction of its own, through the same code (PushApplier).
 #
-# Also printed: the gateway's peak RSS (VmHWM) over phases 1 to 3, with
-# CLIENTS connections open (target: at most 256 MiB), and the fan-out
-# targets (p99 at most 100 ms) met or, when not, the ceiling.
+# Also printed: the gateway's peak RSS (VmHWM) over phases 0 to 3, with
+# CLIENTS connections open (target: at most 256 MiB; it counts the pages of
+# the store's memory-mapped LMDB file the gateway touched, so its anonymous
+# memory is printed too), and the fan-out targets (p99 at most 100 ms) met
+# or, when not, the ceiling and what saturated.
 #
 # File descriptors: each client is one socket in the gateway and one in the
 # Node process. The script raises its soft limit (ulimit -n, inherited by
@@ -71,6 +79,8 @@
 #   GW_BENCH_ALL             all-rows clients of phase 3 (10)
 #   GW_BENCH_THREADS         worker threads of the client process (1)
 #   GW_BENCH_PHASES          which phases run ("0 1 2 3 4")
+#   GW_BENCH_PROBE           the probe (default: next to the binary,
+#                            BUILD/tests/bench/sink_bench_probe; absent: no split)
 #   GW_BENCH_PERF=1          `perf record -g` of the gateway in each measurement
 #                            (perf-N.data in the work directory, which is kept)
 #   GW_BENCH_PUSH_SECONDS    seconds of pushes through the gateway in a round (5)
@@ -122,13 +132,15 @@ if [[ "${fd_now}" != unlimited ]] && ((fd_now < n_clients + 1024)); then
 fi
 
 bench_init deltabridge-gateway-bench
-bridge_pid="" gw_pid="" clients_pid="" load_pid="" perf_pid=""
+bridge_pid="" gw_pid="" clients_pid="" load_pid="" perf_pid="" probe_pid="" sampler_pid=""
 cleanup() {
   local rc=$?
   set +e
   [[ -n "${perf_pid}" ]] && kill -INT "${perf_pid}" 2>/dev/null && wait "${perf_pid}" 2>/dev/null
+  [[ -n "${probe_pid}" ]] && kill "${probe_pid}" 2>/dev/null && wait "${probe_pid}" 2>/dev/null
   [[ -n "${load_pid}" ]] && kill "${load_pid}" 2>/dev/null && wait "${load_pid}" 2>/dev/null
   [[ -n "${clients_pid}" ]] && kill "${clients_pid}" 2>/dev/null && wait "${clients_pid}" 2>/dev/null
+  [[ -n "${sampler_pid}" ]] && kill "${sampler_pid}" 2>/dev/null && wait "${sampler_pid}" 2>/dev/null
   [[ -n "${gw_pid}" ]] && kill "${gw_pid}" 2>/dev/null && wait "${gw_pid}" 2>/dev/null
   [[ -n "${bridge_pid}" ]] && kill "${bridge_pid}" 2>/dev/null && wait "${bridge_pid}" 2>/dev/null
   pg_stop
@@ -159,6 +171,8 @@ pg_cpu_s() {
   echo "${total}"
 }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# Anonymous resident memory (the heap; VmRSS also counts the store's mapped file pages).
+anon_kib() { awk '/^RssAnon/ { print $2 }' "/proc/$1/status"; }
 mib() { calc "$1 / 1024"; }
 # A number member of a one-line JSON object: json_num LINE NAME ("null" when absent).
 json_num() {
@@ -232,6 +246,14 @@ until grep -qs "listening on" "${work}/gateway.log"; do
   kill -0 "${gw_pid}" 2>/dev/null || { cat "${work}/gateway.log" >&2; exit 1; }
   sleep 0.1
 done
+# Samples the gateway's anonymous and file-backed resident memory (KiB) every
+# half second into ${work}/rss.samples, for their peaks (VmHWM has only the sum).
+( while [[ -r "/proc/${gw_pid}/status" ]]; do
+    awk '/^RssAnon/ { a = $2 } /^RssFile/ { f = $2 } END { if (a != "") print a, f }' \
+      "/proc/${gw_pid}/status" 2>/dev/null
+    sleep 0.5
+  done >"${work}/rss.samples" ) &
+sampler_pid=$!
 # The seq the gateway has applied (its status file, written about once a second).
 gw_applied() {
   local v
@@ -272,6 +294,36 @@ stop_load() {
     cat "${work}/pgbench.log" >&2
     exit 1
   fi
+}
+
+# The probe (tests/bench/sink_bench_probe, when built): when each delta leaves
+# the bridge, for the bridge's share of the latency.
+probe="${GW_BENCH_PROBE:-$(dirname "${bin}")/tests/bench/sink_bench_probe}"
+probe_run=0
+probe_start() {
+  [[ -x "${probe}" ]] || return 0
+  probe_run=$((probe_run + 1))
+  "${probe}" "ipc://${work}/pub" bench.app.public.items "${work}/probe-${probe_run}.tsv" \
+    2>"${work}/probe-${probe_run}.log" &
+  probe_pid=$!
+}
+# probe_split T0 T1: "count|p50|p99" (ms) of the deltas committed between T0 and T1.
+probe_split() {
+  [[ -n "${probe_pid}" ]] || return 0
+  kill "${probe_pid}"
+  wait "${probe_pid}" || true
+  probe_pid=""
+  pg_psql postgres -At <<SQL
+SET client_min_messages = warning;
+CREATE TABLE IF NOT EXISTS bench_probe (key jsonb, src_commit timestamptz, arrived_us bigint);
+TRUNCATE bench_probe;
+\\copy bench_probe FROM '${work}/probe-${probe_run}.tsv'
+SELECT count(*) || '|' ||
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) || '|' ||
+       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+FROM (SELECT arrived_us / 1000.0 - extract(epoch FROM src_commit) * 1000 AS ms FROM bench_probe
+      WHERE src_commit BETWEEN to_timestamp($1) AND to_timestamp($2)) x;
+SQL
 }
 
 perf_run=0
@@ -330,21 +382,23 @@ stop_clients() {
 # measure LABEL RATE: load at RATE for warm + secs, the clients' figures over
 # secs; sets m_line (the clients' answer) and m_* figures, and prints one line.
 measure() {
-  local label="$1" r="$2" g0 g1 c0 c1 b0 b1 s0 s1 t0 t1 br0 br1 pg0 pg1 l0 l1 wall
+  local label="$1" r="$2" g0 g1 c0 c1 b0 b1 s0 s1 t0 t1 br0 br1 pg0 pg1 l0 l1 p0 p1 wall split
+  probe_start
   start_load "${r}" $((warm + secs + 30))
   sleep "${warm}"
   client_ask "start ${label}" >/dev/null
   g0="$(cpu_s "${gw_pid}")" c0="$(cpu_s "${clients_pid}")" br0="$(cpu_s "${bridge_pid}")"
   pg0="$(pg_cpu_s)" l0="$(cpu_s "${load_pid}")" b0="$(machine_busy_s)" s0="$(gw_applied)"
-  t0="$(now)"
+  p0="$(cpu_s "${probe_pid:-0}")" t0="$(now)"
   perf_start
   sleep "${secs}"
   perf_stop
   m_line="$(client_ask stop)"
   g1="$(cpu_s "${gw_pid}")" c1="$(cpu_s "${clients_pid}")" br1="$(cpu_s "${bridge_pid}")"
   pg1="$(pg_cpu_s)" l1="$(cpu_s "${load_pid}")" b1="$(machine_busy_s)" s1="$(gw_applied)"
-  t1="$(now)"
+  p1="$(cpu_s "${probe_pid:-0}")" t1="$(now)"
   stop_load
+  split="$(probe_split "${t0}" "${t1}")"
   wall="$(calc "${t1} - ${t0}")"
   m_gw_cpu="$(calc "(${g1} - ${g0}) / ${wall}")"
   m_client_cpu="$(calc "(${c1} - ${c0}) / ${wall}")"
@@ -353,7 +407,8 @@ measure() {
   m_busy="$(calc "(${b1} - ${b0}) / ${wall}")"
   # Whatever else ran meanwhile (other users of the machine): the busy time
   # none of the bench's processes accounts for.
-  m_other="$(calc "${m_busy} - ${m_gw_cpu} - ${m_client_cpu} - ${m_bridge_cpu} - ${m_pg_cpu}")"
+  m_probe_cpu="$(calc "(${p1} - ${p0}) / ${wall}")"
+  m_other="$(calc "${m_busy} - ${m_gw_cpu} - ${m_client_cpu} - ${m_bridge_cpu} - ${m_pg_cpu} - ${m_probe_cpu}")"
   m_published="$(calc "(${s1} - ${s0}) / ${wall}")"
   m_p50="$(json_num "${m_line}" p50_ms)" m_p99="$(json_num "${m_line}" p99_ms)"
   m_max="$(json_num "${m_line}" max_ms)" m_closes="$(json_num "${m_line}" closes)"
@@ -369,9 +424,14 @@ measure() {
   printf '  %-20s published %.0f deltas/s, delivered %.0f messages/s; latency p50 %s ms, p99 %s ms, max %s ms; %d closed as slow%s\n' \
     "${label}:" "${m_published}" "${m_msgs}" "${m_p50}" "${m_p99}" "${m_max}" "${m_closes}" \
     "$([[ ${m_ok} == 1 ]] || echo '  (over target)')"
-  printf '  %-20s CPU (cores): gateway %.2f (%.1f us/message), clients %.2f (%.1f us/message), bridge %.2f, postgres+pgbench %.2f, other processes %.2f; machine %.2f of %d\n' \
+  if [[ -n "${split}" ]]; then
+    IFS='|' read -r sp_n sp_p50 sp_p99 <<<"${split}"
+    printf '  %-20s source commit -> published by the bridge: p50 %s ms, p99 %s ms (%s deltas seen by a probe); the rest is the gateway and the client\n' \
+      "" "${sp_p50}" "${sp_p99}" "${sp_n}"
+  fi
+  printf '  %-20s CPU (cores): gateway %.2f (%.1f us/message), clients %.2f (%.1f us/message), bridge %.2f, postgres+pgbench %.2f, probe %.2f, other processes %.2f; machine %.2f of %d\n' \
     "" "${m_gw_cpu}" "${m_gw_us}" "${m_client_cpu}" "${m_client_us}" "${m_bridge_cpu}" \
-    "${m_pg_cpu}" "${m_other}" "${m_busy}" "$(nproc)"
+    "${m_pg_cpu}" "${m_probe_cpu}" "${m_other}" "${m_busy}" "$(nproc)"
   # What held the rate back: a process near a whole core (the gateway fans
   # out on one network thread; the client runs GW_BENCH_THREADS event
   # loops), or the machine.
@@ -406,11 +466,11 @@ fi
 rss_none="" rss_idle="" ceiling="" ceiling_fail="" fail_limit=""
 sub_summary=()
 if [[ " ${phases} " == *" 1 "* || " ${phases} " == *" 2 "* ]]; then
-  rss_none="$(rss_kib "${gw_pid}")"
+  rss_none="$(rss_kib "${gw_pid}")" anon_none="$(anon_kib "${gw_pid}")"
   start_clients "${n_clients}" 0 1
   sleep 2
-  rss_idle="$(rss_kib "${gw_pid}")"
-  echo "== 1. memory: gateway RSS $(printf '%.1f' "$(mib "${rss_none}")") MiB with no client, $(printf '%.1f' "$(mib "${rss_idle}")") MiB with ${n_clients} idle subscribers (connected in $(json_num "${clients_ready}" connect_s) s): $(printf '%.1f' "$(calc "(${rss_idle} - ${rss_none}) / ${n_clients}")") KiB per connection"
+  rss_idle="$(rss_kib "${gw_pid}")" anon_idle="$(anon_kib "${gw_pid}")"
+  echo "== 1. memory: gateway RSS $(printf '%.1f' "$(mib "${rss_none}")") MiB with no client, $(printf '%.1f' "$(mib "${rss_idle}")") MiB with ${n_clients} idle subscribers (connected in $(json_num "${clients_ready}" connect_s) s): $(printf '%.1f' "$(calc "(${rss_idle} - ${rss_none}) / ${n_clients}")") KiB per connection (anonymous memory: $(printf '%.1f' "$(mib "${anon_none}")") -> $(printf '%.1f' "$(mib "${anon_idle}")") MiB, $(printf '%.1f' "$(calc "(${anon_idle} - ${anon_none}) / ${n_clients}")") KiB per connection)"
   if [[ " ${phases} " == *" 2 "* ]]; then
     echo "== 2. ${n_clients} all-rows subscribers (batch=1), stepping the rate (target p99 <= ${p99_target_ms} ms, no client closed as slow)"
     pass=0
@@ -453,6 +513,8 @@ if [[ " ${phases} " == *" 3 "* ]]; then
   done
 fi
 gw_hwm="$(peak_rss_kib "${gw_pid}")"
+read -r gw_anon_peak gw_file_peak < <(awk '$1 > a { a = $1 } $2 > f { f = $2 } END { print a + 0, f + 0 }' \
+  "${work}/rss.samples")
 
 push_rate="" push_p99="" push_cmd_rate=""
 if [[ " ${phases} " == *" 4 "* ]]; then
@@ -500,9 +562,9 @@ fi
 
 echo "== summary"
 if [[ -n "${rss_idle}" ]]; then
-  printf 'gateway RSS: %.1f MiB idle with %d connections (%.1f KiB each); peak (VmHWM) %.1f MiB over phases 1-3 (target <= %d MiB: %s)\n' \
+  printf 'gateway RSS: %.1f MiB idle with %d connections (%.1f KiB each); peak (VmHWM) %.1f MiB over phases 0-3 (sampled peaks: anonymous %.1f MiB, pages of the mapped store file %.1f MiB) (target <= %d MiB: %s)\n' \
     "$(mib "${rss_idle}")" "${n_clients}" "$(calc "(${rss_idle} - ${rss_none}) / ${n_clients}")" \
-    "$(mib "${gw_hwm}")" "${rss_target_mib}" \
+    "$(mib "${gw_hwm}")" "$(mib "${gw_anon_peak}")" "$(mib "${gw_file_peak}")" "${rss_target_mib}" \
     "$(awk "BEGIN { print ($(mib "${gw_hwm}") <= ${rss_target_mib}) ? \"met\" : \"NOT met\" }")"
 fi
 if [[ -n "${ceiling}" ]]; then
