@@ -59,4 +59,17 @@ HttpServerStats HttpServerCounters::Snapshot() const {
   return stats;
 }
 
+CloseCause CloseCauseOfCode(uint16_t websocket_code) {
+  switch (websocket_code) {
+    case 4008:
+      return CloseCause::kSlowClient;
+    case 1008:
+      return CloseCause::kTokenRevoked;
+    case 1001:
+      return CloseCause::kStopping;
+    default:
+      return CloseCause::kServiceOther;
+  }
+}
+
 }  // namespace deltabridge

@@ -35,6 +35,9 @@ enum class CloseCause {
 };
 inline constexpr size_t kCloseCauseCount = 11;
 std::string_view CloseCauseName(CloseCause cause);  // "client", "stopping", ...
+// The cause of a close the service asked for (Subscription::closing()), by its
+// WebSocket code: 4008 slow client, 1008 token revoked, 1001 stopping.
+CloseCause CloseCauseOfCode(uint16_t websocket_code);
 
 struct HttpServerStats {
   std::array<int64_t, kTransportCount> open{};  // by Transport

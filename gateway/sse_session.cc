@@ -44,19 +44,6 @@ void FrameChunk(std::string* out, size_t from) {
   out->append("\r\n");
 }
 
-CloseCause CauseOfCode(uint16_t code) {
-  switch (code) {
-    case 4008:
-      return CloseCause::kSlowClient;
-    case 1008:
-      return CloseCause::kTokenRevoked;
-    case 1001:
-      return CloseCause::kStopping;
-    default:
-      return CloseCause::kServiceOther;
-  }
-}
-
 }  // namespace
 
 template <class Stream>
@@ -130,7 +117,7 @@ void SseSession<Stream>::Pump() {
     return;
   }
   if (std::optional<CloseReason> closing = subscription_->closing()) {
-    End(CauseOfCode(closing->websocket_code));
+    End(CloseCauseOfCode(closing->websocket_code));
     return;
   }
   taken_.clear();

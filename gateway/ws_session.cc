@@ -17,19 +17,6 @@ constexpr std::string_view kNoMessagesTaken =
     R"({"control":"error","error":"this stream takes no messages; push with POST /sync/<entity>"})";
 constexpr size_t kMaxCloseReason = 123;  // RFC 6455: a control frame payload is at most 125 bytes
 
-CloseCause CauseOfCode(uint16_t code) {
-  switch (code) {
-    case 4008:
-      return CloseCause::kSlowClient;
-    case 1008:
-      return CloseCause::kTokenRevoked;
-    case 1001:
-      return CloseCause::kStopping;
-    default:
-      return CloseCause::kServiceOther;
-  }
-}
-
 }  // namespace
 
 template <class Stream>
@@ -126,7 +113,7 @@ void WsSession<Stream>::Pump() {
   }
   if (std::optional<CloseReason> closing = subscription_->closing()) {
     StartClose(closing->websocket_code, std::move(closing->reason),
-               CauseOfCode(closing->websocket_code));
+               CloseCauseOfCode(closing->websocket_code));
     return;
   }
   taken_.clear();
